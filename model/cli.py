@@ -1,0 +1,268 @@
+"""`clinicalgpt`: a thin Typer CLI over the Python API.
+
+Each command loads settings, calls one API function, renders (rich, or `--json`) and maps our errors to
+exit code 2 with the message on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from knowledge.errors import ClinicalAssistantError
+from model.settings import AppSettings, load_settings
+
+app = typer.Typer(help="ClinicalGPT: a retrieval-grounded clinical assistant.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+kb_app = typer.Typer(help="Build and inspect the knowledge base (graph + indexes).", no_args_is_help=True)
+config_app = typer.Typer(help="Show settings.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+app.add_typer(config_app, name="config")
+
+out = Console()
+err = Console(stderr=True)
+logger = logging.getLogger(__name__)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="JSON/TOML settings file.", envvar="CLINICALGPT_CONFIG")]
+KbOpt = Annotated[Path | None, typer.Option("--kb", help="Knowledge base folder [env CLINICALGPT_KB_DIR].")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (for scripts).")]
+VerboseOpt = Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v info, -vv debug logs.")]
+
+
+def configure_logging(verbosity: int) -> None:
+    """Log to stderr; quiet third-party loggers unless -vv. Patient text is only ever logged at DEBUG."""
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    from rich.logging import RichHandler
+
+    logging.basicConfig(level=level, handlers=[RichHandler(console=err, show_path=False)], format="%(message)s",
+                        force=True)
+    for noisy in ("transformers", "sentence_transformers", "faiss", "httpx", "urllib3", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbosity < 2 else logging.INFO)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn our exceptions into a one-line message and exit code 2."""
+    try:
+        yield
+    except ClinicalAssistantError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        raise typer.Exit(2) from exc
+
+
+def _settings(config: Path | None, **overrides: Any) -> AppSettings:
+    with user_errors():
+        return load_settings(config, **overrides)
+
+
+def _emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+# ------------------------------------------------------------------------------------------------ kb
+@kb_app.command("build")
+def kb_build(
+    sources: Annotated[list[str] | None, typer.Option("--sources", "-s", help="Sources to build (comma list or repeated); default: all.")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Datasets folder [env CLINICALGPT_DATA_DIR].")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Where to write the knowledge base [env CLINICALGPT_KB_DIR].")] = None,
+    docs: Annotated[list[Path] | None, typer.Option("--docs", help="Folder of your own .md/.txt/.jsonl documents (repeatable).")] = None,
+    embed_chunks: Annotated[int | None, typer.Option("--embed-chunks", help="Embed the first N chunks per document (0 = all).")] = None,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="Hide progress bars.")] = False,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = 1,
+) -> None:
+    """Build the knowledge graph and the dense + BM25 indexes from the configured sources (atomic)."""
+    configure_logging(verbose)
+    from knowledge.kb import build_knowledge_base, describe
+
+    settings = _settings(config, data_dir=data_dir, kb_dir=out_dir)
+    ks = settings.knowledge_settings()
+    update: dict[str, Any] = {"show_progress": not no_progress and not as_json}
+    if _split(sources):
+        update["sources"] = _split(sources)
+    if docs:
+        update["user_docs"] = list(docs)
+    if embed_chunks is not None:
+        update["index"] = ks.index.model_copy(update={"embed_max_chunks_per_doc": embed_chunks})
+    ks = ks.model_copy(update=update)
+    with user_errors():
+        manifest = build_knowledge_base(ks)
+    if as_json:
+        _emit_json({"kb_dir": str(ks.resolved_kb_dir()), **describe(manifest)})
+        return
+    _print_manifest(manifest, ks.resolved_kb_dir())
+
+
+def _print_manifest(manifest: Any, kb_dir: Path) -> None:
+    table = Table(title=f"Knowledge base at {kb_dir}", show_header=True)
+    table.add_column("source")
+    table.add_column("records", justify="right")
+    table.add_column("malformed", justify="right")
+    table.add_column("first problem")
+    for report in manifest.reports:
+        first = report.problems[0] if report.problems else None
+        where = f"{first.file}:{first.line} {first.reason}" if first else ""
+        table.add_row(report.source, str(report.records), str(report.malformed), where)
+    out.print(table)
+    out.print(", ".join(f"{k}={v}" for k, v in manifest.counts.items()))
+    out.print(f"embedding model {manifest.embedding_model} (dim {manifest.embedding_dim}); "
+              f"built {manifest.built_at} in {manifest.build_seconds:.0f}s; settings {manifest.settings_hash}")
+
+
+@kb_app.command("info")
+def kb_info(kb: KbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Show what a built knowledge base holds (sources, counts, malformed records, model)."""
+    from knowledge.kb import describe, read_manifest
+
+    settings = _settings(config, kb_dir=kb)
+    kb_dir = settings.knowledge_settings().resolved_kb_dir()
+    with user_errors():
+        manifest = read_manifest(kb_dir)
+    if as_json:
+        _emit_json({"kb_dir": str(kb_dir), **describe(manifest)})
+        return
+    _print_manifest(manifest, kb_dir)
+    out.print("node types: " + ", ".join(f"{k}={v}" for k, v in manifest.node_types.items()))
+    out.print("edge types: " + ", ".join(f"{k}={v}" for k, v in manifest.edge_types.items()))
+
+
+@kb_app.command("link")
+def kb_link(
+    text: Annotated[str, typer.Argument(help="Text to link to knowledge-graph entities.")],
+    top: Annotated[int, typer.Option("--top", help="Entities to show.")] = 10,
+    kb: KbOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Link text to KG entities (exact → synonym → fuzzy), with scores."""
+    from knowledge.graph import EntityLinker, load_graph
+    from knowledge.kb import read_manifest
+
+    settings = _settings(config, kb_dir=kb)
+    kb_dir = settings.knowledge_settings().resolved_kb_dir()
+    with user_errors():
+        read_manifest(kb_dir)
+        graph, _ = load_graph(kb_dir / "graph.json.gz")
+    links = EntityLinker(graph).link(text, top=top)
+    if as_json:
+        _emit_json({"text": text, "entities": [link.model_dump() for link in links]})
+        return
+    if not links:
+        out.print("no entities found")
+        return
+    table = Table(show_header=True)
+    for col in ("node id", "name", "type", "score", "matched", "how"):
+        table.add_column(col)
+    for link in links:
+        table.add_row(link.node_id, link.name, link.type, f"{link.score:.3f}", link.surface, link.match)
+    out.print(table)
+
+
+@kb_app.command("download")
+def kb_download(
+    dest: Annotated[Path | None, typer.Option("--dest", help="Data folder to fill [default: CLINICALGPT_DATA_DIR or ~/.cache/clinicalgpt/data].")] = None,
+    sources: Annotated[list[str] | None, typer.Option("--sources", "-s", help="Sources to fetch (comma list).")] = None,
+    manifest: Annotated[Path | None, typer.Option("--manifest", help="Manifest TSV with pinned commits and checksums.")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request.")] = 30.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fetch the permissively licensed sources from their public repositories (pinned commit + checksum)."""
+    from importlib.resources import files
+
+    from knowledge.download import SOURCE_FOLDERS, download_sources
+
+    settings = _settings(None)
+    target = dest or settings.data_dir or Path("~/.cache/clinicalgpt/data")
+    manifest_path = manifest or Path(str(files("knowledge") / "sources_manifest.tsv"))
+    chosen = _split(sources) or list(SOURCE_FOLDERS)
+    with user_errors():
+        report = download_sources(target.expanduser(), chosen, manifest_path, timeout=timeout,
+                                  show_progress=not as_json)
+    data = {"dest": str(target), "downloaded": report.downloaded, "already_present": report.already_present,
+            "failed": report.failed, "derived_skipped": report.derived_skipped}
+    if as_json:
+        _emit_json(data)
+    else:
+        out.print(f"downloaded {len(report.downloaded)}, already present {len(report.already_present)}, "
+                  f"failed {len(report.failed)} → {target}")
+        for name, reason in report.failed.items():
+            err.print(f"failed: {name}: {reason}", highlight=False)
+        if report.derived_skipped:
+            out.print("derived files (rebuilt locally by the loaders): " + ", ".join(report.derived_skipped))
+    if report.failed:
+        raise typer.Exit(1)
+
+
+# ------------------------------------------------------------------------------------------- search
+@app.command("search")
+def search(
+    query: Annotated[str, typer.Argument(help="Question or keywords.")],
+    k: Annotated[int | None, typer.Option("-k", "--k", help="Results to return.")] = None,
+    mode: Annotated[str | None, typer.Option("--mode", help="dense | bm25 | kg | hybrid")] = None,
+    kb: KbOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Retrieve cited passages and KG facts for a query."""
+    configure_logging(verbose)
+    from knowledge.kb import KnowledgeBase
+    from rag.retrieve import HybridSearcher
+
+    settings = _settings(config, kb_dir=kb)
+    with user_errors():
+        knowledge = KnowledgeBase.load(settings.knowledge_settings().resolved_kb_dir())
+        result = HybridSearcher(knowledge, settings.retrieval).search(query, k=k, mode=mode)  # type: ignore[arg-type]
+    if as_json:
+        _emit_json(result.model_dump() | {"settings_hash": settings.settings_hash()})
+        return
+    if result.entities:
+        out.print("entities: " + ", ".join(f"{e.name} ({e.node_id}, {e.score:.2f})" for e in result.entities))
+    if result.intent:
+        out.print(f"question type: {result.intent}")
+    if not result.hits:
+        out.print("no results")
+    for rank, hit in enumerate(result.hits, start=1):
+        head = f"[bold][{rank}][/] {hit.title}" + (f" — {hit.section}" if hit.section else "")
+        out.print(head)
+        out.print(f"    id: {hit.id}   source: {hit.source} ({hit.licence})   score: {hit.score:.4f}   "
+                  f"via: {', '.join(f'{k}#{v}' for k, v in hit.via.items())}", highlight=False)
+        if hit.url:
+            out.print(f"    url: {hit.url}", highlight=False)
+        snippet = hit.text if len(hit.text) <= 300 else hit.text[:297] + "..."
+        out.print(f"    {snippet}", highlight=False, markup=False)
+    out.print(f"[dim]{result.timings_ms['total']:.0f} ms[/]")
+
+
+# ------------------------------------------------------------------------------------------- config
+@config_app.command("show")
+def config_show(config: ConfigOpt = None) -> None:
+    """Print the effective settings as JSON (environment + config file)."""
+    settings = _settings(config)
+    _emit_json(settings.model_dump(mode="json") | {"settings_hash": settings.settings_hash()})
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m model.cli`
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+
+

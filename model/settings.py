@@ -1,0 +1,91 @@
+"""Application settings: the composition root reads `CLINICALGPT_*` environment variables.
+
+`CLINICALGPT_DATA_DIR` and `CLINICALGPT_KB_DIR` are the two everyday settings; any nested field can be
+set with `__`, e.g. `CLINICALGPT_RETRIEVAL__K=8` or `CLINICALGPT_KNOWLEDGE__INDEX__EMBED_MAX_CHUNKS_PER_DOC=0`.
+A JSON or TOML file given with `--config` (or `CLINICALGPT_CONFIG`) is read below the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from knowledge.schema import json_hash
+from knowledge.settings import KnowledgeSettings
+from model.errors import ConfigError
+from rag.settings import RetrievalSettings
+
+
+class AppSettings(BaseSettings):
+    """Everything the `clinicalgpt` CLI and Python API need."""
+
+    model_config = SettingsConfigDict(env_prefix="CLINICALGPT_", env_nested_delimiter="__", extra="forbid")
+
+    data_dir: Path | None = Field(default=None, description="Public datasets folder (holds `en/…`).")
+    kb_dir: Path = Field(default=Path("~/.cache/clinicalgpt/kb"), description="Knowledge base folder.")
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Explicit arguments (CLI flags, config file) beat the environment.
+        return init_settings, env_settings
+
+    def knowledge_settings(self) -> KnowledgeSettings:
+        """Knowledge settings with the top-level `data_dir`/`kb_dir` applied."""
+        return self.knowledge.model_copy(update={"data_dir": self.data_dir or self.knowledge.data_dir,
+                                                 "kb_dir": self.kb_dir})
+
+    def settings_hash(self) -> str:
+        """Hash of all settings, stamped on outputs."""
+        return json_hash(self.model_dump(mode="json"))
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> AppSettings:
+    """Settings from an optional JSON/TOML file, the environment, then explicit overrides."""
+    data: dict[str, Any] = {}
+    if config is not None:
+        path = Path(config).expanduser()
+        if not path.exists():
+            msg = f"config file not found: {path} (`--config`)"
+            raise ConfigError(msg)
+        if path.suffix == ".toml":
+            import tomllib
+
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        elif path.suffix == ".json":
+            import json
+
+            data = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            msg = f"config file {path} must be .json or .toml"
+            raise ConfigError(msg)
+    # File values sit below the environment: build from env first, then merge the file underneath.
+    env = AppSettings().model_dump(exclude_unset=True)
+    merged = _deep_merge(data, env)
+    merged = _deep_merge(merged, {k: v for k, v in overrides.items() if v is not None})
+    try:
+        return AppSettings(**merged)
+    except ValueError as exc:
+        msg = f"invalid settings: {exc}"
+        raise ConfigError(msg) from exc
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,187 @@
+"""Hybrid retrieval over a knowledge base: dense, BM25, KG facts and entity-matched passages.
+
+Each retriever produces a ranked list of chunk rows; `hybrid` fuses them with weighted reciprocal-rank
+fusion (RRF). Two lists come from entity linking: KG facts about the linked entities, and passages
+indexed as being *about* those entities (MedQuAD focus, DO term), with passages whose section answers
+the question's type (symptoms, treatment, …) first. Plain RRF of dense and BM25 loses to dense alone on
+MedQuAD; the entity lists are what make fusion help (see bench/retrieval.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from knowledge.graph import EntityLink
+from knowledge.kb import KnowledgeBase
+from rag.errors import RetrievalError
+from rag.intent import detect_intent, intent_relations, section_matches
+from rag.settings import RetrievalSettings, SearchMode
+
+logger = logging.getLogger(__name__)
+
+
+class Hit(BaseModel):
+    """One retrieved chunk with its provenance and how it was found."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="Stable chunk id, citable.")
+    score: float
+    kind: str
+    title: str
+    section: str | None
+    text: str
+    source: str
+    native_id: str
+    url: str | None
+    licence: str
+    doc_id: str
+    entities: list[str]
+    via: dict[str, int] = Field(default_factory=dict, description="Rank (1-based) in each list that found it.")
+
+
+class SearchResult(BaseModel):
+    """Hits plus what the query was understood as."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str
+    mode: SearchMode
+    intent: str | None
+    entities: list[EntityLink]
+    hits: list[Hit]
+    timings_ms: dict[str, float]
+
+
+def check_query(query: str, settings: RetrievalSettings) -> str:
+    """Strip and validate a query; empty or oversized queries raise `RetrievalError`."""
+    if not isinstance(query, str) or not query.strip():
+        msg = "`query` is empty: ask a question, e.g. 'What are the symptoms of myocarditis?'"
+        raise RetrievalError(msg)
+    query = query.strip()
+    if len(query) > settings.max_query_chars:
+        msg = (f"`query` has {len(query)} characters, more than `retrieval.max_query_chars` = "
+               f"{settings.max_query_chars}; shorten it or raise the setting")
+        raise RetrievalError(msg)
+    return query
+
+
+class HybridSearcher:
+    """Runs the four retrieval modes over one loaded `KnowledgeBase`."""
+
+    def __init__(self, kb: KnowledgeBase, settings: RetrievalSettings | None = None) -> None:
+        self.kb = kb
+        self.settings = settings or RetrievalSettings()
+
+    # -- ranked lists -------------------------------------------------------------------------------
+    def dense_rows(self, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
+        """Top-n (row, cosine) from FAISS for one normalised query vector of shape (1, dim)."""
+        hits = self.kb.dense.search_vectors(query_vector, n)[0]
+        return [(self.kb.row_of[cid], score) for cid, score in hits if cid in self.kb.row_of]
+
+    def bm25_rows(self, query: str, n: int) -> list[tuple[int, float]]:
+        """Top-n (row, BM25 score)."""
+        return self.kb.bm25.search(query, n)
+
+    def link(self, query: str) -> list[EntityLink]:
+        """Entities of the query above the score threshold, best first."""
+        s = self.settings
+        return [e for e in self.kb.linker.link(query, top=max(s.link_top, 1)) if e.score >= s.link_min_score][
+            : s.link_top
+        ]
+
+    def kg_rows(self, links: list[EntityLink], intent: str | None) -> list[tuple[int, float]]:
+        """Fact chunks about linked entities: facts answering the intent first, then by link score."""
+        wanted = intent_relations(intent)
+        scored: list[tuple[float, int]] = []
+        for link in links:
+            for row in self.kb.by_entity.get(link.node_id, []):
+                chunk = self.kb.chunks[row]
+                if chunk.kind != "fact":
+                    continue
+                bonus = 1.0 if chunk.section in wanted else 0.5 if chunk.section == "about" else 0.0
+                scored.append((link.score + bonus, row))
+        scored.sort(key=lambda t: (-t[0], t[1]))
+        return [(row, score) for score, row in scored]
+
+    def entity_rows(self, links: list[EntityLink], intent: str | None, prior: dict[int, float]) -> list[tuple[int, float]]:
+        """Text passages about linked entities; section matching the intent first, then by `prior` score."""
+        rows: dict[int, float] = {}
+        for link in links:
+            for row in self.kb.by_entity.get(link.node_id, []):
+                chunk = self.kb.chunks[row]
+                if chunk.kind == "fact":
+                    continue
+                score = link.score + (1.0 if section_matches(intent, chunk.section) else 0.0)
+                score += prior.get(row, 0.0) - 0.01 * chunk.chunk_index
+                rows[row] = max(rows.get(row, -1e9), score)
+        return sorted(rows.items(), key=lambda t: (-t[1], t[0]))
+
+    # -- fusion -------------------------------------------------------------------------------------
+    def _rrf(self, lists: dict[str, list[tuple[int, float]]], weights: dict[str, float]) -> tuple[
+        list[tuple[int, float]], dict[int, dict[str, int]]
+    ]:
+        fused: dict[int, float] = defaultdict(float)
+        via: dict[int, dict[str, int]] = defaultdict(dict)
+        for name, ranked in lists.items():
+            for rank, (row, _) in enumerate(ranked, start=1):
+                fused[row] += weights[name] / (self.settings.rrf_k + rank)
+                via[row][name] = rank
+        return sorted(fused.items(), key=lambda t: (-t[1], t[0])), via
+
+    def search(self, query: str, *, k: int | None = None, mode: SearchMode | None = None,
+               query_vector: np.ndarray | None = None) -> SearchResult:
+        """Retrieve the top-k chunks for `query` in the given mode (default from settings)."""
+        s = self.settings
+        query = check_query(query, s)
+        k = s.k if k is None else k
+        if k < 1:
+            msg = f"`k` must be ≥ 1, got {k}"
+            raise RetrievalError(msg)
+        mode = mode or s.mode
+        if mode not in ("dense", "bm25", "kg", "hybrid"):
+            msg = f"unknown search mode `{mode}`; use dense, bm25, kg or hybrid"
+            raise RetrievalError(msg)
+        timings: dict[str, float] = {}
+        n = max(s.candidates, k)
+        lists: dict[str, list[tuple[int, float]]] = {}
+        intent = detect_intent(query)
+        links: list[EntityLink] = []
+        if mode in ("dense", "hybrid"):
+            t0 = time.perf_counter()
+            vector = query_vector if query_vector is not None else self.kb.embed_query(query)
+            lists["dense"] = self.dense_rows(vector, n)
+            timings["dense"] = (time.perf_counter() - t0) * 1000
+        if mode in ("bm25", "hybrid"):
+            t0 = time.perf_counter()
+            lists["bm25"] = self.bm25_rows(query, n)
+            timings["bm25"] = (time.perf_counter() - t0) * 1000
+        if mode in ("kg", "hybrid"):
+            t0 = time.perf_counter()
+            links = self.link(query)
+            lists["kg"] = self.kg_rows(links, intent)
+            if mode == "hybrid":
+                prior, _ = self._rrf({"dense": lists["dense"], "bm25": lists["bm25"]}, {"dense": 1.0, "bm25": 1.0})
+                lists["entity"] = self.entity_rows(links, intent, {r: 30 * sc for r, sc in prior})
+            timings["kg"] = (time.perf_counter() - t0) * 1000
+        if mode == "hybrid":
+            weights = {"dense": s.weight_dense, "bm25": s.weight_bm25, "kg": s.weight_kg, "entity": s.weight_entity}
+            ranked, via = self._rrf(lists, weights)
+        else:
+            ranked = lists[mode]
+            via = {row: {mode: rank} for rank, (row, _) in enumerate(ranked, start=1)}
+        hits = [self._hit(row, score, via[row]) for row, score in ranked[:k]]
+        timings["total"] = sum(timings.values())
+        return SearchResult(query=query, mode=mode, intent=intent, entities=links, hits=hits,
+                            timings_ms={key: round(v, 2) for key, v in timings.items()})
+
+    def _hit(self, row: int, score: float, via: dict[str, int]) -> Hit:
+        c = self.kb.chunks[row]
+        return Hit(id=c.chunk_id, score=round(float(score), 6), kind=c.kind, title=c.title, section=c.section,
+                   text=c.text, source=c.source, native_id=c.native_id, url=c.url, licence=c.licence,
+                   doc_id=c.doc_id, entities=c.entities, via=via)

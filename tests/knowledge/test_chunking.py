@@ -1,0 +1,44 @@
+"""Chunking: stable ids, word budget, sentence overlap, determinism."""
+
+from __future__ import annotations
+
+from knowledge.chunking import chunk_document, split_sentences
+from knowledge.schema import Provenance, SourceDoc
+from knowledge.settings import ChunkingSettings
+
+
+def _doc(text: str) -> SourceDoc:
+    return SourceDoc(doc_id="test:1", title="T", section="symptoms", text=text, entities=["DOID:1"],
+                     provenance=Provenance(source="test", native_id="1", licence="CC0 1.0", url="https://x"))
+
+
+def test_split_sentences_handles_english_and_chinese() -> None:
+    assert split_sentences("Fever is common. Cough too! Rest?") == ["Fever is common.", "Cough too!", "Rest?"]
+    assert split_sentences("发热常见。咳嗽也常见。") == ["发热常见。", "咳嗽也常见。"]
+
+
+def test_chunks_respect_budget_overlap_and_ids() -> None:
+    sentences = [f"Sentence number {i} has exactly seven words." for i in range(30)]
+    settings = ChunkingSettings(max_words=40, overlap_words=10)
+    chunks = chunk_document(_doc(" ".join(sentences)), settings)
+    assert len(chunks) > 3
+    assert [c.chunk_id for c in chunks] == [f"test:1#{i}" for i in range(len(chunks))]
+    assert all(len(c.text.split()) <= 40 for c in chunks)
+    # The last sentence of a chunk opens the next one (overlap of one 7-word sentence ≤ 10 words).
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        assert b.text.startswith(split_sentences(a.text)[-1])
+    # Every sentence survives chunking.
+    joined = " ".join(c.text for c in chunks)
+    assert all(s in joined for s in sentences)
+    first = chunks[0]
+    assert (first.source, first.url, first.licence, first.entities) == ("test", "https://x", "CC0 1.0", ["DOID:1"])
+    assert first.index_text().startswith("T — symptoms: Sentence number 0")
+
+
+def test_chunking_is_deterministic_and_splits_giant_sentences() -> None:
+    text = " ".join(["word"] * 500)
+    settings = ChunkingSettings(max_words=100, overlap_words=0)
+    a = chunk_document(_doc(text), settings)
+    b = chunk_document(_doc(text), settings)
+    assert [c.model_dump() for c in a] == [c.model_dump() for c in b]
+    assert len(a) == 5 and all(len(c.text.split()) == 100 for c in a)

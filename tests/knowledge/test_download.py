@@ -1,0 +1,478 @@
+"""Tests of `knowledge.download`: local files and a fake fetcher only, never the network."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import tarfile
+import urllib.error
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from knowledge.download import (
+    MANIFEST_COLUMNS,
+    SOURCE_FOLDERS,
+    DownloadReport,
+    ManifestEntry,
+    derived_files,
+    download_sources,
+    plan_download,
+    read_manifest,
+    safe_extract_tar,
+    urllib_fetch,
+    urllib_probe,
+    verify_file,
+)
+from knowledge.errors import DownloadError, SourceFormatError, SourceNotFoundError, UnknownSourceError
+from knowledge.settings import DEFAULT_SOURCES
+
+C1 = "a" * 40
+C2 = "b" * 40
+HSDN_TSV = b"symptom\tdisease\tweight\nfever\tflu\t0.5\n"
+HSDN_README = b"# hsdn\n"
+DDX_JSON = b'{"conditions": []}\n'
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _row(file: str, repo: str, commit: str, source_path: str, data: bytes) -> str:
+    return "\t".join([file, repo, commit, source_path, str(len(data)), _digest(data)])
+
+
+def _tar_gz(members: dict[str, bytes], prefix: str = "") -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(prefix + name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+RETARRED = _tar_gz({"./readme.txt": b"MedQuAD", "./1_CancerGov_QA/0001.xml": b"<Document/>"})
+GITHUB_ARCHIVE = _tar_gz({"readme.txt": b"MedQuAD", "1_CancerGov_QA/0001.xml": b"<Document/>"}, "MedQuAD-x/")
+
+
+def _write_manifest(path: Path, rows: list[str]) -> Path:
+    path.write_text("\t".join(MANIFEST_COLUMNS) + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def manifest(tmp_path: Path) -> Path:
+    """A small manifest shaped like the real one: files, DERIVED rows and a whole-tree archive."""
+    rows = [
+        _row("hsdn/symptoms-DO.tsv", "dhimmel/hsdn", C1, "data/symptoms-DO.tsv", HSDN_TSV),
+        _row("hsdn/README.md", "dhimmel/hsdn", C1, "README.md", HSDN_README),
+        _row("ddxplus/release_conditions.json", "owner/ddx", C2, "release_conditions.json", DDX_JSON),
+        _row("mirage/benchmark.json", "DERIVED", "-", "(built here from files above)", b"{}"),
+        _row("medquad/medquad_answered.jsonl", "DERIVED", "-", "(built here from files above)", b"x"),
+        _row("medquad/medquad_raw_xml.tar.gz", "DERIVED", "-", "(built here from files above)", RETARRED),
+        _row(
+            "medquad/medquad_raw_xml.tar.gz",
+            "abachaa/MedQuAD",
+            C1,
+            "(whole tree HEAD, git archive)",
+            RETARRED,
+        ),
+    ]
+    return _write_manifest(tmp_path / "MANIFEST.tsv", rows)
+
+
+class FakeRemote:
+    """A fake `fetch`: serves bytes by URL and records the calls."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+        self.calls: list[str] = []
+
+    def __call__(self, url: str, dest_path: Path, timeout: float) -> None:
+        self.calls.append(url)
+        if url not in self.files:
+            raise urllib.error.HTTPError(url, 404, "Not Found", None, None)  # type: ignore[arg-type]
+        dest_path.write_bytes(self.files[url])
+
+
+def _remote(overrides: dict[str, bytes] | None = None) -> FakeRemote:
+    """The fake GitHub; `overrides` maps a URL suffix to other bytes."""
+    files = {
+        f"https://raw.githubusercontent.com/dhimmel/hsdn/{C1}/data/symptoms-DO.tsv": HSDN_TSV,
+        f"https://raw.githubusercontent.com/dhimmel/hsdn/{C1}/README.md": HSDN_README,
+        f"https://raw.githubusercontent.com/owner/ddx/{C2}/release_conditions.json": DDX_JSON,
+        f"https://github.com/abachaa/MedQuAD/archive/{C1}.tar.gz": GITHUB_ARCHIVE,
+    }
+    for suffix, data in (overrides or {}).items():
+        files[next(u for u in files if u.endswith(suffix))] = data
+    return FakeRemote(files)
+
+
+def _leftovers(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.name.startswith(".") or p.suffix == ".part"]
+
+
+# --- manifest -------------------------------------------------------------------------------
+
+
+def test_read_manifest_parses_rows(manifest: Path) -> None:
+    entries = read_manifest(manifest)
+    assert len(entries) == 7
+    first = entries[0]
+    assert first == ManifestEntry(
+        "hsdn/symptoms-DO.tsv", "dhimmel/hsdn", C1, "data/symptoms-DO.tsv", len(HSDN_TSV), _digest(HSDN_TSV)
+    )
+    assert first.downloadable and not first.whole_tree
+    assert first.url == f"https://raw.githubusercontent.com/dhimmel/hsdn/{C1}/data/symptoms-DO.tsv"
+    assert not entries[3].downloadable
+    whole = entries[-1]
+    assert whole.downloadable and whole.whole_tree
+    assert whole.url == f"https://github.com/abachaa/MedQuAD/archive/{C1}.tar.gz"
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "needle"),
+    [
+        ("hsdn/x.tsv\tdhimmel/hsdn\t" + C1 + "\tx.tsv\t12", "columns"),
+        ("hsdn/x.tsv\tdhimmel/hsdn\t" + C1 + "\tx.tsv\ttwelve\t" + "0" * 16, "bytes"),
+        ("hsdn/x.tsv\tdhimmel/hsdn\t" + C1 + "\tx.tsv\t12\tnothex", "sha256_16"),
+        ("hsdn/x.tsv\tdhimmel/hsdn\t-\tx.tsv\t12\t" + "0" * 16, "commit"),
+        ("../x.tsv\tdhimmel/hsdn\t" + C1 + "\tx.tsv\t12\t" + "0" * 16, "file path"),
+    ],
+)
+def test_read_manifest_malformed_row_names_file_and_line(tmp_path: Path, bad_row: str, needle: str) -> None:
+    good = _row("hsdn/README.md", "dhimmel/hsdn", C1, "README.md", HSDN_README)
+    path = _write_manifest(tmp_path / "MANIFEST.tsv", [good, bad_row])
+    with pytest.raises(SourceFormatError) as info:
+        read_manifest(path)
+    message = str(info.value)
+    assert f"{path}:3:" in message
+    assert needle in message
+
+
+def test_read_manifest_bad_header_and_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "MANIFEST.tsv"
+    path.write_text("a\tb\n", encoding="utf-8")
+    with pytest.raises(SourceFormatError, match=":1: bad header"):
+        read_manifest(path)
+    with pytest.raises(SourceNotFoundError):
+        read_manifest(tmp_path / "absent.tsv")
+
+
+# --- planning -------------------------------------------------------------------------------
+
+
+def test_plan_download_per_source(manifest: Path) -> None:
+    entries = read_manifest(manifest)
+    assert [e.file for e in plan_download(entries, ["hsdn"])] == ["hsdn/symptoms-DO.tsv", "hsdn/README.md"]
+    assert [e.file for e in plan_download(entries, ["ddxplus"])] == ["ddxplus/release_conditions.json"]
+    medquad = plan_download(entries, ["medquad"])
+    assert [(e.file, e.repo) for e in medquad] == [("medquad/medquad_raw_xml.tar.gz", "abachaa/MedQuAD")]
+    # The raw archive has a downloadable row, so only the answered JSONL is reported as derived.
+    assert [e.file for e in derived_files(entries, ["medquad"])] == ["medquad/medquad_answered.jsonl"]
+    assert plan_download(entries, ["hpo", "icd10cm", "chatdoctor"]) == []  # packaged / absent here
+    assert len(plan_download(entries, DEFAULT_SOURCES)) == 4
+    assert not any(e.file.startswith("mirage/") for e in plan_download(entries, DEFAULT_SOURCES))
+    with pytest.raises(UnknownSourceError, match="nope"):
+        plan_download(entries, ["nope"])
+
+
+def test_source_folders_cover_default_sources() -> None:
+    assert set(SOURCE_FOLDERS) == set(DEFAULT_SOURCES) - {"hpo", "icd10cm"}
+    assert all(folder.startswith("en/") for folder in SOURCE_FOLDERS.values())
+
+
+# --- verification ---------------------------------------------------------------------------
+
+
+def _entry(data: bytes, file: str = "hsdn/symptoms-DO.tsv") -> ManifestEntry:
+    return ManifestEntry(file, "dhimmel/hsdn", C1, "data/symptoms-DO.tsv", len(data), _digest(data))
+
+
+def test_verify_file_ok(tmp_path: Path) -> None:
+    path = tmp_path / "f.tsv"
+    path.write_bytes(HSDN_TSV)
+    verify_file(path, _entry(HSDN_TSV))
+
+
+def test_verify_file_size_mismatch(tmp_path: Path) -> None:
+    path = tmp_path / "f.tsv"
+    path.write_bytes(HSDN_TSV + b"extra")
+    with pytest.raises(DownloadError) as info:
+        verify_file(path, _entry(HSDN_TSV))
+    message = str(info.value)
+    assert "hsdn/symptoms-DO.tsv" in message and "size mismatch" in message
+    assert f"expected {len(HSDN_TSV)} bytes, got {len(HSDN_TSV) + 5}" in message
+
+
+def test_verify_file_hash_mismatch(tmp_path: Path) -> None:
+    path = tmp_path / "f.tsv"
+    tampered = HSDN_TSV.replace(b"0.5", b"0.9")
+    path.write_bytes(tampered)
+    with pytest.raises(DownloadError) as info:
+        verify_file(path, _entry(HSDN_TSV))
+    message = str(info.value)
+    assert "sha256 mismatch" in message
+    assert f"expected {_digest(HSDN_TSV)}, got {_digest(tampered)}" in message
+
+
+def test_verify_file_missing(tmp_path: Path) -> None:
+    with pytest.raises(DownloadError, match="missing"):
+        verify_file(tmp_path / "absent", _entry(HSDN_TSV))
+
+
+def test_verify_whole_tree_archive_by_hash_or_safe_unpacking(tmp_path: Path, manifest: Path) -> None:
+    whole = read_manifest(manifest)[-1]
+    retarred, github, garbage = tmp_path / "a.tar.gz", tmp_path / "b.tar.gz", tmp_path / "c.tar.gz"
+    retarred.write_bytes(RETARRED)
+    github.write_bytes(GITHUB_ARCHIVE)
+    garbage.write_bytes(b"<html>rate limited</html>")
+    verify_file(retarred, whole)  # matches the manifest hash
+    verify_file(github, whole)  # other bytes, but a sound archive
+    with pytest.raises(DownloadError, match="cannot unpack"):
+        verify_file(garbage, whole)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["MANIFEST.tsv", "a.tar.gz", "b.tar.gz", "c.tar.gz"]
+
+
+# --- download -------------------------------------------------------------------------------
+
+
+def test_download_sources_fetches_verifies_and_skips_present(tmp_path: Path, manifest: Path) -> None:
+    dest = tmp_path / "data"
+    remote = _remote()
+    probes: list[str] = []
+    report = download_sources(
+        dest,
+        ["hsdn", "medquad", "ddxplus", "hpo"],
+        manifest,
+        fetch=remote,
+        probe=lambda url, timeout: probes.append(url),
+        show_progress=True,
+    )
+    assert isinstance(report, DownloadReport)
+    assert sorted(report.downloaded) == [
+        "en/ddxplus/release_conditions.json",
+        "en/hsdn/README.md",
+        "en/hsdn/symptoms-DO.tsv",
+        "en/medquad/medquad_raw_xml.tar.gz",
+    ]
+    assert report.failed == {} and report.already_present == []
+    assert report.derived_skipped == ["en/medquad/medquad_answered.jsonl"]
+    assert (dest / "en/hsdn/symptoms-DO.tsv").read_bytes() == HSDN_TSV
+    assert (dest / "en/medquad/medquad_raw_xml.tar.gz").read_bytes() == GITHUB_ARCHIVE
+    assert len(probes) == 1
+    assert _leftovers(dest) == []
+
+    remote.calls.clear()
+    probes.clear()
+    again = download_sources(
+        dest, ["hsdn", "medquad", "ddxplus"], manifest, fetch=remote, show_progress=False
+    )
+    assert again.downloaded == [] and remote.calls == [] and probes == []
+    assert len(again.already_present) == 4
+
+
+def test_bad_download_leaves_no_final_file_and_no_temp(tmp_path: Path, manifest: Path) -> None:
+    dest = tmp_path / "data"
+    remote = _remote({"symptoms-DO.tsv": b"not the right bytes"})
+    report = download_sources(dest, ["hsdn"], manifest, fetch=remote, show_progress=False)
+    assert report.downloaded == ["en/hsdn/README.md"]
+    assert list(report.failed) == ["en/hsdn/symptoms-DO.tsv"]
+    assert "size mismatch" in report.failed["en/hsdn/symptoms-DO.tsv"]
+    assert not (dest / "en/hsdn/symptoms-DO.tsv").exists()
+    assert sorted(p.name for p in (dest / "en/hsdn").iterdir()) == ["README.md"]
+
+
+def test_failed_fetch_midway_cleans_temp(tmp_path: Path, manifest: Path) -> None:
+    dest = tmp_path / "data"
+
+    def flaky(url: str, dest_path: Path, timeout: float) -> None:
+        if url.endswith("README.md"):
+            dest_path.write_bytes(b"partial")
+            raise urllib.error.HTTPError(url, 500, "Server Error", None, None)  # type: ignore[arg-type]
+        _remote()(url, dest_path, timeout)
+
+    report = download_sources(dest, ["hsdn"], manifest, fetch=flaky, show_progress=False)
+    assert report.downloaded == ["en/hsdn/symptoms-DO.tsv"]
+    assert "500" in report.failed["en/hsdn/README.md"]
+    assert sorted(p.name for p in (dest / "en/hsdn").iterdir()) == ["symptoms-DO.tsv"]
+
+
+def test_corrupt_present_file_is_downloaded_again(tmp_path: Path, manifest: Path) -> None:
+    dest = tmp_path / "data"
+    target = dest / "en/hsdn/README.md"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"stale")
+    report = download_sources(dest, ["hsdn"], manifest, fetch=_remote(), show_progress=False)
+    assert "en/hsdn/README.md" in report.downloaded
+    assert target.read_bytes() == HSDN_README
+
+
+def test_unsafe_whole_tree_archive_is_rejected(tmp_path: Path, manifest: Path) -> None:
+    dest = tmp_path / "data"
+    remote = _remote({".tar.gz": _tar_gz({"../evil.txt": b"x"})})
+    report = download_sources(dest, ["medquad"], manifest, fetch=remote, show_progress=False)
+    assert "unsafe member" in report.failed["en/medquad/medquad_raw_xml.tar.gz"]
+    assert not (dest / "en/medquad/medquad_raw_xml.tar.gz").exists()
+    assert not (dest / "en/evil.txt").exists() and not (dest / "en/medquad/evil.txt").exists()
+    assert list((dest / "en/medquad").iterdir()) == []
+
+
+def _failing(exc: OSError) -> Callable[..., None]:
+    def fail(*_args: object) -> None:
+        raise exc
+
+    return fail
+
+
+def test_probe_without_network_fails_fast(tmp_path: Path, manifest: Path) -> None:
+    dest = tmp_path / "data"
+    remote = _remote()
+    probe = _failing(urllib.error.URLError(OSError("Name or service not known")))
+    with pytest.raises(DownloadError) as info:
+        download_sources(dest, ["hsdn"], manifest, fetch=remote, probe=probe, show_progress=False)
+    message = str(info.value)
+    assert "no network access to GitHub" in message and "CLINICALGPT_DATA_DIR" in message
+    assert remote.calls == []
+    assert not dest.exists()
+
+
+def test_probe_http_error_is_not_a_network_failure(tmp_path: Path, manifest: Path) -> None:
+    probe = _failing(urllib.error.HTTPError("u", 405, "Method Not Allowed", None, None))  # type: ignore[arg-type]
+    report = download_sources(tmp_path, ["hsdn"], manifest, fetch=_remote(), probe=probe, show_progress=False)
+    assert len(report.downloaded) == 2
+
+
+def test_first_fetch_oserror_fails_fast_without_probe(tmp_path: Path, manifest: Path) -> None:
+    calls: list[str] = []
+
+    def offline(url: str, dest_path: Path, timeout: float) -> None:
+        calls.append(url)
+        raise OSError("Network is unreachable")
+
+    with pytest.raises(DownloadError, match="CLINICALGPT_DATA_DIR"):
+        download_sources(tmp_path / "data", DEFAULT_SOURCES, manifest, fetch=offline, show_progress=False)
+    assert len(calls) == 1
+    assert _leftovers(tmp_path) == []
+
+
+def test_default_fetch_and_probe_read_file_urls(tmp_path: Path) -> None:
+    source = tmp_path / "remote.tsv"
+    source.write_bytes(HSDN_TSV)
+    urllib_probe(source.as_uri(), 1.0)
+    urllib_fetch(source.as_uri(), tmp_path / "copy.tsv", 1.0)
+    assert (tmp_path / "copy.tsv").read_bytes() == HSDN_TSV
+    with pytest.raises(OSError):
+        urllib_fetch((tmp_path / "absent").as_uri(), tmp_path / "copy2.tsv", 1.0)
+
+
+# --- tar safety -----------------------------------------------------------------------------
+
+
+def _tar_with(tmp_path: Path, info: tarfile.TarInfo, data: bytes = b"") -> Path:
+    path = tmp_path / "evil.tar"
+    with tarfile.open(path, "w") as tar:
+        ok = tarfile.TarInfo("ok.txt")
+        tar.addfile(ok, io.BytesIO(b""))
+        info.size = len(data) if info.isfile() else 0
+        tar.addfile(info, io.BytesIO(data) if info.isfile() else None)
+    return path
+
+
+def _link(name: str, target: str, kind: bytes) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = target
+    return info
+
+
+def _device(name: str) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.CHRTYPE
+    return info
+
+
+@pytest.mark.parametrize(
+    ("member", "reason"),
+    [
+        (tarfile.TarInfo("../evil.txt"), "'..' component"),
+        (tarfile.TarInfo("sub/../../evil.txt"), "'..' component"),
+        (tarfile.TarInfo("/tmp/evil-absolute.txt"), "absolute path"),
+        (_link("sym", "../../outside", tarfile.SYMTYPE), "outside the destination"),
+        (_link("sym", "/etc/passwd", tarfile.SYMTYPE), "outside the destination"),
+        (_link("hard", "../outside", tarfile.LNKTYPE), "outside the destination"),
+        (_device("null"), "device"),
+    ],
+)
+def test_safe_extract_tar_refuses_unsafe_members(
+    tmp_path: Path, member: tarfile.TarInfo, reason: str
+) -> None:
+    archive = _tar_with(tmp_path, member, b"evil" if member.isfile() else b"")
+    dest = tmp_path / "out"
+    with pytest.raises(DownloadError) as info:
+        safe_extract_tar(archive, dest)
+    assert reason in str(info.value) and "unsafe member" in str(info.value)
+    assert list(dest.iterdir()) == []  # checked before anything is written
+    assert not (tmp_path / "evil.txt").exists()
+
+
+def test_safe_extract_tar_extracts_sound_archive(tmp_path: Path) -> None:
+    archive = tmp_path / "good.tar.gz"
+    archive.write_bytes(GITHUB_ARCHIVE)
+    names = safe_extract_tar(archive, tmp_path / "out")
+    assert "MedQuAD-x/readme.txt" in names
+    assert (tmp_path / "out/MedQuAD-x/1_CancerGov_QA/0001.xml").read_bytes() == b"<Document/>"
+    inner = _tar_with(tmp_path, _link("ok-link", "ok.txt", tarfile.SYMTYPE))
+    safe_extract_tar(inner, tmp_path / "out2")
+    assert (tmp_path / "out2/ok-link").is_symlink()
+
+
+# --- the real manifest ----------------------------------------------------------------------
+
+
+def _data_dir() -> Path:
+    if env := os.environ.get("CLINICALGPT_DATA_DIR"):
+        return Path(env)
+    fallback = Path(__file__).resolve().parents[3] / "shared" / "data"
+    if fallback.is_dir():
+        return fallback
+    pytest.fail(f"set CLINICALGPT_DATA_DIR to the shared datasets folder (no {fallback})")
+
+
+def test_real_manifest_checksums_match_local_copies() -> None:
+    data_dir = _data_dir()
+    entries = read_manifest(data_dir / "en" / "MANIFEST.tsv")
+    planned = plan_download(entries, DEFAULT_SOURCES)
+    for source, folder in SOURCE_FOLDERS.items():
+        assert any(f"en/{e.file}".startswith(folder + "/") for e in planned), source
+    checked = 0
+    for entry in planned:
+        assert entry.commit != "-" and entry.url.startswith("https://")
+        verify_file(data_dir / "en" / entry.file, entry)
+        checked += 1
+    assert checked >= 20
+    derived = {e.file for e in derived_files(entries, DEFAULT_SOURCES)}
+    assert "medquad/medquad_answered.jsonl" in derived
+    assert "medquad/medquad_raw_xml.tar.gz" not in derived
+
+
+def test_real_manifest_round_trip_through_fake_fetch(tmp_path: Path) -> None:
+    """Download every default source with a fetcher that copies from the local data dir."""
+    data_dir = _data_dir()
+    manifest = data_dir / "en" / "MANIFEST.tsv"
+    by_url = {
+        e.url: data_dir / "en" / e.file for e in plan_download(read_manifest(manifest), DEFAULT_SOURCES)
+    }
+
+    def local_copy(url: str, dest_path: Path, timeout: float) -> None:
+        shutil.copyfile(by_url[url], dest_path)
+
+    report = download_sources(tmp_path, DEFAULT_SOURCES, manifest, fetch=local_copy, show_progress=False)
+    assert report.failed == {}
+    assert len(report.downloaded) == len(by_url)
+    assert "en/disease_ontology/do_definitions.tsv" in report.derived_skipped
+    assert _leftovers(tmp_path) == []
