@@ -59,7 +59,10 @@ def _load_model(path: str, device: str) -> SentenceTransformer:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    # The per-weight "Loading weights" bar is noise on every CLI call; our own bars cover long steps.
+    hf_logging.disable_progress_bar()
     logger.info("Loading embedding model %s on %s", path, device)
     try:
         return SentenceTransformer(path, device=device, local_files_only=True)
