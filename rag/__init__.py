@@ -3,6 +3,7 @@
 from rag.errors import RetrievalError
 from rag.intent import detect_intent
 from rag.retrieve import Hit, HybridSearcher, SearchResult
+from rag.retrievers import ClinicalRetriever
 from rag.settings import RetrievalSettings
 
-__all__ = ["Hit", "HybridSearcher", "RetrievalError", "RetrievalSettings", "SearchResult", "detect_intent"]
+__all__ = ["ClinicalRetriever", "Hit", "HybridSearcher", "RetrievalError", "RetrievalSettings", "SearchResult", "detect_intent"]

@@ -11,7 +11,7 @@ EXPECTED_ALL = {
     "knowledge": ["Chunk", "ClinicalAssistantError", "EdgeRecord", "IndexNotBuiltError", "KBManifest", "KnowledgeBase",
                   "KnowledgeError", "KnowledgeSettings", "NodeRecord", "Provenance", "SourceDoc", "build_knowledge_base",
                   "read_manifest"],
-    "rag": ["Hit", "HybridSearcher", "RetrievalError", "RetrievalSettings", "SearchResult", "detect_intent"],
+    "rag": ["ClinicalRetriever", "Hit", "HybridSearcher", "RetrievalError", "RetrievalSettings", "SearchResult", "detect_intent"],
     "model": ["AppSettings", "ConfigError", "load_settings"],
 }
 
