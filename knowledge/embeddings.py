@@ -11,7 +11,7 @@ import os
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -52,8 +52,20 @@ def default_model_path() -> Path:
     return path
 
 
+def resolve_dtype(dtype: str, device: str) -> str:
+    """`auto` → `bfloat16` on CPUs with native bf16 (AVX512-BF16/AMX; ~2.2× faster, cosine ≥ 0.998 to fp32),
+    `float16` on CUDA, else `float32`."""
+    if dtype != "auto":
+        return dtype
+    import torch
+
+    if device.startswith("cuda"):
+        return "float16"
+    return "bfloat16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "float32"
+
+
 @lru_cache(maxsize=4)
-def _load_model(path: str, device: str) -> SentenceTransformer:
+def _load_model(path: str, device: str, dtype: str = "float32") -> SentenceTransformer:
     """Load (once per process and device) a sentence-transformers model from local files."""
     # Must be set before huggingface_hub is first imported; setdefault keeps a user's explicit choice.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -65,7 +77,10 @@ def _load_model(path: str, device: str) -> SentenceTransformer:
     hf_logging.disable_progress_bar()
     logger.info("Loading embedding model %s on %s", path, device)
     try:
-        return SentenceTransformer(path, device=device, local_files_only=True)
+        import torch
+
+        return SentenceTransformer(path, device=device, local_files_only=True,
+                                   model_kwargs={"torch_dtype": getattr(torch, dtype)})
     except (OSError, ValueError) as exc:
         raise KnowledgeError(f"Cannot load the embedding model from {path!r}: {exc}") from exc
 
@@ -91,6 +106,9 @@ class SentenceTransformerEmbeddings(BaseModel, Embeddings):
     batch_size: int = Field(default=64, ge=1, description="Texts per encoder batch.")
     normalize: bool = Field(default=True, description="L2-normalise the output vectors.")
     show_progress: bool = Field(default=False, description="Show a progress bar while encoding.")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        default="auto", description="Compute dtype; `auto` picks bf16 on CPUs with native bf16 support."
+    )
 
     _model: SentenceTransformer | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -124,7 +142,7 @@ class SentenceTransformerEmbeddings(BaseModel, Embeddings):
         with self._lock:
             if self._model is None:
                 path = self.model_path if self.model_path is not None else str(default_model_path())
-                self._model = _load_model(path, self.device)
+                self._model = _load_model(path, self.device, resolve_dtype(self.dtype, self.device))
             return self._model
 
     def _encode(self, texts: list[str]) -> np.ndarray:
@@ -133,10 +151,14 @@ class SentenceTransformerEmbeddings(BaseModel, Embeddings):
             texts,
             batch_size=self.batch_size,
             show_progress_bar=self.show_progress,
-            normalize_embeddings=self.normalize,
+            normalize_embeddings=False,
             convert_to_numpy=True,
         )
-        return np.asarray(vectors, dtype=np.float32)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if self.normalize:
+            # Normalise in float32: a bf16 model's own normalisation leaves norms ~1e-3 off.
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return vectors
 
     def embed_array(self, texts: list[str]) -> np.ndarray:
         """Embed texts into a float32 array, the fast path for index builds.

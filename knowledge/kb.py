@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tqdm.auto import tqdm
 
 from knowledge.chunking import chunk_document
-from knowledge.embeddings import SentenceTransformerEmbeddings
+from knowledge.embeddings import SentenceTransformerEmbeddings, resolve_dtype
 from knowledge.errors import IndexCorruptError, IndexNotBuiltError
 from knowledge.graph import EntityLinker, build_graph, load_graph, render_facts, save_graph
 from knowledge.lexical import BM25Index
@@ -62,6 +62,7 @@ class KBManifest(BaseModel):
     edge_types: dict[str, int]
     embedding_model: str
     embedding_dim: int
+    embedding_dtype: str = Field(default="float32", description="Compute dtype the vectors were made with.")
     settings_hash: str
     graph_hash: str
 
@@ -119,7 +120,7 @@ def build_knowledge_base(
     embeddings = embeddings or SentenceTransformerEmbeddings(
         model_path=str(settings.embedding.model_path) if settings.embedding.model_path else None,
         device=settings.embedding.device, batch_size=settings.embedding.batch_size,
-        show_progress=settings.show_progress,
+        dtype=settings.embedding.dtype, show_progress=settings.show_progress,
     )
     target = settings.resolved_kb_dir()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -150,6 +151,7 @@ def build_knowledge_base(
             edge_types=_count(d["relation"] for _, _, d in graph.edges(data=True)),
             embedding_model=embeddings.model_name,
             embedding_dim=int(vectors.shape[1]) if len(vectors) else 0,
+            embedding_dtype=resolve_dtype(embeddings.dtype, embeddings.device),
             settings_hash=settings_hash(settings),
             graph_hash=graph_hash,
         )
@@ -227,7 +229,9 @@ class KnowledgeBase:
             msg = f"{chunks_path}: {len(chunks)} chunks, manifest says {manifest.counts['chunks']}; rebuild"
             raise IndexCorruptError(msg)
         graph, _ = load_graph(kb_dir / "graph.json.gz")
-        embeddings = embeddings or SentenceTransformerEmbeddings()
+        # Queries are embedded like the passages were (fp16 is GPU-only: fall back to `auto` elsewhere).
+        dtype = manifest.embedding_dtype if manifest.embedding_dtype != "float16" else "auto"
+        embeddings = embeddings or SentenceTransformerEmbeddings(dtype=dtype)  # type: ignore[arg-type]
         dense = FaissVectorStore.load(kb_dir / "dense", embeddings)
         return cls(kb_dir, manifest, chunks, graph, dense, BM25Index.load(kb_dir / "bm25"), embeddings)
 

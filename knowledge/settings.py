@@ -46,6 +46,10 @@ class EmbeddingSettings(BaseModel):
     )
     batch_size: int = Field(default=64, ge=1, description="Texts per encoder batch.")
     device: str = Field(default="cpu", description="Torch device: `cpu`, `cuda`, `cuda:0`.")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        default="auto",
+        description="Compute dtype; `auto` = bf16 on CPUs with native bf16 (2.2× faster), fp16 on CUDA, else fp32.",
+    )
 
 
 class IndexSettings(BaseModel):
