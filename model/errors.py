@@ -7,3 +7,11 @@ from knowledge.errors import ClinicalAssistantError
 
 class ConfigError(ClinicalAssistantError, ValueError):
     """Settings that cannot be used as given."""
+
+
+class ModelNotFoundError(ClinicalAssistantError, FileNotFoundError):
+    """A generator model or adapter folder is missing."""
+
+
+class GenerationError(ClinicalAssistantError, RuntimeError):
+    """Generation failed (bad spec, backend error, timeout)."""

@@ -45,3 +45,11 @@ def tiny_kb(tiny_kb_dir: Path):  # type: ignore[no-untyped-def]
     from knowledge.kb import KnowledgeBase
 
     return KnowledgeBase.load(tiny_kb_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random causal LM + tokenizer with a chat template (see tests/model/tiny.py)."""
+    from tests.model.tiny import make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-lm") / "model")

