@@ -43,6 +43,9 @@ class Hit(BaseModel):
     doc_id: str
     entities: list[str]
     via: dict[str, int] = Field(default_factory=dict, description="Rank (1-based) in each list that found it.")
+    scores: dict[str, float] = Field(
+        default_factory=dict, description="Raw score in each list: dense cosine, BM25, link/intent score."
+    )
 
 
 class SearchResult(BaseModel):
@@ -134,6 +137,14 @@ class HybridSearcher:
                 via[row][name] = rank
         return sorted(fused.items(), key=lambda t: (-t[1], t[0])), via
 
+    @staticmethod
+    def _raw_scores(lists: dict[str, list[tuple[int, float]]]) -> dict[int, dict[str, float]]:
+        raw: dict[int, dict[str, float]] = defaultdict(dict)
+        for name, ranked in lists.items():
+            for row, value in ranked:
+                raw[row][name] = round(float(value), 6)
+        return raw
+
     def search(self, query: str, *, k: int | None = None, mode: SearchMode | None = None,
                query_vector: np.ndarray | None = None) -> SearchResult:
         """Retrieve the top-k chunks for `query` in the given mode (default from settings)."""
@@ -175,13 +186,14 @@ class HybridSearcher:
         else:
             ranked = lists[mode]
             via = {row: {mode: rank} for rank, (row, _) in enumerate(ranked, start=1)}
-        hits = [self._hit(row, score, via[row]) for row, score in ranked[:k]]
+        raw = self._raw_scores(lists)
+        hits = [self._hit(row, score, via[row], raw[row]) for row, score in ranked[:k]]
         timings["total"] = sum(timings.values())
         return SearchResult(query=query, mode=mode, intent=intent, entities=links, hits=hits,
                             timings_ms={key: round(v, 2) for key, v in timings.items()})
 
-    def _hit(self, row: int, score: float, via: dict[str, int]) -> Hit:
+    def _hit(self, row: int, score: float, via: dict[str, int], scores: dict[str, float]) -> Hit:
         c = self.kb.chunks[row]
         return Hit(id=c.chunk_id, score=round(float(score), 6), kind=c.kind, title=c.title, section=c.section,
                    text=c.text, source=c.source, native_id=c.native_id, url=c.url, licence=c.licence,
-                   doc_id=c.doc_id, entities=c.entities, via=via)
+                   doc_id=c.doc_id, entities=c.entities, via=via, scores=scores)

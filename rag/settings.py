@@ -27,3 +27,24 @@ class RetrievalSettings(BaseModel):
     link_min_score: float = Field(default=0.8, ge=0, le=1, description="Entity links below this are ignored.")
     link_top: int = Field(default=3, ge=0, description="Linked entities used for KG facts and entity passages.")
     max_query_chars: int = Field(default=2000, ge=10, description="Longer queries are rejected.")
+
+
+class AnswerSettings(BaseModel):
+    """How answers are grounded, checked and refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    context_tokens: int = Field(default=700, ge=50, description="Token budget for the numbered sources in the prompt.")
+    max_blocks: int = Field(default=6, ge=1, description="Most sources shown to the model.")
+    max_new_tokens: int = Field(default=160, ge=1, description="Most tokens generated per answer.")
+    min_support: float = Field(default=0.5, ge=0, le=1,
+                               description="Share of a sentence's content words found in its cited passages.")
+    unsupported: Literal["flag", "drop"] = Field(default="flag",
+                                                 description="Flag unsupported sentences, or drop them from the answer.")
+    attribute_uncited: bool = Field(default=True,
+                                    description="When the model cites nothing, attribute sentences to their best passage.")
+    min_dense_score: float = Field(default=0.45, ge=-1, le=1,
+                                   description="Refuse without generating when the best dense cosine is below this "
+                                               "and no entity was linked (calibrated by bench/qa.py).")
+    max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are rejected.")
+    history_turns: int = Field(default=6, ge=0, description="Earlier turns kept in consultation mode.")

@@ -1,0 +1,193 @@
+"""The grounded QA chain: retrieve → pack → prompt → generate → check citations.
+
+`ClinicalQAChain` is a LangChain `Runnable` built from *any* retriever and *any* chat model. Input is a
+question string or `{"question": ..., "history": [{"role", "content"}, ...]}`; output is a `CitedAnswer`.
+`invoke`, `batch` and `ainvoke` work as for any runnable; `stream` yields `{"type": "token", "text"}`
+events while the model writes and ends with `{"type": "answer", "answer": CitedAnswer}`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables.config import run_in_executor
+
+from knowledge.schema import json_hash
+from rag.citations import check_sentences, render_answer
+from rag.context import ContextBlock, pack_contexts
+from rag.errors import RetrievalError
+from rag.prompts import REFUSAL_SENTINEL, build_messages
+from rag.safety import DISCLAIMER, clarifying_question, detect_red_flags, missing_key_facts
+from rag.schema import Citation, CitedAnswer, ModelInfo
+from rag.settings import AnswerSettings
+
+logger = logging.getLogger(__name__)
+
+REFUSAL_TEXT = ("Insufficient evidence: the knowledge base does not contain enough reliable information to "
+                "answer this question.")
+_LC_ROLES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+
+
+def _parse_input(value: Any, settings: AnswerSettings) -> tuple[str, list[dict[str, str]]]:
+    if isinstance(value, dict):
+        question, history = value.get("question"), value.get("history") or []
+    else:
+        question, history = value, []
+    if not isinstance(question, str) or not question.strip():
+        msg = "`question` is empty: ask a medical question, e.g. 'What are the symptoms of myocarditis?'"
+        raise RetrievalError(msg)
+    question = question.strip()
+    if len(question) > settings.max_question_chars:
+        msg = (f"`question` has {len(question)} characters, more than `answer.max_question_chars` = "
+               f"{settings.max_question_chars}; shorten it")
+        raise RetrievalError(msg)
+    for i, turn in enumerate(history):
+        if not isinstance(turn, dict) or turn.get("role") not in ("user", "assistant") or not isinstance(
+            turn.get("content"), str
+        ):
+            msg = f"`history[{i}]` must be {{'role': 'user'|'assistant', 'content': str}}"
+            raise RetrievalError(msg)
+    return question, history[-settings.history_turns :] if settings.history_turns else []
+
+
+def condense_query(question: str, history: list[dict[str, str]], max_chars: int = 1000) -> str:
+    """Retrieval query for a conversation: the question plus the user's earlier turns, newest first.
+
+    Follow-ups such as "how is it treated?" carry no topic; the user's own earlier words do. This is a
+    rule, not a model call, so it is fast and cannot invent facts.
+    """
+    earlier = [t["content"] for t in reversed(history) if t["role"] == "user"]
+    return " ".join([question, *earlier])[:max_chars]
+
+
+class ClinicalQAChain(Runnable[Any, CitedAnswer]):
+    """Grounded, cited question answering over a retriever and a chat model."""
+
+    def __init__(self, retriever: BaseRetriever, llm: BaseChatModel, settings: AnswerSettings | None = None,
+                 *, settings_hash: str | None = None) -> None:
+        self.retriever = retriever
+        self.llm = llm
+        self.settings = settings or AnswerSettings()
+        self.settings_hash = settings_hash or json_hash(self.settings.model_dump(mode="json"))
+
+    # -- steps --------------------------------------------------------------------------------------
+    def _retrieve(self, query: str, config: RunnableConfig | None) -> tuple[list[Document], float]:
+        t0 = time.perf_counter()
+        docs = self.retriever.invoke(query, config=config)
+        return docs, (time.perf_counter() - t0) * 1000
+
+    def _gate(self, docs: list[Document]) -> str | None:
+        """Why to refuse before generating, or None to go ahead."""
+        if not docs:
+            return "no_context"
+        dense = [d.metadata["scores"]["dense"] for d in docs if "dense" in d.metadata.get("scores", {})]
+        linked = any({"entity", "kg"} & set(d.metadata.get("via", {})) for d in docs)
+        if dense and max(dense) < self.settings.min_dense_score and not linked:
+            return "low_retrieval_confidence"
+        return None
+
+    def _messages(self, question: str, history: list[dict[str, str]], blocks: list[ContextBlock]) -> list[BaseMessage]:
+        return [_LC_ROLES[m["role"]](content=m["content"]) for m in build_messages(question, blocks, history)]
+
+    def _finish(self, question: str, query: str, history: list[dict[str, str]], blocks: list[ContextBlock],
+                raw: str | None, refusal: str | None, model: ModelInfo, timings: dict[str, float]) -> CitedAnswer:
+        s = self.settings
+        user_text = " ".join([*(t["content"] for t in history if t["role"] == "user"), question])
+        red_flags = detect_red_flags(user_text)
+        checks, dropped, origin = [], [], "none"
+        answer = REFUSAL_TEXT
+        if refusal is None and raw is not None:
+            if REFUSAL_SENTINEL in raw or not raw.strip():
+                refusal = "model_refused" if raw.strip() else "empty_answer"
+            else:
+                checks, dropped, origin = check_sentences(raw, [b.text for b in blocks], [b.id for b in blocks],
+                                                          min_support=s.min_support, attribute=s.attribute_uncited)
+                answer = render_answer(checks, drop_unsupported=s.unsupported == "drop")
+                if not answer:
+                    refusal = "no_supported_sentence"
+                    answer = REFUSAL_TEXT
+        cited = sorted({n for c in checks for n in c.citations if s.unsupported == "flag" or c.supported})
+        citations = [Citation(n=b.n, id=b.id, source=b.source, title=b.title, url=b.url) for b in blocks if b.n in cited]
+        missing = missing_key_facts(user_text)
+        return CitedAnswer(
+            question=question, retrieval_query=query, answer=answer if refusal is None else REFUSAL_TEXT,
+            citations=citations if refusal is None else [], contexts=blocks, sentences=checks,
+            citation_origin=origin if refusal is None else "none", dropped_citations=dropped,
+            refused=refusal is not None, refusal_reason=refusal, red_flags=red_flags,
+            clarifying_question=clarifying_question(missing), notice=DISCLAIMER, model=model,
+            settings_hash=self.settings_hash, timings_ms={k: round(v, 1) for k, v in timings.items()},
+        )
+
+    def _model_info(self, message: AIMessage | None) -> ModelInfo:
+        meta = message.response_metadata if message is not None else {}
+        return ModelInfo(name=str(meta.get("model_name") or self.llm._llm_type), adapter=meta.get("adapter"))
+
+    # -- runnable interface -------------------------------------------------------------------------
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> CitedAnswer:
+        """Answer one question (see module docstring for the input forms)."""
+        final: CitedAnswer | None = None
+        for event in self._run(input, config, stream=False):
+            if event["type"] == "answer":
+                final = event["answer"]
+        assert final is not None  # _run always ends with an answer event
+        return final
+
+    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
+        """Yield token events while the model writes, then the final answer event."""
+        yield from self._run(input, config, stream=True)
+
+    async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
+        """Async `stream`: the synchronous pipeline runs in an executor, events are relayed as they come."""
+        iterator = self._run(input, config, stream=True)
+        done = object()
+        while True:
+            event = await run_in_executor(config, next, iterator, done)
+            if event is done:
+                break
+            yield event
+
+    def _run(self, input: Any, config: RunnableConfig | None, *, stream: bool) -> Iterator[dict[str, Any]]:
+        started = time.perf_counter()
+        question, history = _parse_input(input, self.settings)
+        query = condense_query(question, history)
+        logger.debug("question: %s", question)  # patient text: DEBUG only
+        docs, retrieve_ms = self._retrieve(query, config)
+        blocks = pack_contexts(docs, self.settings.context_tokens, max_blocks=self.settings.max_blocks)
+        refusal = self._gate(docs)
+        raw: str | None = None
+        message: AIMessage | None = None
+        t0 = time.perf_counter()
+        if refusal is None:
+            messages = self._messages(question, history, blocks)
+            options = {"max_tokens": self.settings.max_new_tokens}
+            if stream:
+                merged = None
+                for chunk in self.llm.stream(messages, config=config, **options):
+                    merged = chunk if merged is None else merged + chunk
+                    if chunk.text:
+                        yield {"type": "token", "text": chunk.text}
+                message = AIMessage(content=merged.text if merged else "",
+                                    response_metadata=merged.response_metadata if merged else {})
+            else:
+                message = self.llm.invoke(messages, config=config, **options)  # type: ignore[assignment]
+            raw = message.text if message is not None else ""
+        generate_ms = (time.perf_counter() - t0) * 1000
+        timings = {"retrieve": retrieve_ms, "generate": generate_ms, "total": (time.perf_counter() - started) * 1000}
+        answer = self._finish(question, query, history, blocks, raw, refusal, self._model_info(message), timings)
+        logger.info("answered: refused=%s citations=%d red_flags=%d", answer.refused, len(answer.citations),
+                    len(answer.red_flags))
+        yield {"type": "answer", "answer": answer}
+
+
+def build_qa_chain(retriever: BaseRetriever, llm: BaseChatModel, settings: AnswerSettings | None = None,
+                   *, settings_hash: str | None = None) -> ClinicalQAChain:
+    """The grounded QA chain over any retriever and chat model."""
+    return ClinicalQAChain(retriever, llm, settings, settings_hash=settings_hash)

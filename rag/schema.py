@@ -1,0 +1,67 @@
+"""The cited answer: a JSON-serialisable result stamped with model, settings and timings."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.citations import SentenceCheck
+from rag.context import ContextBlock
+from rag.safety import RedFlag
+
+
+class Citation(BaseModel):
+    """A source the answer cites, by its number in the answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n: int
+    id: str
+    source: str
+    title: str
+    url: str | None = None
+
+
+class ModelInfo(BaseModel):
+    """Which generator produced the answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    adapter: str | None = None
+
+
+class CitedAnswer(BaseModel):
+    """What `ask` returns."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str
+    retrieval_query: str
+    answer: str = Field(description="Answer text with [n] markers (or the refusal message).")
+    citations: list[Citation] = Field(default_factory=list, description="Sources cited, each retrieved.")
+    contexts: list[ContextBlock] = Field(default_factory=list, description="Sources shown to the model.")
+    sentences: list[SentenceCheck] = Field(default_factory=list)
+    citation_origin: Literal["model", "attributed", "none"] = "none"
+    dropped_citations: list[str] = Field(default_factory=list, description="Cited ids that were not retrieved.")
+    refused: bool = False
+    refusal_reason: str | None = None
+    red_flags: list[RedFlag] = Field(default_factory=list)
+    clarifying_question: str | None = None
+    notice: str
+    model: ModelInfo
+    settings_hash: str
+    timings_ms: dict[str, float]
+
+    def render_text(self) -> str:
+        """Answer, urgent notices, clarifying question, references and the standing notice, as plain text."""
+        lines = [f"URGENT: {flag.notice}" for flag in self.red_flags]
+        lines.append(self.answer)
+        if self.clarifying_question:
+            lines.append(self.clarifying_question)
+        if self.citations:
+            lines.append("\nReferences:")
+            lines += [f"[{c.n}] {c.title} ({c.id}){' ' + c.url if c.url else ''}" for c in self.citations]
+        lines.append(f"\n{self.notice}")
+        return "\n".join(lines)
