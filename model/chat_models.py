@@ -66,7 +66,7 @@ class ChatClinicalGPT(BaseChatModel):
     def generator(self) -> Generator:
         """The generator, created on first use (weights load on first generation)."""
         if self._generator is None:
-            self._generator = load_generator(self.generator_spec, adapter=self.adapter, timeout=self.timeout)
+            self._generator = load_generator(self.generator_spec, adapter=self.adapter)
         return self._generator
 
     @property

@@ -251,6 +251,134 @@ def search(
     out.print(f"[dim]{result.timings_ms['total']:.0f} ms[/]")
 
 
+# ---------------------------------------------------------------------------------------- ask, chat
+GeneratorOpt = Annotated[str | None, typer.Option("--generator", "-g", help="default | hf:PATH | openai:URL[#model] [env CLINICALGPT_GENERATOR__SPEC].")]
+AdapterOpt = Annotated[Path | None, typer.Option("--adapter", help="LoRA adapter folder for local generators.")]
+
+
+def _assistant(config: Path | None, kb: Path | None, generator: str | None, adapter: Path | None) -> Any:
+    from model.assistant import load_assistant
+
+    settings = _settings(config, kb_dir=kb)
+    update: dict[str, Any] = {}
+    if generator:
+        update["spec"] = generator
+    if adapter:
+        update["adapter"] = adapter
+    if update:
+        settings = settings.model_copy(update={"generator": settings.generator.model_copy(update=update)})
+    return load_assistant(settings)
+
+
+def _answer_json(answer: Any) -> dict[str, Any]:
+    data = answer.model_dump(mode="json")
+    data["contexts"] = [{k: c[k] for k in ("n", "id", "text", "source", "title", "url", "score")} for c in data["contexts"]]
+    return data
+
+
+def _print_answer(answer: Any) -> None:
+    for flag in answer.red_flags:
+        err.print(f"[bold red]URGENT:[/] {flag.notice}", highlight=False)
+    out.print(answer.answer, highlight=False, markup=False)
+    if answer.clarifying_question:
+        out.print(f"\n[italic]{answer.clarifying_question}[/]", highlight=False)
+    if answer.citations:
+        out.print("\n[bold]References[/]")
+        for c in answer.citations:
+            out.print(f"[{c.n}] {c.title} — {c.id}" + (f" — {c.url}" if c.url else ""), highlight=False, markup=False)
+    unsupported = [s for s in answer.sentences if not s.supported]
+    if unsupported and not answer.refused:
+        out.print(f"[yellow]{len(unsupported)} sentence(s) not supported by their citations.[/]")
+    out.print(f"\n[dim]{answer.notice}[/]")
+    out.print(f"[dim]{answer.model.name}{' + ' + answer.model.adapter if answer.model.adapter else ''} · "
+              f"{answer.timings_ms['total']:.0f} ms[/]")
+
+
+@app.command("ask")
+def ask(
+    question: Annotated[str, typer.Argument(help="Your medical question.")],
+    k: Annotated[int | None, typer.Option("-k", "--k", help="Passages to retrieve.")] = None,
+    generator: GeneratorOpt = None,
+    adapter: AdapterOpt = None,
+    stream: Annotated[bool, typer.Option("--stream/--no-stream", help="Print tokens as they are generated.")] = False,
+    kb: KbOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Answer a question with citations to the knowledge base (or refuse for lack of evidence)."""
+    configure_logging(verbose)
+    assistant = _assistant(config, kb, generator, adapter)
+    with user_errors():
+        if stream and not as_json:
+            answer = None
+            for event in assistant.stream(question, k=k):
+                if event["type"] == "token":
+                    err.print(event["text"], end="", highlight=False, markup=False)
+                else:
+                    answer = event["answer"]
+            err.print()
+        else:
+            answer = assistant.ask(question, k=k)
+    if as_json:
+        _emit_json(_answer_json(answer))
+    else:
+        _print_answer(answer)
+
+
+CHAT_HELP = "Commands: /sources (show the last answer's sources), /reset (forget the conversation), /help, Ctrl-D to quit."
+
+
+@app.command("chat")
+def chat(
+    k: Annotated[int | None, typer.Option("-k", "--k", help="Passages to retrieve.")] = None,
+    generator: GeneratorOpt = None,
+    adapter: AdapterOpt = None,
+    kb: KbOpt = None,
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Interactive consultation: multi-turn, cited answers, clarifying questions."""
+    configure_logging(verbose)
+    assistant = _assistant(config, kb, generator, adapter)
+    history: list[dict[str, str]] = []
+    last = None
+    out.print("ClinicalGPT consultation. " + CHAT_HELP)
+    while True:
+        try:
+            line = input("you> ")
+        except (EOFError, KeyboardInterrupt):
+            out.print("\nbye")
+            return
+        line = line.strip()
+        if not line:
+            continue
+        if line == "/help":
+            out.print(CHAT_HELP)
+            continue
+        if line == "/reset":
+            history, last = [], None
+            out.print("conversation cleared")
+            continue
+        if line == "/sources":
+            if last is None:
+                out.print("no answer yet")
+            for c in last.contexts if last else []:
+                out.print(f"[{c.n}] {c.title} — {c.id}" + (f" — {c.url}" if c.url else ""), highlight=False, markup=False)
+            continue
+        if line.startswith("/"):
+            out.print(f"unknown command {line}. {CHAT_HELP}")
+            continue
+        try:
+            last = assistant.ask(line, history=history, k=k)
+        except ClinicalAssistantError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            continue
+        _print_answer(last)
+        reply = last.answer + (f" {last.clarifying_question}" if last.clarifying_question else "")
+        history += [{"role": "user", "content": line}, {"role": "assistant", "content": reply}]
+
+
 # ------------------------------------------------------------------------------------------- config
 @config_app.command("show")
 def config_show(config: ConfigOpt = None) -> None:

@@ -5,7 +5,7 @@ Specs (`--generator`):
   transformers once and saved as safetensors in a cache (later loads take seconds), plus the configured
   LoRA adapter, if any.
 - `hf:<path>`: any local Hugging Face causal LM (+ optional LoRA adapter); CUDA with bf16 when available.
-- `openai:<base_url>`: any OpenAI-compatible server (see `model.openai_generator`).
+- `openai:<base_url>`: any OpenAI-compatible server, served by `ChatOpenAI` (see `model.assistant`).
 """
 
 from __future__ import annotations
@@ -259,19 +259,14 @@ def _merge_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
     return rest
 
 
-def load_generator(spec: str = "default", *, adapter: str | Path | None = None, cache_dir: Path | None = None,
-                   timeout: float | None = None) -> Generator:
-    """A generator from its spec: `default`, `hf:<path>` or `openai:<base_url>[#model]`."""
+def load_generator(spec: str = "default", *, adapter: str | Path | None = None, cache_dir: Path | None = None) -> Generator:
+    """A local generator from its spec: `default` or `hf:<path>`."""
     if spec == "default":
         return HFGenerator(None, adapter=adapter, cache_dir=cache_dir)
     if spec.startswith("hf:"):
         return HFGenerator(spec[3:], adapter=adapter)
     if spec.startswith("openai:"):
-        from model.openai_generator import OpenAIGenerator
-
-        if adapter:
-            msg = "`--adapter` applies to local generators only; the OpenAI-compatible server loads its own"
-            raise GenerationError(msg)
-        return OpenAIGenerator.from_spec(spec, timeout=timeout)
+        msg = "`openai:` specs are served by ChatOpenAI: use model.assistant.build_chat_model, not a local generator"
+        raise GenerationError(msg)
     msg = f"unknown generator spec `{spec}` (`--generator` / CLINICALGPT_GENERATOR__SPEC); use default, hf:PATH or openai:URL"
     raise GenerationError(msg)

@@ -10,13 +10,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from knowledge.schema import json_hash
 from knowledge.settings import KnowledgeSettings
 from model.errors import ConfigError
-from rag.settings import RetrievalSettings
+from rag.settings import AnswerSettings, RetrievalSettings
+
+
+class GeneratorSettings(BaseModel):
+    """Which model writes the answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    spec: str = Field(default="default", description="`default` (Gemma 3 270M), `hf:PATH` or `openai:URL[#model]`.")
+    adapter: Path | None = Field(default=None, description="LoRA adapter folder for local generators.")
+    temperature: float = Field(default=0.0, ge=0.0, description="0 = greedy decoding (reproducible).")
+    timeout: float | None = Field(default=None, gt=0, description="Seconds before generation is stopped.")
+    cache_dir: Path = Field(default=Path("~/.cache/clinicalgpt/models"),
+                            description="Where the default model's safetensors copy is cached.")
 
 
 class AppSettings(BaseSettings):
@@ -28,6 +41,8 @@ class AppSettings(BaseSettings):
     kb_dir: Path = Field(default=Path("~/.cache/clinicalgpt/kb"), description="Knowledge base folder.")
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    generator: GeneratorSettings = Field(default_factory=GeneratorSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -53,3 +53,15 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.model.tiny import make_tiny_model
 
     return make_tiny_model(tmp_path_factory.mktemp("tiny-lm") / "model")
+
+
+@pytest.fixture
+def fake_assistant(tiny_kb):  # type: ignore[no-untyped-def]
+    """An assistant over the tiny knowledge base whose chat model replays canned cited answers."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from model.assistant import ClinicalAssistant
+    from model.settings import AppSettings
+
+    llm = FakeListChatModel(responses=["Myocarditis can cause chest pain and shortness of breath [1]."])
+    return ClinicalAssistant(AppSettings(kb_dir=tiny_kb.kb_dir), kb=tiny_kb, llm=llm)

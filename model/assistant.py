@@ -1,0 +1,105 @@
+"""`ClinicalAssistant`: settings → knowledge base, hybrid retriever, chat model and the grounded QA chain.
+
+    from model import load_assistant
+    assistant = load_assistant(kb_dir="~/.cache/clinicalgpt/kb")
+    answer = assistant.ask("What are the symptoms of myocarditis?")
+    print(answer.render_text())
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from functools import cached_property
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+
+from knowledge.kb import KnowledgeBase
+from model.chat_models import ChatClinicalGPT
+from model.errors import GenerationError
+from model.generators import load_generator
+from model.settings import AppSettings, load_settings
+from rag.chain import ClinicalQAChain, build_qa_chain
+from rag.retrieve import HybridSearcher
+from rag.retrievers import ClinicalRetriever
+from rag.schema import CitedAnswer
+
+logger = logging.getLogger(__name__)
+
+
+def build_chat_model(settings: AppSettings) -> BaseChatModel:
+    """The chat model named by `generator.spec`: ours for local models, `ChatOpenAI` for `openai:URL[#model]`."""
+    g = settings.generator
+    if g.spec.startswith("openai:"):
+        try:
+            from langchain_openai import ChatOpenAI
+        except ImportError as exc:
+            msg = "`--generator openai:URL` needs the `openai` extra: pip install 'clinicalgpt[openai]'"
+            raise GenerationError(msg) from exc
+        url, _, name = g.spec.removeprefix("openai:").partition("#")
+        if not url.startswith(("http://", "https://")):
+            msg = f"`generator.spec` {g.spec!r}: expected openai:http(s)://host:port/v1[#model]"
+            raise GenerationError(msg)
+        return ChatOpenAI(base_url=url, model=name or "default", api_key="not-needed",  # type: ignore[arg-type]
+                          temperature=g.temperature, timeout=g.timeout, max_retries=1)
+    generator = load_generator(g.spec, adapter=g.adapter, cache_dir=g.cache_dir)
+    return ChatClinicalGPT.from_generator(generator, adapter=str(g.adapter) if g.adapter else None,
+                                          temperature=g.temperature, timeout=g.timeout)
+
+
+class ClinicalAssistant:
+    """Ask questions, get cited answers (or an honest refusal)."""
+
+    def __init__(self, settings: AppSettings, *, kb: KnowledgeBase | None = None, llm: BaseChatModel | None = None) -> None:
+        self.settings = settings
+        self._kb = kb
+        self._llm = llm
+
+    @cached_property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base (loaded on first use)."""
+        return self._kb or KnowledgeBase.load(self.settings.knowledge_settings().resolved_kb_dir())
+
+    @cached_property
+    def llm(self) -> BaseChatModel:
+        """The chat model (weights load on the first answer)."""
+        return self._llm or build_chat_model(self.settings)
+
+    @cached_property
+    def retriever(self) -> ClinicalRetriever:
+        """Hybrid retriever over the knowledge base."""
+        return ClinicalRetriever(searcher=HybridSearcher(self.kb, self.settings.retrieval), k=self.settings.retrieval.k)
+
+    def chain(self, k: int | None = None) -> ClinicalQAChain:
+        """The QA chain, optionally with a different number of retrieved passages."""
+        retriever = self.retriever if k is None else self.retriever.model_copy(update={"k": k})
+        return build_qa_chain(retriever, self.llm, self.settings.answer, settings_hash=self.settings.settings_hash())
+
+    def ask(self, question: str, *, history: list[dict[str, str]] | None = None, k: int | None = None) -> CitedAnswer:
+        """Answer one question (with optional conversation history)."""
+        return self.chain(k).invoke({"question": question, "history": history or []})
+
+    def stream(self, question: str, *, history: list[dict[str, str]] | None = None,
+               k: int | None = None) -> Iterator[dict[str, Any]]:
+        """Token events, then `{"type": "answer", "answer": CitedAnswer}`."""
+        yield from self.chain(k).stream({"question": question, "history": history or []})
+
+    def warm_up(self) -> dict[str, float]:
+        """Load the knowledge base, embedder and generator now; returns the seconds each took."""
+        timings = {}
+        t0 = time.perf_counter()
+        _ = self.kb
+        self.kb.embed_query("warm-up")
+        timings["knowledge_base_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if isinstance(self.llm, ChatClinicalGPT):
+            self.llm.generator.count_tokens("warm-up")  # loads tokenizer and weights
+        timings["generator_s"] = time.perf_counter() - t0
+        return timings
+
+
+def load_assistant(settings: AppSettings | None = None, **overrides: Any) -> ClinicalAssistant:
+    """An assistant from settings (environment + overrides such as `kb_dir=...`)."""
+    return ClinicalAssistant(settings or load_settings(None, **overrides))

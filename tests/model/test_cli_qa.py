@@ -1,0 +1,86 @@
+"""`clinicalgpt ask` and `clinicalgpt chat` with a fake chat model (CliRunner, scripted input)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from model import cli
+from model.assistant import ClinicalAssistant
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def patched(monkeypatch: pytest.MonkeyPatch, fake_assistant: ClinicalAssistant) -> ClinicalAssistant:
+    monkeypatch.setattr(cli, "_assistant", lambda *args: fake_assistant)
+    return fake_assistant
+
+
+def test_ask_json_has_the_contract(patched: ClinicalAssistant) -> None:
+    result = runner.invoke(cli.app, ["ask", "What are the symptoms of myocarditis?", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    for key in ("answer", "citations", "contexts", "refused", "red_flags", "model", "settings_hash", "timings_ms"):
+        assert key in data
+    assert data["citations"][0] == {"n": 1, "id": "medquad:T1-2#0", "source": "medquad", "title": "Myocarditis",
+                                    "url": "https://example.org/myocarditis"}
+    assert set(data["contexts"][0]) == {"n", "id", "text", "source", "title", "url", "score"}
+    assert set(data["timings_ms"]) == {"retrieve", "generate", "total"}
+    assert data["refused"] is False and data["model"]["name"]
+
+
+def test_ask_text_shows_references_and_notice(patched: ClinicalAssistant) -> None:
+    result = runner.invoke(cli.app, ["ask", "What are the symptoms of myocarditis?"])
+    assert result.exit_code == 0
+    assert "[1] Myocarditis — medquad:T1-2#0 — https://example.org/myocarditis" in result.stdout
+    assert "not a substitute" in result.stdout
+
+
+def test_ask_rejects_empty_question(patched: ClinicalAssistant) -> None:
+    result = runner.invoke(cli.app, ["ask", "   "])
+    assert result.exit_code == 2 and "`question` is empty" in result.stderr
+
+
+def test_ask_streams_tokens_to_stderr(patched: ClinicalAssistant) -> None:
+    result = runner.invoke(cli.app, ["ask", "What are the symptoms of myocarditis?", "--stream"])
+    assert result.exit_code == 0
+    assert "shortness of breath [1]" in result.stderr  # raw tokens as generated
+    assert "References" in result.stdout
+
+
+def test_chat_session_with_history_sources_and_reset(patched: ClinicalAssistant) -> None:
+    script = "\n".join([
+        "/help",
+        "My son has myocarditis.",
+        "What symptoms should I watch for?",
+        "/sources",
+        "/reset",
+        "/sources",
+        "/nonsense",
+    ]) + "\n"
+    result = runner.invoke(cli.app, ["chat"], input=script)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert out.count("References") == 2
+    assert "medquad:T1-2#0" in out
+    assert "conversation cleared" in out and "no answer yet" in out and "unknown command /nonsense" in out
+    assert out.rstrip().endswith("bye")  # Ctrl-D (end of input) quits cleanly
+    assert "could you tell me the patient's age" in out  # personal symptom talk without age/duration/severity
+
+
+def test_chat_history_reaches_the_retrieval_query(fake_assistant: ClinicalAssistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    original = fake_assistant.ask
+
+    def spy(question: str, **kwargs):  # type: ignore[no-untyped-def]
+        answer = original(question, **kwargs)
+        seen.append(answer.retrieval_query)
+        return answer
+
+    monkeypatch.setattr(fake_assistant, "ask", spy)
+    monkeypatch.setattr(cli, "_assistant", lambda *args: fake_assistant)
+    runner.invoke(cli.app, ["chat"], input="I think I have the flu.\nHow is it treated?\n")
+    assert seen == ["I think I have the flu.", "How is it treated? I think I have the flu."]
