@@ -11,8 +11,11 @@ EXPECTED_ALL = {
     "knowledge": ["Chunk", "ClinicalAssistantError", "EdgeRecord", "IndexNotBuiltError", "KBManifest", "KnowledgeBase",
                   "KnowledgeError", "KnowledgeSettings", "NodeRecord", "Provenance", "SourceDoc", "build_knowledge_base",
                   "read_manifest"],
-    "rag": ["ClinicalRetriever", "Hit", "HybridSearcher", "RetrievalError", "RetrievalSettings", "SearchResult", "detect_intent"],
-    "model": ["AppSettings", "ConfigError", "load_settings"],
+    "rag": ["DISCLAIMER", "AnswerSettings", "Citation", "CitedAnswer", "ClinicalQAChain", "ClinicalRetriever", "Hit",
+            "HybridSearcher", "RedFlag", "RetrievalError", "RetrievalSettings", "SearchResult", "build_qa_chain",
+            "detect_intent", "detect_red_flags"],
+    "model": ["AppSettings", "ChatClinicalGPT", "ClinicalAssistant", "ConfigError", "GenerationError",
+              "GeneratorSettings", "ModelNotFoundError", "build_chat_model", "load_assistant", "load_settings"],
 }
 
 
