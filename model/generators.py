@@ -101,6 +101,23 @@ def prepare_default_model(cache_dir: Path | None = None) -> Path:
     return folder
 
 
+#: Where a base model's answer ends in a completion prompt (it would go on to write new sources/turns).
+COMPLETION_STOPS = ("\n\n", "\nQuestion:", "\nUser:", "<sources>", "\n[")
+
+
+def completion_prompt(messages: list[dict[str, str]]) -> str:
+    """Plain-text prompt for models without a chat template; earlier turns are labelled by speaker."""
+    parts = []
+    for i, m in enumerate(messages):
+        last = i == len(messages) - 1
+        if m["role"] == "system" or (m["role"] == "user" and last):
+            parts.append(m["content"])
+        else:
+            parts.append(f"{'User' if m['role'] == 'user' else 'Assistant'}: {m['content']}")
+    text = "\n\n".join(parts)
+    return text if messages and messages[-1]["role"] == "user" and text.rstrip().endswith(":") else text + "\nAssistant:"
+
+
 class _StopOnStrings:
     """Stopping criterion: stop once the decoded completion contains a stop string."""
 
@@ -114,7 +131,9 @@ class _StopOnStrings:
 
 def cut_at_stop(text: str, stop: list[str] | None) -> tuple[str, bool]:
     """Text up to the first stop string, and whether one was found."""
-    cut = min((i for i in (text.find(s) for s in stop or []) if i >= 0), default=-1)
+    # Stops inside leading whitespace do not count: "\n\nAnswer…" must not end as an empty answer.
+    start = len(text) - len(text.lstrip())
+    cut = min((i for i in (text.find(s, start) for s in stop or []) if i >= 0), default=-1)
     return (text[:cut], True) if cut >= 0 else (text, False)
 
 
@@ -164,16 +183,24 @@ class HFGenerator:
         return self._tokenizer, self._model
 
     def prompt_ids(self, messages: list[dict[str, str]]) -> Any:
-        """Token ids of the conversation with the generation prompt appended."""
+        """Token ids of the conversation with the generation prompt appended.
+
+        Models with a chat template use it. Base models without one (the default Gemma 3 270M) get a plain
+        completion prompt: they continue the text after the final "Answer with citations:".
+        """
         tokenizer, model = self.load()
         if tokenizer.chat_template:
             msgs = _merge_system(messages) if "gemma" in type(model).__name__.lower() else messages
             text = tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
+            add_special = False
         else:
-            text = "".join(f"{m['role'].capitalize()}: {m['content']}\n" for m in messages) + "Assistant:"
-        return tokenizer(text, return_tensors="pt", add_special_tokens=not tokenizer.chat_template)[
-            "input_ids"
-        ].to(model.device)
+            text, add_special = completion_prompt(messages), True
+        return tokenizer(text, return_tensors="pt", add_special_tokens=add_special)["input_ids"].to(model.device)
+
+    def default_stop(self) -> list[str]:
+        """Stops for completion-style prompts: a base model otherwise goes on to invent more sources."""
+        tokenizer, _ = self.load()
+        return [] if tokenizer.chat_template else list(COMPLETION_STOPS)
 
     def count_tokens(self, text: str) -> int:
         """Tokens of `text` (no special tokens)."""
@@ -208,6 +235,7 @@ class HFGenerator:
 
         tokenizer, model = self.load()
         ids = self.prompt_ids(messages)
+        stop = (stop or []) + self.default_stop() or None
         try:
             with torch.inference_mode():
                 out = model.generate(**self._generate_kwargs(ids, max_new_tokens, temperature, stop, timeout))
@@ -228,6 +256,7 @@ class HFGenerator:
 
         tokenizer, model = self.load()
         ids = self.prompt_ids(messages)
+        stop = (stop or []) + self.default_stop() or None
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
         kwargs = self._generate_kwargs(ids, max_new_tokens, temperature, stop, timeout) | {"streamer": streamer}
 
