@@ -90,7 +90,8 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             return "no_context"
         dense = [d.metadata["scores"]["dense"] for d in docs if "dense" in d.metadata.get("scores", {})]
         linked = any({"entity", "kg"} & set(d.metadata.get("via", {})) for d in docs)
-        if dense and max(dense) < self.settings.min_dense_score and not linked:
+        floor = self.settings.min_dense_score_linked if linked else self.settings.min_dense_score
+        if dense and max(dense) < floor:
             return "low_retrieval_confidence"
         return None
 

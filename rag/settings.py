@@ -43,8 +43,10 @@ class AnswerSettings(BaseModel):
                                                  description="Flag unsupported sentences, or drop them from the answer.")
     attribute_uncited: bool = Field(default=True,
                                     description="When the model cites nothing, attribute sentences to their best passage.")
-    min_dense_score: float = Field(default=0.45, ge=-1, le=1,
+    min_dense_score: float = Field(default=0.5, ge=-1, le=1,
                                    description="Refuse without generating when the best dense cosine is below this "
-                                               "and no entity was linked (calibrated by bench/qa.py).")
+                                               "(MedQuAD questions score >= 0.62; off-topic ones mostly < 0.4).")
+    min_dense_score_linked: float = Field(default=0.35, ge=-1, le=1,
+                                          description="The same floor when a KG entity was linked in the question.")
     max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are rejected.")
     history_turns: int = Field(default=6, ge=0, description="Earlier turns kept in consultation mode.")
