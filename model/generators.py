@@ -186,7 +186,7 @@ class HFGenerator:
         """Token ids of the conversation with the generation prompt appended.
 
         Models with a chat template use it. Base models without one (the default Gemma 3 270M) get a plain
-        completion prompt: they continue the text after the final "Answer with citations:".
+        completion prompt: they continue the text after the final "Answer:".
         """
         tokenizer, model = self.load()
         if tokenizer.chat_template:
@@ -222,6 +222,8 @@ class HFGenerator:
             kwargs.update(do_sample=True, temperature=temperature)
         else:
             kwargs.update(do_sample=False)
+        # No repetition penalty: HF's counts prompt tokens too, which in RAG pushes the model away from the
+        # sources' wording (measured on the default model: supported sentences 56/57 → 2/22 at 1.15).
         if stop:
             from transformers import StoppingCriteriaList
 

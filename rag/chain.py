@@ -106,8 +106,9 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         checks, dropped, origin = [], [], "none"
         answer = REFUSAL_TEXT
         if refusal is None and raw is not None:
-            if REFUSAL_SENTINEL in raw or not raw.strip():
-                refusal = "model_refused" if raw.strip() else "empty_answer"
+            if REFUSAL_SENTINEL in raw or not any(ch.isalpha() for ch in raw):
+                # No letters at all ("[", "1000…") is no answer either.
+                refusal = "model_refused" if REFUSAL_SENTINEL in raw else "empty_answer"
             else:
                 checks, dropped, origin = check_sentences(raw, [b.text for b in blocks], [b.id for b in blocks],
                                                           min_support=s.min_support, attribute=s.attribute_uncited)

@@ -38,5 +38,5 @@ def build_messages(question: str, blocks: list[ContextBlock], history: list[dict
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
     for turn in history or []:
         messages.append({"role": turn["role"], "content": turn["content"]})
-    messages.append({"role": "user", "content": f"{render_sources(blocks)}\n\nQuestion: {question}\nAnswer with citations:"})
+    messages.append({"role": "user", "content": f"{render_sources(blocks)}\n\nQuestion: {question}\nAnswer:"})
     return messages
