@@ -16,15 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.retrieval import percentiles, sample_questions
 from knowledge.kb import KnowledgeBase
 from knowledge.lexical import tokenize
-
-from bench.retrieval import percentiles, sample_questions
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--kb", type=Path, default=Path(os.environ.get("CLINICALGPT_KB_DIR", "~/.cache/clinicalgpt/kb")))
+    parser.add_argument(
+        "--kb", type=Path, default=Path(os.environ.get("CLINICALGPT_KB_DIR", "~/.cache/clinicalgpt/kb"))
+    )
     parser.add_argument("--data-dir", type=Path, default=os.environ.get("CLINICALGPT_DATA_DIR"))
     parser.add_argument("--n", type=int, default=300)
     args = parser.parse_args(argv)

@@ -76,15 +76,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     overrides: dict[str, Any] = {}
     settings = load_settings(None)
-    gen = settings.generator.model_copy(update={k: v for k, v in (("spec", args.generator), ("adapter", args.adapter)) if v})
+    gen = settings.generator.model_copy(
+        update={k: v for k, v in (("spec", args.generator), ("adapter", args.adapter)) if v}
+    )
     settings = settings.model_copy(update={"generator": gen, **overrides})
     if settings.data_dir is None:
         parser.error("set CLINICALGPT_DATA_DIR")
-    report: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
-                              "machine": f"{platform.machine()} {os.cpu_count()} cores",
-                              "command": " ".join(["python -m bench.qa", *(argv or sys.argv[1:])]),
-                              "generator": gen.spec, "adapter": str(gen.adapter) if gen.adapter else None,
-                              "settings_hash": settings.settings_hash()}
+    report: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores",
+        "command": " ".join(["python -m bench.qa", *(argv or sys.argv[1:])]),
+        "generator": gen.spec,
+        "adapter": str(gen.adapter) if gen.adapter else None,
+        "settings_hash": settings.settings_hash(),
+    }
     load: dict[str, float] = {}
     if args.cold and gen.spec == "default":
         with tempfile.TemporaryDirectory() as cache:
@@ -117,8 +122,14 @@ def main(argv: list[str] | None = None) -> int:
         "total_all": pct([a.timings_ms["total"] for a in everything]),
     }
     report["examples"] = [
-        {"question": a.question, "answer": a.answer, "refused": a.refused, "citations": [c.id for c in a.citations],
-         "origin": a.citation_origin} for a in results["answerable"][: args.samples] + results["unanswerable"][:2]
+        {
+            "question": a.question,
+            "answer": a.answer,
+            "refused": a.refused,
+            "citations": [c.id for c in a.citations],
+            "origin": a.citation_origin,
+        }
+        for a in results["answerable"][: args.samples] + results["unanswerable"][:2]
     ]
     text = json.dumps(report, indent=2, ensure_ascii=False)
     print(text)

@@ -113,9 +113,12 @@ def run_baseline(data_dir: Path, questions: list[dict[str, str]], kb: KnowledgeB
         emb = kb.embeddings.model_copy(update={"show_progress": True})
         vectors = emb.embed_array(texts)
         np.save(vec_path, vectors)
-    store = FAISS.from_embeddings(list(zip(texts, vectors.tolist(), strict=True)), kb.embeddings,
-                                  metadatas=[{"doc_id": i} for i in ids])
-    bm25 = BM25Retriever.from_documents([Document(page_content=t, metadata={"doc_id": i}) for t, i in zip(texts, ids, strict=True)])
+    store = FAISS.from_embeddings(
+        list(zip(texts, vectors.tolist(), strict=True)), kb.embeddings, metadatas=[{"doc_id": i} for i in ids]
+    )
+    bm25 = BM25Retriever.from_documents(
+        [Document(page_content=t, metadata={"doc_id": i}) for t, i in zip(texts, ids, strict=True)]
+    )
     bm25.k = 20
     dense = store.as_retriever(search_kwargs={"k": 20})
     ensemble = EnsembleRetriever(retrievers=[dense, bm25], weights=[0.5, 0.5])
@@ -144,7 +147,9 @@ def table(title: str, rows: dict[str, dict[str, float]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--kb", type=Path, default=Path(os.environ.get("CLINICALGPT_KB_DIR", "~/.cache/clinicalgpt/kb")))
+    parser.add_argument(
+        "--kb", type=Path, default=Path(os.environ.get("CLINICALGPT_KB_DIR", "~/.cache/clinicalgpt/kb"))
+    )
     parser.add_argument("--data-dir", type=Path, default=os.environ.get("CLINICALGPT_DATA_DIR"))
     parser.add_argument("--n", type=int, default=1000, help="questions (default 1000)")
     parser.add_argument("--seed", type=int, default=0)
@@ -161,8 +166,11 @@ def main(argv: list[str] | None = None) -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.python_version()}",
         "command": " ".join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])]),
-        "questions": len(questions), "seed": args.seed, "kb_chunks": len(kb.chunks),
-        "kb_embedded": len(kb.dense), "kb_settings_hash": kb.manifest.settings_hash,
+        "questions": len(questions),
+        "seed": args.seed,
+        "kb_chunks": len(kb.chunks),
+        "kb_embedded": len(kb.dense),
+        "kb_settings_hash": kb.manifest.settings_hash,
     }
     report["ours"] = run_ours(kb, questions, RetrievalSettings())
     print(table(f"ours ({len(kb.chunks)} chunks, {len(questions)} questions, seed {args.seed})", report["ours"]))

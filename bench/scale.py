@@ -39,7 +39,9 @@ def pcts(ms: list[float]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--kb", type=Path, default=Path(os.environ.get("CLINICALGPT_KB_DIR", "~/.cache/clinicalgpt/kb")))
+    parser.add_argument(
+        "--kb", type=Path, default=Path(os.environ.get("CLINICALGPT_KB_DIR", "~/.cache/clinicalgpt/kb"))
+    )
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
@@ -55,9 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     passages = pyrng.sample([c for c in kb.chunks if c.source == "medquad" and c.section], args.queries)
     questions = [f"What is the {c.section} of {c.title}?" for c in passages]
     qvec = kb.embeddings.embed_array(questions)
-    report: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
-                              "machine": f"{platform.machine()} {os.cpu_count()} cores", "size": args.size,
-                              "queries": args.queries}
+    report: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores",
+        "size": args.size,
+        "queries": args.queries,
+    }
 
     # Overhead that does not grow with the index: linking, KG facts, entity passages, fusion.
     searcher = HybridSearcher(kb)
@@ -113,9 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         embed_ms.append((time.perf_counter() - t0) * 1000)
     composed = [d + b + o + statistics.median(embed_ms) for d, b, o in zip(dense_ms, bm25_ms, overhead, strict=True)]
     report["at_size"] = {
-        "dense_search": pcts(dense_ms), "bm25_search": pcts(bm25_ms), "query_embedding": pcts(embed_ms),
-        "fusion_overhead": pcts(overhead), "hybrid_composed": pcts(composed),
-        "dense_build_s": round(dense_build, 1), "bm25_build_s": round(bm25_build, 1),
+        "dense_search": pcts(dense_ms),
+        "bm25_search": pcts(bm25_ms),
+        "query_embedding": pcts(embed_ms),
+        "fusion_overhead": pcts(overhead),
+        "hybrid_composed": pcts(composed),
+        "dense_build_s": round(dense_build, 1),
+        "bm25_build_s": round(bm25_build, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     print(json.dumps(report, indent=2))

@@ -79,8 +79,9 @@ def _load_model(path: str, device: str, dtype: str = "float32") -> SentenceTrans
     try:
         import torch
 
-        return SentenceTransformer(path, device=device, local_files_only=True,
-                                   model_kwargs={"torch_dtype": getattr(torch, dtype)})
+        return SentenceTransformer(
+            path, device=device, local_files_only=True, model_kwargs={"torch_dtype": getattr(torch, dtype)}
+        )
     except (OSError, ValueError) as exc:
         raise KnowledgeError(f"Cannot load the embedding model from {path!r}: {exc}") from exc
 

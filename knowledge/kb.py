@@ -82,8 +82,15 @@ def _load_sources(settings: KnowledgeSettings) -> list[SourceBundle]:
     for name in tqdm(names, desc="load sources", disable=not settings.show_progress):
         started = time.perf_counter()
         bundle = DATA_LOADERS[name](settings.data_dir)
-        logger.info("%s: %d docs, %d nodes, %d edges, %d malformed (%.1fs)", name, len(bundle.docs),
-                    len(bundle.nodes), len(bundle.edges), bundle.report.malformed, time.perf_counter() - started)
+        logger.info(
+            "%s: %d docs, %d nodes, %d edges, %d malformed (%.1fs)",
+            name,
+            len(bundle.docs),
+            len(bundle.nodes),
+            len(bundle.edges),
+            bundle.report.malformed,
+            time.perf_counter() - started,
+        )
         bundles.append(bundle)
     if "icd10cm" in settings.sources:
         codes = {e.tail for b in bundles for e in b.edges if e.relation == "has_code"}
@@ -119,8 +126,10 @@ def build_knowledge_base(
         raise IndexCorruptError(msg)
     embeddings = embeddings or SentenceTransformerEmbeddings(
         model_path=str(settings.embedding.model_path) if settings.embedding.model_path else None,
-        device=settings.embedding.device, batch_size=settings.embedding.batch_size,
-        dtype=settings.embedding.dtype, show_progress=settings.show_progress,
+        device=settings.embedding.device,
+        batch_size=settings.embedding.batch_size,
+        dtype=settings.embedding.dtype,
+        show_progress=settings.show_progress,
     )
     target = settings.resolved_kb_dir()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -130,8 +139,12 @@ def build_knowledge_base(
         logger.info("embedding %d of %d chunks", len(dense_chunks), len(chunks))
         vectors = embeddings.embed_array([c.index_text() for c in dense_chunks])
         store = FaissVectorStore(embeddings)
-        store.add_embeddings([c.text for c in dense_chunks], vectors,
-                             metadatas=[c.metadata() for c in dense_chunks], ids=[c.chunk_id for c in dense_chunks])
+        store.add_embeddings(
+            [c.text for c in dense_chunks],
+            vectors,
+            metadatas=[c.metadata() for c in dense_chunks],
+            ids=[c.chunk_id for c in dense_chunks],
+        )
         store.save(tmp / "dense")
         logger.info("indexing %d chunks for BM25", len(chunks))
         BM25Index.build([c.index_text() for c in chunks], show_progress=settings.show_progress).save(tmp / "bm25")
@@ -144,9 +157,15 @@ def build_knowledge_base(
             build_seconds=round(time.perf_counter() - started, 1),
             sources=list(settings.sources) + [f"user:{p}" for p in settings.user_docs],
             reports=[b.report for b in bundles],
-            counts={"documents": len(docs), "chunks": len(chunks), "embedded_chunks": len(dense_chunks),
-                    "fact_chunks": sum(c.kind == "fact" for c in chunks), "nodes": graph.number_of_nodes(),
-                    "edges": graph.number_of_edges(), "merged_nodes": len(alias)},
+            counts={
+                "documents": len(docs),
+                "chunks": len(chunks),
+                "embedded_chunks": len(dense_chunks),
+                "fact_chunks": sum(c.kind == "fact" for c in chunks),
+                "nodes": graph.number_of_nodes(),
+                "edges": graph.number_of_edges(),
+                "merged_nodes": len(alias),
+            },
             node_types=_count(d["type"] for _, d in graph.nodes(data=True)),
             edge_types=_count(d["relation"] for _, _, d in graph.edges(data=True)),
             embedding_model=embeddings.model_name,
@@ -186,7 +205,10 @@ def read_manifest(kb_dir: Path) -> KBManifest:
     """The manifest of a built knowledge base, or a clear error naming the command to build one."""
     path = Path(kb_dir).expanduser() / MANIFEST
     if not path.exists():
-        msg = f"no knowledge base at {path.parent} (missing {MANIFEST}); run `clinicalgpt kb build` or set CLINICALGPT_KB_DIR"
+        msg = (
+            f"no knowledge base at {path.parent} (missing {MANIFEST}); "
+            "run `clinicalgpt kb build` or set CLINICALGPT_KB_DIR"
+        )
         raise IndexNotBuiltError(msg)
     try:
         manifest = KBManifest.model_validate_json(path.read_text(encoding="utf-8"))
@@ -202,8 +224,16 @@ def read_manifest(kb_dir: Path) -> KBManifest:
 class KnowledgeBase:
     """A loaded knowledge base: chunks, graph, linker, dense and lexical indexes."""
 
-    def __init__(self, kb_dir: Path, manifest: KBManifest, chunks: list[Chunk], graph: nx.MultiDiGraph,
-                 dense: FaissVectorStore, bm25: BM25Index, embeddings: SentenceTransformerEmbeddings) -> None:
+    def __init__(
+        self,
+        kb_dir: Path,
+        manifest: KBManifest,
+        chunks: list[Chunk],
+        graph: nx.MultiDiGraph,
+        dense: FaissVectorStore,
+        bm25: BM25Index,
+        embeddings: SentenceTransformerEmbeddings,
+    ) -> None:
         self.kb_dir = kb_dir
         self.manifest = manifest
         self.chunks = chunks

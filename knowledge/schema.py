@@ -13,9 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-NodeType = Literal[
-    "disease", "symptom", "phenotype", "icd10cm", "test", "drug", "evidence", "concept"
-]
+NodeType = Literal["disease", "symptom", "phenotype", "icd10cm", "test", "drug", "evidence", "concept"]
 
 
 class Provenance(BaseModel):
@@ -105,7 +103,13 @@ class EdgeRecord(BaseModel):
 
     head: str
     relation: Literal[
-        "has_symptom", "is_a", "has_code", "same_as", "has_test", "treated_with", "has_evidence",
+        "has_symptom",
+        "is_a",
+        "has_code",
+        "same_as",
+        "has_test",
+        "treated_with",
+        "has_evidence",
         "has_risk_factor",
     ]
     tail: str

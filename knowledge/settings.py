@@ -29,9 +29,7 @@ class ChunkingSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_words: int = Field(
-        default=170, ge=20, description="Words per chunk; ~170 words fit MiniLM's 256-token window."
-    )
+    max_words: int = Field(default=170, ge=20, description="Words per chunk; ~170 words fit MiniLM's 256-token window.")
     overlap_words: int = Field(default=30, ge=0, description="Words repeated between consecutive chunks.")
 
 

@@ -128,9 +128,7 @@ class FaissVectorStore(VectorStore):
                 sid = str_ids[pos]
                 self._str_to_int[sid] = int_id
                 self._int_to_str[int_id] = sid
-                self._docs[sid] = Document(
-                    id=sid, page_content=texts[pos], metadata=dict(metadatas[pos] or {})
-                )
+                self._docs[sid] = Document(id=sid, page_content=texts[pos], metadata=dict(metadatas[pos] or {}))
         return str_ids
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
@@ -195,15 +193,11 @@ class FaissVectorStore(VectorStore):
                     return [(docs[sid].model_copy(deep=True), s) for sid, s in found[:k]]
             fetch *= 4
 
-    def similarity_search_with_score(
-        self, query: str, k: int = 4, **kwargs: Any
-    ) -> list[tuple[Document, float]]:
+    def similarity_search_with_score(self, query: str, k: int = 4, **kwargs: Any) -> list[tuple[Document, float]]:
         """Nearest documents to a query with cosine similarity scores (higher is better)."""
         return self.similarity_search_with_score_by_vector(self._embedding.embed_query(query), k, **kwargs)
 
-    def similarity_search_by_vector(
-        self, embedding: list[float], k: int = 4, **kwargs: Any
-    ) -> list[Document]:
+    def similarity_search_by_vector(self, embedding: list[float], k: int = 4, **kwargs: Any) -> list[Document]:
         """Nearest documents to a vector."""
         return [doc for doc, _ in self.similarity_search_with_score_by_vector(embedding, k, **kwargs)]
 
@@ -266,9 +260,7 @@ class FaissVectorStore(VectorStore):
                 records = [json.loads(line) for line in fh if line.strip()]
             for rec in records:
                 sid, int_id = str(rec["id"]), int(rec["int_id"])
-                store._docs[sid] = Document(
-                    id=sid, page_content=rec["page_content"], metadata=rec["metadata"]
-                )
+                store._docs[sid] = Document(id=sid, page_content=rec["page_content"], metadata=rec["metadata"])
                 store._str_to_int[sid], store._int_to_str[int_id] = int_id, sid
         except (ValueError, KeyError, TypeError) as exc:
             raise IndexCorruptError(f"Unreadable {docstore_path}: {exc}; {rebuild}.") from exc

@@ -1,9 +1,9 @@
 """`ClinicalAssistant`: settings → knowledge base, hybrid retriever, chat model and the grounded QA chain.
 
-    from model import load_assistant
-    assistant = load_assistant(kb_dir="~/.cache/clinicalgpt/kb")
-    answer = assistant.ask("What are the symptoms of myocarditis?")
-    print(answer.render_text())
+from model import load_assistant
+assistant = load_assistant(kb_dir="~/.cache/clinicalgpt/kb")
+answer = assistant.ask("What are the symptoms of myocarditis?")
+print(answer.render_text())
 """
 
 from __future__ import annotations
@@ -42,17 +42,26 @@ def build_chat_model(settings: AppSettings) -> BaseChatModel:
         if not url.startswith(("http://", "https://")):
             msg = f"`generator.spec` {g.spec!r}: expected openai:http(s)://host:port/v1[#model]"
             raise GenerationError(msg)
-        return ChatOpenAI(base_url=url, model=name or "default", api_key="not-needed",  # type: ignore[arg-type]
-                          temperature=g.temperature, timeout=g.timeout, max_retries=1)
+        return ChatOpenAI(
+            base_url=url,
+            model=name or "default",
+            api_key="not-needed",  # type: ignore[arg-type]
+            temperature=g.temperature,
+            timeout=g.timeout,
+            max_retries=1,
+        )
     generator = load_generator(g.spec, adapter=g.adapter, cache_dir=g.cache_dir)
-    return ChatClinicalGPT.from_generator(generator, adapter=str(g.adapter) if g.adapter else None,
-                                          temperature=g.temperature, timeout=g.timeout)
+    return ChatClinicalGPT.from_generator(
+        generator, adapter=str(g.adapter) if g.adapter else None, temperature=g.temperature, timeout=g.timeout
+    )
 
 
 class ClinicalAssistant:
     """Ask questions, get cited answers (or an honest refusal)."""
 
-    def __init__(self, settings: AppSettings, *, kb: KnowledgeBase | None = None, llm: BaseChatModel | None = None) -> None:
+    def __init__(
+        self, settings: AppSettings, *, kb: KnowledgeBase | None = None, llm: BaseChatModel | None = None
+    ) -> None:
         self.settings = settings
         self._kb = kb
         self._llm = llm
@@ -81,8 +90,9 @@ class ClinicalAssistant:
         """Answer one question (with optional conversation history)."""
         return self.chain(k).invoke({"question": question, "history": history or []})
 
-    def stream(self, question: str, *, history: list[dict[str, str]] | None = None,
-               k: int | None = None) -> Iterator[dict[str, Any]]:
+    def stream(
+        self, question: str, *, history: list[dict[str, str]] | None = None, k: int | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Token events, then `{"type": "answer", "answer": CitedAnswer}`."""
         yield from self.chain(k).stream({"question": question, "history": history or []})
 

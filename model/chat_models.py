@@ -75,34 +75,53 @@ class ChatClinicalGPT(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model": self.generator_spec, "adapter": self.adapter, "temperature": self.temperature,
-                "max_tokens": self.max_tokens}
+        return {
+            "model": self.generator_spec,
+            "adapter": self.adapter,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+        }
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
-        params = LangSmithParams(ls_provider="clinicalgpt", ls_model_name=kwargs.get("model", self.generator_spec),
-                                 ls_model_type="chat",
-                                 ls_temperature=self.temperature, ls_max_tokens=self.max_tokens)
+        params = LangSmithParams(
+            ls_provider="clinicalgpt",
+            ls_model_name=kwargs.get("model", self.generator_spec),
+            ls_model_type="chat",
+            ls_temperature=self.temperature,
+            ls_max_tokens=self.max_tokens,
+        )
         if stop or self.stop:
             params["ls_stop"] = stop or self.stop
         return params
 
     def _options(self, stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
-        return {"max_new_tokens": int(kwargs.get("max_tokens", self.max_tokens)),
-                "temperature": float(kwargs.get("temperature", self.temperature)),
-                "stop": (stop or []) + (self.stop or []) or None, "timeout": self.timeout}
+        return {
+            "max_new_tokens": int(kwargs.get("max_tokens", self.max_tokens)),
+            "temperature": float(kwargs.get("temperature", self.temperature)),
+            "stop": (stop or []) + (self.stop or []) or None,
+            "timeout": self.timeout,
+        }
 
     def _usage(self, prompt: int, completion: int) -> UsageMetadata:
         return UsageMetadata(input_tokens=prompt, output_tokens=completion, total_tokens=prompt + completion)
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         if self.streaming:
             chunks = list(self._stream(messages, stop=stop, run_manager=run_manager, **kwargs))
             merged = chunks[0]
             for chunk in chunks[1:]:
                 merged += chunk
-            message = AIMessage(content=merged.message.content, usage_metadata=merged.message.usage_metadata,
-                                response_metadata=merged.message.response_metadata)
+            message = AIMessage(
+                content=merged.message.content,
+                usage_metadata=merged.message.usage_metadata,
+                response_metadata=merged.message.response_metadata,
+            )
             return ChatResult(generations=[ChatGeneration(message=message)])
         options = self._options(stop, kwargs)
         last: Exception | None = None
@@ -115,13 +134,25 @@ class ChatClinicalGPT(BaseChatModel):
                 logger.warning("generation attempt %d failed: %s", attempt + 1, exc)
         else:
             raise last  # type: ignore[misc]
-        message = AIMessage(content=result.text, usage_metadata=self._usage(result.prompt_tokens, result.completion_tokens),
-                            response_metadata={"model_name": self.generator.name, "finish_reason": result.finish_reason,
-                                               "adapter": self.adapter, "model_provider": "clinicalgpt"})
+        message = AIMessage(
+            content=result.text,
+            usage_metadata=self._usage(result.prompt_tokens, result.completion_tokens),
+            response_metadata={
+                "model_name": self.generator.name,
+                "finish_reason": result.finish_reason,
+                "adapter": self.adapter,
+                "model_provider": "clinicalgpt",
+            },
+        )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
         options = self._options(stop, kwargs)
         role_messages = to_role_messages(messages)
         text = ""
@@ -133,9 +164,16 @@ class ChatClinicalGPT(BaseChatModel):
             yield chunk
         prompt_tokens = self.generator.count_prompt_tokens(role_messages)
         completion_tokens = self.generator.count_tokens(text)
-        yield ChatGenerationChunk(message=AIMessageChunk(
-            content="", chunk_position="last", usage_metadata=self._usage(prompt_tokens, completion_tokens),
-            response_metadata={"model_name": self.generator.name, "finish_reason": "stop", "adapter": self.adapter,
-                               "model_provider": "clinicalgpt"},
-        ))
-
+        yield ChatGenerationChunk(
+            message=AIMessageChunk(
+                content="",
+                chunk_position="last",
+                usage_metadata=self._usage(prompt_tokens, completion_tokens),
+                response_metadata={
+                    "model_name": self.generator.name,
+                    "finish_reason": "stop",
+                    "adapter": self.adapter,
+                    "model_provider": "clinicalgpt",
+                },
+            )
+        )

@@ -21,8 +21,9 @@ from rich.table import Table
 from knowledge.errors import ClinicalAssistantError
 from model.settings import AppSettings, load_settings
 
-app = typer.Typer(help="ClinicalGPT: a retrieval-grounded clinical assistant.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="ClinicalGPT: a retrieval-grounded clinical assistant.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 kb_app = typer.Typer(help="Build and inspect the knowledge base (graph + indexes).", no_args_is_help=True)
 config_app = typer.Typer(help="Show settings.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
@@ -32,7 +33,9 @@ out = Console()
 err = Console(stderr=True)
 logger = logging.getLogger(__name__)
 
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="JSON/TOML settings file.", envvar="CLINICALGPT_CONFIG")]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="JSON/TOML settings file.", envvar="CLINICALGPT_CONFIG")
+]
 KbOpt = Annotated[Path | None, typer.Option("--kb", help="Knowledge base folder [env CLINICALGPT_KB_DIR].")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (for scripts).")]
 VerboseOpt = Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v info, -vv debug logs.")]
@@ -43,8 +46,9 @@ def configure_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     from rich.logging import RichHandler
 
-    logging.basicConfig(level=level, handlers=[RichHandler(console=err, show_path=False)], format="%(message)s",
-                        force=True)
+    logging.basicConfig(
+        level=level, handlers=[RichHandler(console=err, show_path=False)], format="%(message)s", force=True
+    )
     for noisy in ("transformers", "sentence_transformers", "faiss", "httpx", "urllib3", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbosity < 2 else logging.INFO)
 
@@ -77,11 +81,22 @@ def _split(values: list[str] | None) -> list[str] | None:
 # ------------------------------------------------------------------------------------------------ kb
 @kb_app.command("build")
 def kb_build(
-    sources: Annotated[list[str] | None, typer.Option("--sources", "-s", help="Sources to build (comma list or repeated); default: all.")] = None,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Datasets folder [env CLINICALGPT_DATA_DIR].")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Where to write the knowledge base [env CLINICALGPT_KB_DIR].")] = None,
-    docs: Annotated[list[Path] | None, typer.Option("--docs", help="Folder of your own .md/.txt/.jsonl documents (repeatable).")] = None,
-    embed_chunks: Annotated[int | None, typer.Option("--embed-chunks", help="Embed the first N chunks per document (0 = all).")] = None,
+    sources: Annotated[
+        list[str] | None,
+        typer.Option("--sources", "-s", help="Sources to build (comma list or repeated); default: all."),
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Datasets folder [env CLINICALGPT_DATA_DIR].")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Where to write the knowledge base [env CLINICALGPT_KB_DIR].")
+    ] = None,
+    docs: Annotated[
+        list[Path] | None, typer.Option("--docs", help="Folder of your own .md/.txt/.jsonl documents (repeatable).")
+    ] = None,
+    embed_chunks: Annotated[
+        int | None, typer.Option("--embed-chunks", help="Embed the first N chunks per document (0 = all).")
+    ] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="Hide progress bars.")] = False,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
@@ -122,8 +137,10 @@ def _print_manifest(manifest: Any, kb_dir: Path) -> None:
         table.add_row(report.source, str(report.records), str(report.malformed), where)
     out.print(table)
     out.print(", ".join(f"{k}={v}" for k, v in manifest.counts.items()))
-    out.print(f"embedding model {manifest.embedding_model} (dim {manifest.embedding_dim}); "
-              f"built {manifest.built_at} in {manifest.build_seconds:.0f}s; settings {manifest.settings_hash}")
+    out.print(
+        f"embedding model {manifest.embedding_model} (dim {manifest.embedding_dim}); "
+        f"built {manifest.built_at} in {manifest.build_seconds:.0f}s; settings {manifest.settings_hash}"
+    )
 
 
 @kb_app.command("info")
@@ -177,9 +194,16 @@ def kb_link(
 
 @kb_app.command("download")
 def kb_download(
-    dest: Annotated[Path | None, typer.Option("--dest", help="Data folder to fill [default: CLINICALGPT_DATA_DIR or ~/.cache/clinicalgpt/data].")] = None,
+    dest: Annotated[
+        Path | None,
+        typer.Option(
+            "--dest", help="Data folder to fill [default: CLINICALGPT_DATA_DIR or ~/.cache/clinicalgpt/data]."
+        ),
+    ] = None,
     sources: Annotated[list[str] | None, typer.Option("--sources", "-s", help="Sources to fetch (comma list).")] = None,
-    manifest: Annotated[Path | None, typer.Option("--manifest", help="Manifest TSV with pinned commits and checksums.")] = None,
+    manifest: Annotated[
+        Path | None, typer.Option("--manifest", help="Manifest TSV with pinned commits and checksums.")
+    ] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request.")] = 30.0,
     as_json: JsonOpt = False,
 ) -> None:
@@ -193,15 +217,23 @@ def kb_download(
     manifest_path = manifest or Path(str(files("knowledge") / "sources_manifest.tsv"))
     chosen = _split(sources) or list(SOURCE_FOLDERS)
     with user_errors():
-        report = download_sources(target.expanduser(), chosen, manifest_path, timeout=timeout,
-                                  show_progress=not as_json)
-    data = {"dest": str(target), "downloaded": report.downloaded, "already_present": report.already_present,
-            "failed": report.failed, "derived_skipped": report.derived_skipped}
+        report = download_sources(
+            target.expanduser(), chosen, manifest_path, timeout=timeout, show_progress=not as_json
+        )
+    data = {
+        "dest": str(target),
+        "downloaded": report.downloaded,
+        "already_present": report.already_present,
+        "failed": report.failed,
+        "derived_skipped": report.derived_skipped,
+    }
     if as_json:
         _emit_json(data)
     else:
-        out.print(f"downloaded {len(report.downloaded)}, already present {len(report.already_present)}, "
-                  f"failed {len(report.failed)} → {target}")
+        out.print(
+            f"downloaded {len(report.downloaded)}, already present {len(report.already_present)}, "
+            f"failed {len(report.failed)} → {target}"
+        )
         for name, reason in report.failed.items():
             err.print(f"failed: {name}: {reason}", highlight=False)
         if report.derived_skipped:
@@ -242,8 +274,11 @@ def search(
     for rank, hit in enumerate(result.hits, start=1):
         head = f"[bold][{rank}][/] {hit.title}" + (f" — {hit.section}" if hit.section else "")
         out.print(head)
-        out.print(f"    id: {hit.id}   source: {hit.source} ({hit.licence})   score: {hit.score:.4f}   "
-                  f"via: {', '.join(f'{k}#{v}' for k, v in hit.via.items())}", highlight=False)
+        out.print(
+            f"    id: {hit.id}   source: {hit.source} ({hit.licence})   score: {hit.score:.4f}   "
+            f"via: {', '.join(f'{k}#{v}' for k, v in hit.via.items())}",
+            highlight=False,
+        )
         if hit.url:
             out.print(f"    url: {hit.url}", highlight=False)
         snippet = hit.text if len(hit.text) <= 300 else hit.text[:297] + "..."
@@ -252,7 +287,10 @@ def search(
 
 
 # ---------------------------------------------------------------------------------------- ask, chat
-GeneratorOpt = Annotated[str | None, typer.Option("--generator", "-g", help="default | hf:PATH | openai:URL[#model] [env CLINICALGPT_GENERATOR__SPEC].")]
+GeneratorOpt = Annotated[
+    str | None,
+    typer.Option("--generator", "-g", help="default | hf:PATH | openai:URL[#model] [env CLINICALGPT_GENERATOR__SPEC]."),
+]
 AdapterOpt = Annotated[Path | None, typer.Option("--adapter", help="LoRA adapter folder for local generators.")]
 
 
@@ -272,7 +310,9 @@ def _assistant(config: Path | None, kb: Path | None, generator: str | None, adap
 
 def _answer_json(answer: Any) -> dict[str, Any]:
     data = answer.model_dump(mode="json")
-    data["contexts"] = [{k: c[k] for k in ("n", "id", "text", "source", "title", "url", "score")} for c in data["contexts"]]
+    data["contexts"] = [
+        {k: c[k] for k in ("n", "id", "text", "source", "title", "url", "score")} for c in data["contexts"]
+    ]
     return data
 
 
@@ -290,8 +330,10 @@ def _print_answer(answer: Any) -> None:
     if unsupported and not answer.refused:
         out.print(f"[yellow]{len(unsupported)} sentence(s) not supported by their citations.[/]")
     out.print(f"\n[dim]{answer.notice}[/]")
-    out.print(f"[dim]{answer.model.name}{' + ' + answer.model.adapter if answer.model.adapter else ''} · "
-              f"{answer.timings_ms['total']:.0f} ms[/]")
+    out.print(
+        f"[dim]{answer.model.name}{' + ' + answer.model.adapter if answer.model.adapter else ''} · "
+        f"{answer.timings_ms['total']:.0f} ms[/]"
+    )
 
 
 @app.command("ask")
@@ -326,7 +368,9 @@ def ask(
         _print_answer(answer)
 
 
-CHAT_HELP = "Commands: /sources (show the last answer's sources), /reset (forget the conversation), /help, Ctrl-D to quit."
+CHAT_HELP = (
+    "Commands: /sources (show the last answer's sources), /reset (forget the conversation), /help, Ctrl-D to quit."
+)
 
 
 @app.command("chat")
@@ -364,7 +408,9 @@ def chat(
             if last is None:
                 out.print("no answer yet")
             for c in last.contexts if last else []:
-                out.print(f"[{c.n}] {c.title} — {c.id}" + (f" — {c.url}" if c.url else ""), highlight=False, markup=False)
+                out.print(
+                    f"[{c.n}] {c.title} — {c.id}" + (f" — {c.url}" if c.url else ""), highlight=False, markup=False
+                )
             continue
         if line.startswith("/"):
             out.print(f"unknown command {line}. {CHAT_HELP}")
@@ -393,5 +439,3 @@ def main() -> None:  # pragma: no cover - console entry for `python -m model.cli
 
 if __name__ == "__main__":  # pragma: no cover
     main()
-
-

@@ -47,13 +47,27 @@ class Generator(Protocol):
     name: str
     adapter: str | None
 
-    def generate(self, messages: list[dict[str, str]], *, max_new_tokens: int = 256, temperature: float = 0.0,
-                 stop: list[str] | None = None, timeout: float | None = None) -> GenerationResult:
+    def generate(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_new_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: list[str] | None = None,
+        timeout: float | None = None,
+    ) -> GenerationResult:
         """Complete a conversation (`[{"role", "content"}]`)."""
         ...
 
-    def stream(self, messages: list[dict[str, str]], *, max_new_tokens: int = 256, temperature: float = 0.0,
-               stop: list[str] | None = None, timeout: float | None = None) -> Iterator[str]:
+    def stream(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_new_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: list[str] | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[str]:
         """Yield the completion piece by piece."""
         ...
 
@@ -115,7 +129,9 @@ def completion_prompt(messages: list[dict[str, str]]) -> str:
         else:
             parts.append(f"{'User' if m['role'] == 'user' else 'Assistant'}: {m['content']}")
     text = "\n\n".join(parts)
-    return text if messages and messages[-1]["role"] == "user" and text.rstrip().endswith(":") else text + "\nAssistant:"
+    return (
+        text if messages and messages[-1]["role"] == "user" and text.rstrip().endswith(":") else text + "\nAssistant:"
+    )
 
 
 class _StopOnStrings:
@@ -140,8 +156,15 @@ def cut_at_stop(text: str, stop: list[str] | None) -> tuple[str, bool]:
 class HFGenerator:
     """A local Hugging Face causal LM, optionally with a LoRA adapter; loads on first use."""
 
-    def __init__(self, path: Path | str | None = None, *, adapter: Path | str | None = None, device: str | None = None,
-                 name: str | None = None, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        *,
+        adapter: Path | str | None = None,
+        device: str | None = None,
+        name: str | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
         self.path = Path(path).expanduser() if path is not None else None
         self.adapter = str(Path(adapter).expanduser()) if adapter is not None else None
         self.device = device
@@ -155,7 +178,10 @@ class HFGenerator:
             msg = f"model folder not found: {self.path}; fix `--generator hf:PATH`"
             raise ModelNotFoundError(msg)
         if self.adapter is not None and not (Path(self.adapter) / "adapter_config.json").exists():
-            msg = f"LoRA adapter not found at {self.adapter} (no adapter_config.json); fix `--adapter` / CLINICALGPT_GENERATOR__ADAPTER"
+            msg = (
+                f"LoRA adapter not found at {self.adapter} (no adapter_config.json); "
+                "fix `--adapter` / CLINICALGPT_GENERATOR__ADAPTER"
+            )
             raise ModelNotFoundError(msg)
 
     def load(self) -> tuple[Any, Any]:
@@ -211,11 +237,15 @@ class HFGenerator:
         """Tokens of the prompt built from `messages`."""
         return int(self.prompt_ids(messages).shape[1])
 
-    def _generate_kwargs(self, ids: Any, max_new_tokens: int, temperature: float, stop: list[str] | None,
-                         timeout: float | None) -> dict[str, Any]:
+    def _generate_kwargs(
+        self, ids: Any, max_new_tokens: int, temperature: float, stop: list[str] | None, timeout: float | None
+    ) -> dict[str, Any]:
         tokenizer, _ = self.load()
-        kwargs: dict[str, Any] = {"input_ids": ids, "max_new_tokens": max_new_tokens,
-                                  "pad_token_id": tokenizer.pad_token_id or tokenizer.eos_token_id}
+        kwargs: dict[str, Any] = {
+            "input_ids": ids,
+            "max_new_tokens": max_new_tokens,
+            "pad_token_id": tokenizer.pad_token_id or tokenizer.eos_token_id,
+        }
         if timeout is not None:
             kwargs["max_time"] = timeout  # transformers stops generating after this many seconds
         if temperature > 0:
@@ -230,8 +260,15 @@ class HFGenerator:
             kwargs["stopping_criteria"] = StoppingCriteriaList([_StopOnStrings(tokenizer, ids.shape[1], stop)])
         return kwargs
 
-    def generate(self, messages: list[dict[str, str]], *, max_new_tokens: int = 256, temperature: float = 0.0,
-                 stop: list[str] | None = None, timeout: float | None = None) -> GenerationResult:
+    def generate(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_new_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: list[str] | None = None,
+        timeout: float | None = None,
+    ) -> GenerationResult:
         """Complete the conversation."""
         import torch
 
@@ -247,11 +284,19 @@ class HFGenerator:
         new = out[0, ids.shape[1] :]
         text, stopped = cut_at_stop(tokenizer.decode(new, skip_special_tokens=True), stop)
         finish = "stop" if stopped or len(new) < max_new_tokens else "length"
-        return GenerationResult(text=text.strip(), prompt_tokens=int(ids.shape[1]), completion_tokens=int(len(new)),
-                                finish_reason=finish)
+        return GenerationResult(
+            text=text.strip(), prompt_tokens=int(ids.shape[1]), completion_tokens=int(len(new)), finish_reason=finish
+        )
 
-    def stream(self, messages: list[dict[str, str]], *, max_new_tokens: int = 256, temperature: float = 0.0,
-               stop: list[str] | None = None, timeout: float | None = None) -> Iterator[str]:
+    def stream(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_new_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: list[str] | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[str]:
         """Yield decoded text pieces as they are generated (generation runs in a worker thread)."""
         import torch
         from transformers import TextIteratorStreamer
@@ -290,7 +335,9 @@ def _merge_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
     return rest
 
 
-def load_generator(spec: str = "default", *, adapter: str | Path | None = None, cache_dir: Path | None = None) -> Generator:
+def load_generator(
+    spec: str = "default", *, adapter: str | Path | None = None, cache_dir: Path | None = None
+) -> Generator:
     """A local generator from its spec: `default` or `hf:<path>`."""
     if spec == "default":
         return HFGenerator(None, adapter=adapter, cache_dir=cache_dir)
@@ -299,5 +346,8 @@ def load_generator(spec: str = "default", *, adapter: str | Path | None = None, 
     if spec.startswith("openai:"):
         msg = "`openai:` specs are served by ChatOpenAI: use model.assistant.build_chat_model, not a local generator"
         raise GenerationError(msg)
-    msg = f"unknown generator spec `{spec}` (`--generator` / CLINICALGPT_GENERATOR__SPEC); use default, hf:PATH or openai:URL"
+    msg = (
+        f"unknown generator spec `{spec}` (`--generator` / CLINICALGPT_GENERATOR__SPEC); "
+        "use default, hf:PATH or openai:URL"
+    )
     raise GenerationError(msg)

@@ -28,8 +28,9 @@ class GeneratorSettings(BaseModel):
     adapter: Path | None = Field(default=None, description="LoRA adapter folder for local generators.")
     temperature: float = Field(default=0.0, ge=0.0, description="0 = greedy decoding (reproducible).")
     timeout: float | None = Field(default=None, gt=0, description="Seconds before generation is stopped.")
-    cache_dir: Path = Field(default=Path("~/.cache/clinicalgpt/models"),
-                            description="Where the default model's safetensors copy is cached.")
+    cache_dir: Path = Field(
+        default=Path("~/.cache/clinicalgpt/models"), description="Where the default model's safetensors copy is cached."
+    )
 
 
 class AppSettings(BaseSettings):
@@ -58,8 +59,9 @@ class AppSettings(BaseSettings):
 
     def knowledge_settings(self) -> KnowledgeSettings:
         """Knowledge settings with the top-level `data_dir`/`kb_dir` applied."""
-        return self.knowledge.model_copy(update={"data_dir": self.data_dir or self.knowledge.data_dir,
-                                                 "kb_dir": self.kb_dir})
+        return self.knowledge.model_copy(
+            update={"data_dir": self.data_dir or self.knowledge.data_dir, "kb_dir": self.kb_dir}
+        )
 
     def settings_hash(self) -> str:
         """Hash of all settings, stamped on outputs."""

@@ -17,8 +17,10 @@ from model.assistant import ClinicalAssistant
 class ClinicalQAInput(BaseModel):
     """Arguments of `clinical_qa`."""
 
-    question: str = Field(description="The medical question to answer, in plain language, with any relevant "
-                                      "patient details (age, duration, severity).")
+    question: str = Field(
+        description="The medical question to answer, in plain language, with any relevant "
+        "patient details (age, duration, severity)."
+    )
     k: int = Field(default=5, ge=1, le=20, description="How many knowledge-base passages to retrieve.")
 
 
@@ -75,8 +77,16 @@ class KGLookupTool(BaseTool):
             for row in kb.by_entity.get(link.node_id, []):
                 chunk = kb.chunks[row]
                 if chunk.kind == "fact" and relation in ("any", chunk.section):
-                    facts.append({"id": chunk.chunk_id, "entity": link.node_id, "name": link.name,
-                                  "relation": chunk.section, "text": chunk.text, "licence": chunk.licence})
+                    facts.append(
+                        {
+                            "id": chunk.chunk_id,
+                            "entity": link.node_id,
+                            "name": link.name,
+                            "relation": chunk.section,
+                            "text": chunk.text,
+                            "licence": chunk.licence,
+                        }
+                    )
         facts = facts[:limit]
         artifact = {"entity": entity, "links": [link.model_dump() for link in links], "facts": facts}
         if not facts:

@@ -25,14 +25,16 @@ from rag.citations import check_sentences, render_answer
 from rag.context import ContextBlock, pack_contexts
 from rag.errors import RetrievalError
 from rag.prompts import REFUSAL_SENTINEL, build_messages
+from rag.retrieve import require_text
 from rag.safety import DISCLAIMER, clarifying_question, detect_red_flags, missing_key_facts
 from rag.schema import Citation, CitedAnswer, ModelInfo
 from rag.settings import AnswerSettings
 
 logger = logging.getLogger(__name__)
 
-REFUSAL_TEXT = ("Insufficient evidence: the knowledge base does not contain enough reliable information to "
-                "answer this question.")
+REFUSAL_TEXT = (
+    "Insufficient evidence: the knowledge base does not contain enough reliable information to answer this question."
+)
 _LC_ROLES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
 
 
@@ -41,17 +43,14 @@ def _parse_input(value: Any, settings: AnswerSettings) -> tuple[str, list[dict[s
         question, history = value.get("question"), value.get("history") or []
     else:
         question, history = value, []
-    if not isinstance(question, str) or not question.strip():
-        msg = "`question` is empty: ask a medical question, e.g. 'What are the symptoms of myocarditis?'"
-        raise RetrievalError(msg)
-    question = question.strip()
-    if len(question) > settings.max_question_chars:
-        msg = (f"`question` has {len(question)} characters, more than `answer.max_question_chars` = "
-               f"{settings.max_question_chars}; shorten it")
-        raise RetrievalError(msg)
+    question = require_text(
+        question, field="question", setting="answer.max_question_chars", max_chars=settings.max_question_chars
+    )
     for i, turn in enumerate(history):
-        if not isinstance(turn, dict) or turn.get("role") not in ("user", "assistant") or not isinstance(
-            turn.get("content"), str
+        if (
+            not isinstance(turn, dict)
+            or turn.get("role") not in ("user", "assistant")
+            or not isinstance(turn.get("content"), str)
         ):
             msg = f"`history[{i}]` must be {{'role': 'user'|'assistant', 'content': str}}"
             raise RetrievalError(msg)
@@ -71,8 +70,14 @@ def condense_query(question: str, history: list[dict[str, str]], max_chars: int 
 class ClinicalQAChain(Runnable[Any, CitedAnswer]):
     """Grounded, cited question answering over a retriever and a chat model."""
 
-    def __init__(self, retriever: BaseRetriever, llm: BaseChatModel, settings: AnswerSettings | None = None,
-                 *, settings_hash: str | None = None) -> None:
+    def __init__(
+        self,
+        retriever: BaseRetriever,
+        llm: BaseChatModel,
+        settings: AnswerSettings | None = None,
+        *,
+        settings_hash: str | None = None,
+    ) -> None:
         self.retriever = retriever
         self.llm = llm
         self.settings = settings or AnswerSettings()
@@ -98,8 +103,17 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
     def _messages(self, question: str, history: list[dict[str, str]], blocks: list[ContextBlock]) -> list[BaseMessage]:
         return [_LC_ROLES[m["role"]](content=m["content"]) for m in build_messages(question, blocks, history)]
 
-    def _finish(self, question: str, query: str, history: list[dict[str, str]], blocks: list[ContextBlock],
-                raw: str | None, refusal: str | None, model: ModelInfo, timings: dict[str, float]) -> CitedAnswer:
+    def _finish(
+        self,
+        question: str,
+        query: str,
+        history: list[dict[str, str]],
+        blocks: list[ContextBlock],
+        raw: str | None,
+        refusal: str | None,
+        model: ModelInfo,
+        timings: dict[str, float],
+    ) -> CitedAnswer:
         s = self.settings
         user_text = " ".join([*(t["content"] for t in history if t["role"] == "user"), question])
         red_flags = detect_red_flags(user_text)
@@ -110,22 +124,39 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
                 # No letters at all ("[", "1000…") is no answer either.
                 refusal = "model_refused" if REFUSAL_SENTINEL in raw else "empty_answer"
             else:
-                checks, dropped, origin = check_sentences(raw, [b.text for b in blocks], [b.id for b in blocks],
-                                                          min_support=s.min_support, attribute=s.attribute_uncited)
+                checks, dropped, origin = check_sentences(
+                    raw,
+                    [b.text for b in blocks],
+                    [b.id for b in blocks],
+                    min_support=s.min_support,
+                    attribute=s.attribute_uncited,
+                )
                 answer = render_answer(checks, drop_unsupported=s.unsupported == "drop")
                 if not answer:
                     refusal = "no_supported_sentence"
                     answer = REFUSAL_TEXT
         cited = sorted({n for c in checks for n in c.citations if s.unsupported == "flag" or c.supported})
-        citations = [Citation(n=b.n, id=b.id, source=b.source, title=b.title, url=b.url) for b in blocks if b.n in cited]
+        citations = [
+            Citation(n=b.n, id=b.id, source=b.source, title=b.title, url=b.url) for b in blocks if b.n in cited
+        ]
         missing = missing_key_facts(user_text)
         return CitedAnswer(
-            question=question, retrieval_query=query, answer=answer if refusal is None else REFUSAL_TEXT,
-            citations=citations if refusal is None else [], contexts=blocks, sentences=checks,
-            citation_origin=origin if refusal is None else "none", dropped_citations=dropped,
-            refused=refusal is not None, refusal_reason=refusal, red_flags=red_flags,
-            clarifying_question=clarifying_question(missing), notice=DISCLAIMER, model=model,
-            settings_hash=self.settings_hash, timings_ms={k: round(v, 1) for k, v in timings.items()},
+            question=question,
+            retrieval_query=query,
+            answer=answer if refusal is None else REFUSAL_TEXT,
+            citations=citations if refusal is None else [],
+            contexts=blocks,
+            sentences=checks,
+            citation_origin=origin if refusal is None else "none",
+            dropped_citations=dropped,
+            refused=refusal is not None,
+            refusal_reason=refusal,
+            red_flags=red_flags,
+            clarifying_question=clarifying_question(missing),
+            notice=DISCLAIMER,
+            model=model,
+            settings_hash=self.settings_hash,
+            timings_ms={k: round(v, 1) for k, v in timings.items()},
         )
 
     def _model_info(self, message: AIMessage | None) -> ModelInfo:
@@ -176,20 +207,30 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
                     merged = chunk if merged is None else merged + chunk
                     if chunk.text:
                         yield {"type": "token", "text": chunk.text}
-                message = AIMessage(content=merged.text if merged else "",
-                                    response_metadata=merged.response_metadata if merged else {})
+                message = AIMessage(
+                    content=merged.text if merged else "", response_metadata=merged.response_metadata if merged else {}
+                )
             else:
                 message = self.llm.invoke(messages, config=config, **options)  # type: ignore[assignment]
             raw = message.text if message is not None else ""
         generate_ms = (time.perf_counter() - t0) * 1000
         timings = {"retrieve": retrieve_ms, "generate": generate_ms, "total": (time.perf_counter() - started) * 1000}
         answer = self._finish(question, query, history, blocks, raw, refusal, self._model_info(message), timings)
-        logger.info("answered: refused=%s citations=%d red_flags=%d", answer.refused, len(answer.citations),
-                    len(answer.red_flags))
+        logger.info(
+            "answered: refused=%s citations=%d red_flags=%d",
+            answer.refused,
+            len(answer.citations),
+            len(answer.red_flags),
+        )
         yield {"type": "answer", "answer": answer}
 
 
-def build_qa_chain(retriever: BaseRetriever, llm: BaseChatModel, settings: AnswerSettings | None = None,
-                   *, settings_hash: str | None = None) -> ClinicalQAChain:
+def build_qa_chain(
+    retriever: BaseRetriever,
+    llm: BaseChatModel,
+    settings: AnswerSettings | None = None,
+    *,
+    settings_hash: str | None = None,
+) -> ClinicalQAChain:
     """The grounded QA chain over any retriever and chat model."""
     return ClinicalQAChain(retriever, llm, settings, settings_hash=settings_hash)

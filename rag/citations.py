@@ -68,8 +68,9 @@ def support(sentence: str, passages: list[str]) -> float:
     return len(words & vocab) / len(words)
 
 
-def check_sentences(answer: str, passages: list[str], ids: list[str], *, min_support: float,
-                    attribute: bool) -> tuple[list[SentenceCheck], list[str], str]:
+def check_sentences(
+    answer: str, passages: list[str], ids: list[str], *, min_support: float, attribute: bool
+) -> tuple[list[SentenceCheck], list[str], str]:
     """Split the answer into sentences, resolve citations and score support.
 
     Returns the checks, the unknown cited tokens (dropped), and how citations arose: `model` when the
@@ -84,7 +85,9 @@ def check_sentences(answer: str, passages: list[str], ids: list[str], *, min_sup
         if not plain:
             continue
         score = support(plain, [passages[n - 1] for n in cited]) if cited else 0.0
-        checks.append(SentenceCheck(text=plain, citations=cited, support=round(score, 3), supported=score >= min_support))
+        checks.append(
+            SentenceCheck(text=plain, citations=cited, support=round(score, 3), supported=score >= min_support)
+        )
     origin = "model" if any(c.citations for c in checks) else "none"
     # Attribute only answers that cite nothing at all: a sentence citing an unknown id stays unsupported.
     if origin == "none" and not all_unknown and attribute and passages:

@@ -28,8 +28,9 @@ def approx_tokens(text: str) -> int:
     return int(len(text.split()) * 1.3) + cjk
 
 
-def pack_contexts(docs: list[Document], budget_tokens: int, *, max_blocks: int = 8,
-                  min_block_tokens: int = 40) -> list[ContextBlock]:
+def pack_contexts(
+    docs: list[Document], budget_tokens: int, *, max_blocks: int = 8, min_block_tokens: int = 40
+) -> list[ContextBlock]:
     """Number documents in rank order, de-duplicated by id and text, until the token budget is spent.
 
     The last block that does not fit whole is cut at a word boundary if at least `min_block_tokens` remain.
@@ -54,9 +55,19 @@ def pack_contexts(docs: list[Document], budget_tokens: int, *, max_blocks: int =
             cost = left
         seen_ids.add(doc_id)
         seen_text.add(key)
-        blocks.append(ContextBlock(n=len(blocks) + 1, id=doc_id, title=str(meta.get("title") or doc_id),
-                                   section=meta.get("section"), text=text, source=str(meta.get("source") or "unknown"),
-                                   url=meta.get("url"), licence=meta.get("licence"), score=meta.get("score")))
+        blocks.append(
+            ContextBlock(
+                n=len(blocks) + 1,
+                id=doc_id,
+                title=str(meta.get("title") or doc_id),
+                section=meta.get("section"),
+                text=text,
+                source=str(meta.get("source") or "unknown"),
+                url=meta.get("url"),
+                licence=meta.get("licence"),
+                score=meta.get("score"),
+            )
+        )
         left -= cost
         if len(blocks) >= max_blocks or left <= 0:
             break

@@ -31,9 +31,9 @@ def render_sources(blocks: list[ContextBlock]) -> str:
     return "\n\n".join(lines)
 
 
-def build_messages(question: str, blocks: list[ContextBlock], history: list[dict[str, str]] | None = None) -> list[
-    dict[str, str]
-]:
+def build_messages(
+    question: str, blocks: list[ContextBlock], history: list[dict[str, str]] | None = None
+) -> list[dict[str, str]]:
     """Role messages for the chat model: system rules, earlier turns, then sources + question."""
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
     for turn in history or []:

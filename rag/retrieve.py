@@ -61,17 +61,21 @@ class SearchResult(BaseModel):
     timings_ms: dict[str, float]
 
 
+def require_text(value: object, *, field: str, setting: str, max_chars: int) -> str:
+    """Strip and validate user text; empty or oversized text raises `RetrievalError` naming the field."""
+    if not isinstance(value, str) or not value.strip():
+        msg = f"`{field}` is empty: ask a medical question, e.g. 'What are the symptoms of myocarditis?'"
+        raise RetrievalError(msg)
+    text = value.strip()
+    if len(text) > max_chars:
+        msg = f"`{field}` has {len(text)} characters, more than `{setting}` = {max_chars}; shorten it"
+        raise RetrievalError(msg)
+    return text
+
+
 def check_query(query: str, settings: RetrievalSettings) -> str:
-    """Strip and validate a query; empty or oversized queries raise `RetrievalError`."""
-    if not isinstance(query, str) or not query.strip():
-        msg = "`query` is empty: ask a question, e.g. 'What are the symptoms of myocarditis?'"
-        raise RetrievalError(msg)
-    query = query.strip()
-    if len(query) > settings.max_query_chars:
-        msg = (f"`query` has {len(query)} characters, more than `retrieval.max_query_chars` = "
-               f"{settings.max_query_chars}; shorten it or raise the setting")
-        raise RetrievalError(msg)
-    return query
+    """A validated search query (see `require_text`)."""
+    return require_text(query, field="query", setting="retrieval.max_query_chars", max_chars=settings.max_query_chars)
 
 
 class HybridSearcher:
@@ -112,7 +116,9 @@ class HybridSearcher:
         scored.sort(key=lambda t: (-t[0], t[1]))
         return [(row, score) for score, row in scored]
 
-    def entity_rows(self, links: list[EntityLink], intent: str | None, prior: dict[int, float]) -> list[tuple[int, float]]:
+    def entity_rows(
+        self, links: list[EntityLink], intent: str | None, prior: dict[int, float]
+    ) -> list[tuple[int, float]]:
         """Text passages about linked entities; section matching the intent first, then by `prior` score."""
         rows: dict[int, float] = {}
         for link in links:
@@ -126,9 +132,9 @@ class HybridSearcher:
         return sorted(rows.items(), key=lambda t: (-t[1], t[0]))
 
     # -- fusion -------------------------------------------------------------------------------------
-    def _rrf(self, lists: dict[str, list[tuple[int, float]]], weights: dict[str, float]) -> tuple[
-        list[tuple[int, float]], dict[int, dict[str, int]]
-    ]:
+    def _rrf(
+        self, lists: dict[str, list[tuple[int, float]]], weights: dict[str, float]
+    ) -> tuple[list[tuple[int, float]], dict[int, dict[str, int]]]:
         fused: dict[int, float] = defaultdict(float)
         via: dict[int, dict[str, int]] = defaultdict(dict)
         for name, ranked in lists.items():
@@ -145,8 +151,14 @@ class HybridSearcher:
                 raw[row][name] = round(float(value), 6)
         return raw
 
-    def search(self, query: str, *, k: int | None = None, mode: SearchMode | None = None,
-               query_vector: np.ndarray | None = None) -> SearchResult:
+    def search(
+        self,
+        query: str,
+        *,
+        k: int | None = None,
+        mode: SearchMode | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> SearchResult:
         """Retrieve the top-k chunks for `query` in the given mode (default from settings)."""
         s = self.settings
         query = check_query(query, s)
@@ -189,11 +201,30 @@ class HybridSearcher:
         raw = self._raw_scores(lists)
         hits = [self._hit(row, score, via[row], raw[row]) for row, score in ranked[:k]]
         timings["total"] = sum(timings.values())
-        return SearchResult(query=query, mode=mode, intent=intent, entities=links, hits=hits,
-                            timings_ms={key: round(v, 2) for key, v in timings.items()})
+        return SearchResult(
+            query=query,
+            mode=mode,
+            intent=intent,
+            entities=links,
+            hits=hits,
+            timings_ms={key: round(v, 2) for key, v in timings.items()},
+        )
 
     def _hit(self, row: int, score: float, via: dict[str, int], scores: dict[str, float]) -> Hit:
         c = self.kb.chunks[row]
-        return Hit(id=c.chunk_id, score=round(float(score), 6), kind=c.kind, title=c.title, section=c.section,
-                   text=c.text, source=c.source, native_id=c.native_id, url=c.url, licence=c.licence,
-                   doc_id=c.doc_id, entities=c.entities, via=via, scores=scores)
+        return Hit(
+            id=c.chunk_id,
+            score=round(float(score), 6),
+            kind=c.kind,
+            title=c.title,
+            section=c.section,
+            text=c.text,
+            source=c.source,
+            native_id=c.native_id,
+            url=c.url,
+            licence=c.licence,
+            doc_id=c.doc_id,
+            entities=c.entities,
+            via=via,
+            scores=scores,
+        )

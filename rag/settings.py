@@ -37,16 +37,24 @@ class AnswerSettings(BaseModel):
     context_tokens: int = Field(default=700, ge=50, description="Token budget for the numbered sources in the prompt.")
     max_blocks: int = Field(default=6, ge=1, description="Most sources shown to the model.")
     max_new_tokens: int = Field(default=160, ge=1, description="Most tokens generated per answer.")
-    min_support: float = Field(default=0.5, ge=0, le=1,
-                               description="Share of a sentence's content words found in its cited passages.")
-    unsupported: Literal["flag", "drop"] = Field(default="flag",
-                                                 description="Flag unsupported sentences, or drop them from the answer.")
-    attribute_uncited: bool = Field(default=True,
-                                    description="When the model cites nothing, attribute sentences to their best passage.")
-    min_dense_score: float = Field(default=0.5, ge=-1, le=1,
-                                   description="Refuse without generating when the best dense cosine is below this "
-                                               "(MedQuAD questions score >= 0.62; off-topic ones mostly < 0.4).")
-    min_dense_score_linked: float = Field(default=0.35, ge=-1, le=1,
-                                          description="The same floor when a KG entity was linked in the question.")
+    min_support: float = Field(
+        default=0.5, ge=0, le=1, description="Share of a sentence's content words found in its cited passages."
+    )
+    unsupported: Literal["flag", "drop"] = Field(
+        default="flag", description="Flag unsupported sentences, or drop them from the answer."
+    )
+    attribute_uncited: bool = Field(
+        default=True, description="When the model cites nothing, attribute sentences to their best passage."
+    )
+    min_dense_score: float = Field(
+        default=0.5,
+        ge=-1,
+        le=1,
+        description="Refuse without generating when the best dense cosine is below this "
+        "(MedQuAD questions score >= 0.62; off-topic ones mostly < 0.4).",
+    )
+    min_dense_score_linked: float = Field(
+        default=0.35, ge=-1, le=1, description="The same floor when a KG entity was linked in the question."
+    )
     max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are rejected.")
     history_turns: int = Field(default=6, ge=0, description="Earlier turns kept in consultation mode.")

@@ -23,6 +23,7 @@ def test_data() -> Path:
     """Folder of the hand-written fixtures (a miniature `CLINICALGPT_DATA_DIR`)."""
     return TEST_DATA
 
+
 #: Fixture sources (HPO is left out: it loads the whole ontology from its package, ~15 s).
 TINY_SOURCES = ["medquad", "disease_ontology", "symptom_ontology", "hsdn", "ddxplus", "chatdoctor", "icd10cm"]
 
@@ -34,8 +35,9 @@ def tiny_kb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from knowledge.settings import KnowledgeSettings
 
     kb_dir = tmp_path_factory.mktemp("kb") / "tiny"
-    build_knowledge_base(KnowledgeSettings(data_dir=TEST_DATA, kb_dir=kb_dir, sources=TINY_SOURCES,
-                                           show_progress=False))
+    build_knowledge_base(
+        KnowledgeSettings(data_dir=TEST_DATA, kb_dir=kb_dir, sources=TINY_SOURCES, show_progress=False)
+    )
     return kb_dir
 
 

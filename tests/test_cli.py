@@ -33,8 +33,21 @@ def test_help_lists_commands() -> None:
 
 def test_build_info_link_search_json(tmp_path: Path) -> None:
     kb = tmp_path / "kb"
-    built = runner.invoke(app, ["kb", "build", "--data-dir", str(TEST_DATA), "--out", str(kb), "-s",
-                                "medquad,disease_ontology,symptom_ontology", "--json", "--quiet"])
+    built = runner.invoke(
+        app,
+        [
+            "kb",
+            "build",
+            "--data-dir",
+            str(TEST_DATA),
+            "--out",
+            str(kb),
+            "-s",
+            "medquad,disease_ontology,symptom_ontology",
+            "--json",
+            "--quiet",
+        ],
+    )
     assert built.exit_code == 0, built.output
     data = json.loads(built.stdout)
     assert data["kb_dir"] == str(kb) and data["counts"]["chunks"] > 0
@@ -46,8 +59,9 @@ def test_build_info_link_search_json(tmp_path: Path) -> None:
     link = runner.invoke(app, ["kb", "link", "symptoms of the flu", "--kb", str(kb), "--json"])
     assert json.loads(link.stdout)["entities"][0]["node_id"] == "DOID:8469"
 
-    found = runner.invoke(app, ["search", "What are the symptoms of myocarditis?", "-k", "3", "--kb", str(kb),
-                                "--json"])
+    found = runner.invoke(
+        app, ["search", "What are the symptoms of myocarditis?", "-k", "3", "--kb", str(kb), "--json"]
+    )
     assert found.exit_code == 0, found.output
     result = json.loads(found.stdout)
     assert len(result["hits"]) == 3 and result["hits"][0]["id"] == "medquad:T1-2#0"
@@ -64,8 +78,9 @@ def test_user_errors_exit_2_with_the_fix(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "clinicalgpt kb build" in missing.stderr
     no_data = runner.invoke(app, ["kb", "build", "--out", str(tmp_path / "kb"), "-s", "hsdn", "--quiet"])
     assert no_data.exit_code == 2 and "CLINICALGPT_DATA_DIR" in no_data.stderr
-    unknown = runner.invoke(app, ["kb", "build", "--data-dir", str(TEST_DATA), "--out", str(tmp_path / "kb"),
-                                  "-s", "hsdnn", "--quiet"])
+    unknown = runner.invoke(
+        app, ["kb", "build", "--data-dir", str(TEST_DATA), "--out", str(tmp_path / "kb"), "-s", "hsdnn", "--quiet"]
+    )
     assert unknown.exit_code == 2 and "did you mean `hsdn`" in unknown.stderr
 
 

@@ -36,7 +36,13 @@ def test_layers_import_only_leftwards() -> None:
 
 def test_no_bare_import_eval() -> None:
     # `import eval` would shadow the builtin inside the importing module (house naming rule).
-    offenders = [str(p.relative_to(ROOT)) for layer in LAYERS for p in (ROOT / layer).rglob("*.py")
-                 if any(isinstance(n, ast.Import) and any(a.name == "eval" for a in n.names)
-                        for n in ast.walk(ast.parse(p.read_text(encoding="utf-8"))))]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for layer in LAYERS
+        for p in (ROOT / layer).rglob("*.py")
+        if any(
+            isinstance(n, ast.Import) and any(a.name == "eval" for a in n.names)
+            for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+        )
+    ]
     assert offenders == []

@@ -118,8 +118,15 @@ def build_graph(bundles: list[SourceBundle]) -> tuple[nx.MultiDiGraph, dict[str,
             provenance[alias.get(record.node_id, record.node_id)].append(record.provenance.model_dump())
     graph = nx.MultiDiGraph()
     for node_id, node in sorted(nodes.items()):
-        graph.add_node(node_id, type=node.type, name=node.name, synonyms=node.synonyms,
-                       definition=node.definition, xrefs=node.xrefs, provenance=provenance[node_id])
+        graph.add_node(
+            node_id,
+            type=node.type,
+            name=node.name,
+            synonyms=node.synonyms,
+            definition=node.definition,
+            xrefs=node.xrefs,
+            provenance=provenance[node_id],
+        )
     seen: set[tuple[str, str, str, str]] = set()
     dangling = 0
     for edge in edges:
@@ -131,9 +138,19 @@ def build_graph(bundles: list[SourceBundle]) -> tuple[nx.MultiDiGraph, dict[str,
         if key in seen:
             continue
         seen.add(key)
-        graph.add_edge(head, tail, key=f"{edge.relation}|{edge.provenance.source}", relation=edge.relation,
-                       weight=edge.weight, provenance=edge.provenance.model_dump())
-    logger.info("graph: %d nodes, %d edges (%d edges to unknown nodes skipped)", graph.number_of_nodes(),
-                graph.number_of_edges(), dangling)
+        graph.add_edge(
+            head,
+            tail,
+            key=f"{edge.relation}|{edge.provenance.source}",
+            relation=edge.relation,
+            weight=edge.weight,
+            provenance=edge.provenance.model_dump(),
+        )
+    logger.info(
+        "graph: %d nodes, %d edges (%d edges to unknown nodes skipped)",
+        graph.number_of_nodes(),
+        graph.number_of_edges(),
+        dangling,
+    )
     graph.graph["dangling_edges"] = dangling
     return graph, alias

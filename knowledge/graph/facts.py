@@ -23,8 +23,14 @@ RELATION_TEMPLATES: dict[str, str] = {
 #: Keep facts short enough for the embedder's window and a prompt.
 MAX_ITEMS = 25
 _SOURCE_LABELS = {
-    "disease_ontology": "Disease Ontology", "hsdn": "HSDN", "ddxplus": "DDXPlus", "chatdoctor": "ChatDoctor",
-    "symptom_ontology": "Symptom Ontology", "hpo": "HPO", "icd10cm": "ICD-10-CM", "medquad": "MedQuAD",
+    "disease_ontology": "Disease Ontology",
+    "hsdn": "HSDN",
+    "ddxplus": "DDXPlus",
+    "chatdoctor": "ChatDoctor",
+    "symptom_ontology": "Symptom Ontology",
+    "hpo": "HPO",
+    "icd10cm": "ICD-10-CM",
+    "medquad": "MedQuAD",
 }
 
 
@@ -52,9 +58,19 @@ def node_facts(graph: nx.MultiDiGraph, node_id: str) -> list[Chunk]:
     url = _url(attrs)
 
     def make(relation: str, text: str, edges: list[dict[str, Any]]) -> Chunk:
-        return Chunk(chunk_id=fact_id(node_id, relation), doc_id=f"kg:{node_id}", kind="fact", title=name,
-                     section=relation, text=text, source="knowledge_graph", native_id=node_id, url=url,
-                     licence=_licences(edges) if edges else "CC0 1.0", entities=[node_id])
+        return Chunk(
+            chunk_id=fact_id(node_id, relation),
+            doc_id=f"kg:{node_id}",
+            kind="fact",
+            title=name,
+            section=relation,
+            text=text,
+            source="knowledge_graph",
+            native_id=node_id,
+            url=url,
+            licence=_licences(edges) if edges else "CC0 1.0",
+            entities=[node_id],
+        )
 
     identity: list[str] = []
     if attrs.get("synonyms"):
@@ -75,8 +91,11 @@ def node_facts(graph: nx.MultiDiGraph, node_id: str) -> list[Chunk]:
         # Rank by how many sources agree, then by the strongest weight (HSDN TF-IDF).
         ranked = sorted(
             tails.items(),
-            key=lambda kv: (-len({d["provenance"]["source"] for d in kv[1]}),
-                            -max((d.get("weight") or 0.0) for d in kv[1]), graph.nodes[kv[0]]["name"]),
+            key=lambda kv: (
+                -len({d["provenance"]["source"] for d in kv[1]}),
+                -max((d.get("weight") or 0.0) for d in kv[1]),
+                graph.nodes[kv[0]]["name"],
+            ),
         )[:MAX_ITEMS]
         items = []
         for tail, datas in ranked:

@@ -23,13 +23,83 @@ MAX_SPAN_WORDS = 8
 GENERIC = frozenset(
     normalize(w)
     for w in (
-        "disease", "diseases", "symptom", "sign", "syndrome", "disorder", "condition", "treatment", "therapy",
-        "cause", "test", "problem", "type", "information", "the", "what", "how", "can", "may", "have", "has",
-        "do", "does", "is", "are", "was", "be", "and", "or", "of", "in", "on", "to", "for", "with", "a", "an",
-        "it", "i", "my", "me", "you", "your", "who", "which", "when", "why", "about", "get", "risk", "people",
-        "person", "research", "trial", "clinical trial", "outlook", "prevent", "prevention", "inherited",
-        "genetic change", "frequency", "many", "people affected", "complication", "stage", "all", "other",
-        "diagnose", "diagnosis", "exam", "need", "know", "help", "affected", "support", "care", "role",
+        "disease",
+        "diseases",
+        "symptom",
+        "sign",
+        "syndrome",
+        "disorder",
+        "condition",
+        "treatment",
+        "therapy",
+        "cause",
+        "test",
+        "problem",
+        "type",
+        "information",
+        "the",
+        "what",
+        "how",
+        "can",
+        "may",
+        "have",
+        "has",
+        "do",
+        "does",
+        "is",
+        "are",
+        "was",
+        "be",
+        "and",
+        "or",
+        "of",
+        "in",
+        "on",
+        "to",
+        "for",
+        "with",
+        "a",
+        "an",
+        "it",
+        "i",
+        "my",
+        "me",
+        "you",
+        "your",
+        "who",
+        "which",
+        "when",
+        "why",
+        "about",
+        "get",
+        "risk",
+        "people",
+        "person",
+        "research",
+        "trial",
+        "clinical trial",
+        "outlook",
+        "prevent",
+        "prevention",
+        "inherited",
+        "genetic change",
+        "frequency",
+        "many",
+        "people affected",
+        "complication",
+        "stage",
+        "all",
+        "other",
+        "diagnose",
+        "diagnosis",
+        "exam",
+        "need",
+        "know",
+        "help",
+        "affected",
+        "support",
+        "care",
+        "role",
     )
 )
 _ICD_CODE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
@@ -70,7 +140,7 @@ class EntityLinker:
                 key = normalize(name)
                 if key and key not in GENERIC and (len(key) > 2 or attrs["type"] == "icd10cm"):
                     self._surfaces[key].append((node_id, i == 0))
-        for key, entries in self._surfaces.items():
+        for entries in self._surfaces.values():
             entries.sort(key=lambda e: (not e[1], self._rank(e[0])))
         # Fuzzy candidates bucketed by (word count, length) so a span is compared with few surfaces.
         self._buckets: dict[tuple[int, int], list[str]] = defaultdict(list)
@@ -113,8 +183,9 @@ class EntityLinker:
         if node_id in found and found[node_id].score >= score:
             return
         attrs = self.graph.nodes[node_id]
-        found[node_id] = EntityLink(node_id=node_id, name=attrs["name"], type=attrs["type"], score=round(score, 4),
-                                    surface=surface, match=match)
+        found[node_id] = EntityLink(
+            node_id=node_id, name=attrs["name"], type=attrs["type"], score=round(score, 4), surface=surface, match=match
+        )
 
     def _fuzzy(self, words: list[str], taken: list[bool], found: dict[str, EntityLink]) -> None:
         from rapidfuzz import fuzz, process

@@ -41,7 +41,8 @@ def load_graph(path: Path, *, verify: bool = False) -> tuple[nx.MultiDiGraph, st
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         payload = json.load(fh)
     if payload.get("version") != SNAPSHOT_VERSION:
-        msg = f"{path}: snapshot version {payload.get('version')} != {SNAPSHOT_VERSION}; rebuild with `clinicalgpt kb build`"
+        version = payload.get("version")
+        msg = f"{path}: snapshot version {version} != {SNAPSHOT_VERSION}; rebuild with `clinicalgpt kb build`"
         raise IndexCorruptError(msg)
     if verify and json_hash([payload["nodes"], payload["edges"]]) != payload["content_hash"]:
         msg = f"{path}: content hash mismatch (file changed after the build); rebuild with `clinicalgpt kb build`"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -116,3 +119,21 @@ def normalize_xref(xref: str) -> str | None:
             local = local.strip().upper() if canonical in {"ICD10CM", "UMLS", "MESH"} else local.strip()
             return f"{canonical}:{local}"
     return None
+
+
+def iter_jsonl(path: Path, report: LoadReport, name: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """`(line number, object)` for each JSON-object line; bad lines are counted in `report` under `name`."""
+    name = name or path.name
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                report.bad(name, lineno, f"invalid JSON: {exc.msg}")
+                continue
+            if not isinstance(row, dict):
+                report.bad(name, lineno, "line is not a JSON object")
+                continue
+            yield lineno, row

@@ -6,7 +6,6 @@ and each focus becomes a KG node carrying its UMLS CUI so it can merge with the 
 
 from __future__ import annotations
 
-import json
 import tarfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from knowledge.schema import NodeRecord, Provenance, SourceDoc
-from knowledge.sources.base import LoadReport, SourceBundle, clean_text, require_file
+from knowledge.sources.base import LoadReport, SourceBundle, clean_text, iter_jsonl, require_file
 
 SOURCE = "medquad"
 LICENCE = "CC BY 4.0"
@@ -23,29 +22,24 @@ RAW_XML = "en/medquad/medquad_raw_xml.tar.gz"
 
 # UMLS semantic types of disorders (Disorders group); other foci (genes, drugs) are plain concepts.
 _DISORDER_TYPES = {
-    "T019", "T020", "T033", "T037", "T046", "T047", "T048", "T049", "T050", "T184", "T190", "T191",
+    "T019",
+    "T020",
+    "T033",
+    "T037",
+    "T046",
+    "T047",
+    "T048",
+    "T049",
+    "T050",
+    "T184",
+    "T190",
+    "T191",
 }
 
 
 def focus_node_id(focus: str) -> str:
     """KG id of a MedQuAD focus before merging (`MEDQUAD:<lower-case focus>`)."""
     return "MEDQUAD:" + " ".join(focus.lower().split())
-
-
-def _iter_jsonl(path: Path, report: LoadReport) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                report.bad(path.name, lineno, f"invalid JSON: {exc.msg}")
-                continue
-            if not isinstance(row, dict):
-                report.bad(path.name, lineno, "line is not a JSON object")
-                continue
-            yield lineno, row
 
 
 def _iter_xml(path: Path, report: LoadReport) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -80,8 +74,9 @@ def _iter_xml(path: Path, report: LoadReport) -> Iterator[tuple[int, dict[str, A
                 answer = pair.findtext("Answer") or ""
                 if question is None or not answer.strip():
                     continue  # MedQuAD removed many answers for copyright; not malformed
-                row = dict(base, qid=question.get("qid"), qtype=question.get("qtype"), question=question.text,
-                           answer=answer)
+                row = dict(
+                    base, qid=question.get("qid"), qtype=question.get("qtype"), question=question.text, answer=answer
+                )
                 yield 0, row
 
 
@@ -95,7 +90,7 @@ def load_medquad(data_dir: Path | None, fmt: Literal["auto", "jsonl", "xml"] = "
         fmt = "jsonl" if data_dir is not None and (Path(data_dir).expanduser() / JSONL).exists() else "xml"
     path = require_file(data_dir, JSONL if fmt == "jsonl" else RAW_XML, SOURCE)
     report.files.append(str(path))
-    rows = _iter_jsonl(path, report) if fmt == "jsonl" else _iter_xml(path, report)
+    rows = iter_jsonl(path, report) if fmt == "jsonl" else _iter_xml(path, report)
     docs: dict[str, SourceDoc] = {}
     nodes: dict[str, NodeRecord] = {}
     seen_qids: dict[str, int] = {}
@@ -120,8 +115,13 @@ def load_medquad(data_dir: Path | None, fmt: Literal["auto", "jsonl", "xml"] = "
                 type="disease" if row.get("semantic_type") in _DISORDER_TYPES else "concept",
                 name=clean_text(str(focus)),
                 xrefs=[f"UMLS:{cui}"] if cui else [],
-                provenance=Provenance(source=SOURCE, native_id=str(row.get("doc_id")), url=row.get("url"),
-                                      licence=LICENCE, file=JSONL if fmt == "jsonl" else RAW_XML),
+                provenance=Provenance(
+                    source=SOURCE,
+                    native_id=str(row.get("doc_id")),
+                    url=row.get("url"),
+                    licence=LICENCE,
+                    file=JSONL if fmt == "jsonl" else RAW_XML,
+                ),
             )
         # Several questions share one answer text: index it once, remember every qid.
         key = text
@@ -133,10 +133,19 @@ def load_medquad(data_dir: Path | None, fmt: Literal["auto", "jsonl", "xml"] = "
             title=clean_text(str(focus)),
             text=text,
             section=row.get("qtype"),
-            provenance=Provenance(source=SOURCE, native_id=str(qid), url=row.get("url"), licence=LICENCE,
-                                  file=JSONL if fmt == "jsonl" else RAW_XML),
+            provenance=Provenance(
+                source=SOURCE,
+                native_id=str(qid),
+                url=row.get("url"),
+                licence=LICENCE,
+                file=JSONL if fmt == "jsonl" else RAW_XML,
+            ),
             entities=[node_id] if node_id else [],
-            metadata={"qids": [qid], "question": row.get("question"), "collection": row.get("collection"),
-                      "nih_source": row.get("source")},
+            metadata={
+                "qids": [qid],
+                "question": row.get("question"),
+                "collection": row.get("collection"),
+                "nih_source": row.get("source"),
+            },
         )
     return SourceBundle(docs=list(docs.values()), nodes=list(nodes.values()), report=report)

@@ -39,13 +39,18 @@ def load_hsdn(data_dir: Path | None) -> SourceBundle:
                 continue
             report.records += 1
             node_id = f"MESH:{symptom_id}"
-            prov = Provenance(source=HSDN, native_id=f"{symptom_id}|{doid}", licence="CC0 1.0", file=rel,
-                              url="https://doi.org/10.1038/ncomms5212")
+            prov = Provenance(
+                source=HSDN,
+                native_id=f"{symptom_id}|{doid}",
+                licence="CC0 1.0",
+                file=rel,
+                url="https://doi.org/10.1038/ncomms5212",
+            )
             if node_id not in nodes:
-                nodes[node_id] = NodeRecord(node_id=node_id, type="symptom", name=symptom_name,
-                                            xrefs=[node_id], provenance=prov)
-            edges.append(EdgeRecord(head=doid, relation="has_symptom", tail=node_id, weight=weight,
-                                    provenance=prov))
+                nodes[node_id] = NodeRecord(
+                    node_id=node_id, type="symptom", name=symptom_name, xrefs=[node_id], provenance=prov
+                )
+            edges.append(EdgeRecord(head=doid, relation="has_symptom", tail=node_id, weight=weight, provenance=prov))
     return SourceBundle(nodes=list(nodes.values()), edges=edges, report=report)
 
 
@@ -67,9 +72,14 @@ def load_ddxplus(data_dir: Path | None) -> SourceBundle:
             report.bad(ev_path.name, None, f"evidence {code}: missing question_en")
             continue
         report.records += 1
-        nodes.append(NodeRecord(node_id=f"DDXPLUS:{code}", type="evidence", name=clean_text(question),
-                                provenance=Provenance(source=DDXPLUS, native_id=code, licence=licence, url=url,
-                                                      file=ev_rel)))
+        nodes.append(
+            NodeRecord(
+                node_id=f"DDXPLUS:{code}",
+                type="evidence",
+                name=clean_text(question),
+                provenance=Provenance(source=DDXPLUS, native_id=code, licence=licence, url=url, file=ev_rel),
+            )
+        )
     known = {n.node_id for n in nodes}
     for key, cond in conditions.items():
         name = cond.get("cond-name-eng") if isinstance(cond, dict) else None
@@ -81,14 +91,23 @@ def load_ddxplus(data_dir: Path | None) -> SourceBundle:
         prov = Provenance(source=DDXPLUS, native_id=key, licence=licence, url=url, file=cond_rel)
         # Codes are given as "J93", "j17, j18": normalise case and split lists.
         codes = [c.strip().upper() for c in str(cond.get("icd10-id", "")).split(",") if c.strip()]
-        nodes.append(NodeRecord(node_id=node_id, type="disease", name=name, synonyms=[key] if key != name else [],
-                                xrefs=[f"ICD10CM:{c}" for c in codes], provenance=prov))
+        nodes.append(
+            NodeRecord(
+                node_id=node_id,
+                type="disease",
+                name=name,
+                synonyms=[key] if key != name else [],
+                xrefs=[f"ICD10CM:{c}" for c in codes],
+                provenance=prov,
+            )
+        )
         edges += [EdgeRecord(head=node_id, relation="has_code", tail=f"ICD10CM:{c}", provenance=prov) for c in codes]
         for field, relation in (("symptoms", "has_evidence"), ("antecedents", "has_risk_factor")):
             for ev_code in cond.get(field, {}):
                 if f"DDXPLUS:{ev_code}" in known:
-                    edges.append(EdgeRecord(head=node_id, relation=relation, tail=f"DDXPLUS:{ev_code}",
-                                            provenance=prov))
+                    edges.append(
+                        EdgeRecord(head=node_id, relation=relation, tail=f"DDXPLUS:{ev_code}", provenance=prov)
+                    )
                 else:
                     report.bad(cond_path.name, None, f"condition {key}: unknown evidence {ev_code}")
     return SourceBundle(nodes=nodes, edges=edges, report=report)
@@ -128,19 +147,37 @@ def load_chatdoctor(data_dir: Path | None) -> SourceBundle:
                 report.bad(path.name, lineno, "missing disease name")
                 continue
             report.records += 1
-            prov = Provenance(source=CHATDOCTOR, native_id=row.get("idx") or name, licence="Apache-2.0", url=url,
-                              file=rel)
+            prov = Provenance(
+                source=CHATDOCTOR, native_id=row.get("idx") or name, licence="Apache-2.0", url=url, file=rel
+            )
             disease_id = f"CHATDOCTOR:{name.lower()}"
             nodes[disease_id] = NodeRecord(node_id=disease_id, type="disease", name=name, provenance=prov)
-            for items, kind, relation in ((symptoms, "symptom", "has_symptom"), (tests, "test", "has_test"),
-                                          (drugs, "drug", "treated_with")):
+            for items, kind, relation in (
+                (symptoms, "symptom", "has_symptom"),
+                (tests, "test", "has_test"),
+                (drugs, "drug", "treated_with"),
+            ):
                 for item in items:
                     item_id = f"CHATDOCTOR_{kind.upper()}:{item.lower()}"
                     nodes.setdefault(item_id, NodeRecord(node_id=item_id, type=kind, name=item, provenance=prov))  # type: ignore[arg-type]
-                    edges.append(EdgeRecord(head=disease_id, relation=relation, tail=item_id,  # type: ignore[arg-type]
-                                            provenance=prov))
+                    edges.append(
+                        EdgeRecord(
+                            head=disease_id,
+                            relation=relation,
+                            tail=item_id,  # type: ignore[arg-type]
+                            provenance=prov,
+                        )
+                    )
             description = clean_text(row.get("reason") or "")
             if description:
-                docs.append(SourceDoc(doc_id=f"chatdoctor:{prov.native_id}", title=name, section="description",
-                                      text=description, provenance=prov, entities=[disease_id]))
+                docs.append(
+                    SourceDoc(
+                        doc_id=f"chatdoctor:{prov.native_id}",
+                        title=name,
+                        section="description",
+                        text=description,
+                        provenance=prov,
+                        entities=[disease_id],
+                    )
+                )
     return SourceBundle(docs=docs, nodes=list(nodes.values()), edges=edges, report=report)

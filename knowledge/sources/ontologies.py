@@ -52,8 +52,7 @@ def load_disease_ontology(data_dir: Path | None) -> SourceBundle:
     report.files += [str(p) for p in (human, defs_path, xref_path, dsym_path, obo_path)]
 
     def prov(doid: str, file: Path) -> Provenance:
-        return Provenance(source=DO, native_id=doid, url=do_url(doid), licence=LICENCE,
-                          file=f"{DO_DIR}/{file.name}")
+        return Provenance(source=DO, native_id=doid, url=do_url(doid), licence=LICENCE, file=f"{DO_DIR}/{file.name}")
 
     names: dict[str, str] = {}
     parents: dict[str, list[str]] = defaultdict(list)
@@ -83,9 +82,17 @@ def load_disease_ontology(data_dir: Path | None) -> SourceBundle:
     by_label = {label: doid for doid, label in names.items()}
     nodes, docs, edges = [], [], []
     for doid, label in names.items():
-        nodes.append(NodeRecord(node_id=doid, type="disease", name=label, synonyms=sorted(set(synonyms[doid])),
-                                definition=definitions.get(doid), xrefs=sorted(set(xrefs[doid])),
-                                provenance=prov(doid, human)))
+        nodes.append(
+            NodeRecord(
+                node_id=doid,
+                type="disease",
+                name=label,
+                synonyms=sorted(set(synonyms[doid])),
+                definition=definitions.get(doid),
+                xrefs=sorted(set(xrefs[doid])),
+                provenance=prov(doid, human),
+            )
+        )
         for parent_label in parents[doid]:
             parent = by_label.get(parent_label)
             if parent:
@@ -94,9 +101,16 @@ def load_disease_ontology(data_dir: Path | None) -> SourceBundle:
             if code.startswith("ICD10CM:"):
                 edges.append(EdgeRecord(head=doid, relation="has_code", tail=code, provenance=prov(doid, xref_path)))
         if doid in definitions:
-            docs.append(SourceDoc(doc_id=f"do:{doid}", title=label, section="definition",
-                                  text=clean_text(definitions[doid]), provenance=prov(doid, defs_path),
-                                  entities=[doid]))
+            docs.append(
+                SourceDoc(
+                    doc_id=f"do:{doid}",
+                    title=label,
+                    section="definition",
+                    text=clean_text(definitions[doid]),
+                    provenance=prov(doid, defs_path),
+                    entities=[doid],
+                )
+            )
     for lineno, (doid, _dl, symp_id, _sl) in _tsv_rows(dsym_path, report, 4):
         if doid not in names:
             report.bad(dsym_path.name, lineno, f"disease {doid} is not in HumanDO.tsv")
@@ -112,14 +126,35 @@ def load_symptom_ontology(data_dir: Path | None) -> SourceBundle:
     report.files.append(str(path))
     nodes, docs, edges = [], [], []
     for term in read_obo(path, report):
-        prov = Provenance(source=SYMP, native_id=term.id, url=f"https://disease-ontology.org/?id={term.id}",
-                          licence=LICENCE, file="en/symptom_ontology/symp.obo")
+        prov = Provenance(
+            source=SYMP,
+            native_id=term.id,
+            url=f"https://disease-ontology.org/?id={term.id}",
+            licence=LICENCE,
+            file="en/symptom_ontology/symp.obo",
+        )
         xrefs = sorted({x for x in (normalize_xref(r) for r in term.xrefs) if x})
-        nodes.append(NodeRecord(node_id=term.id, type="symptom", name=term.name,
-                                synonyms=sorted({t for t, _ in term.synonyms}), definition=term.definition,
-                                xrefs=xrefs, provenance=prov))
+        nodes.append(
+            NodeRecord(
+                node_id=term.id,
+                type="symptom",
+                name=term.name,
+                synonyms=sorted({t for t, _ in term.synonyms}),
+                definition=term.definition,
+                xrefs=xrefs,
+                provenance=prov,
+            )
+        )
         edges += [EdgeRecord(head=term.id, relation="is_a", tail=p, provenance=prov) for p in term.is_a]
         if term.definition:
-            docs.append(SourceDoc(doc_id=f"symp:{term.id}", title=term.name, section="definition",
-                                  text=clean_text(term.definition), provenance=prov, entities=[term.id]))
+            docs.append(
+                SourceDoc(
+                    doc_id=f"symp:{term.id}",
+                    title=term.name,
+                    section="definition",
+                    text=clean_text(term.definition),
+                    provenance=prov,
+                    entities=[term.id],
+                )
+            )
     return SourceBundle(docs=docs, nodes=nodes, edges=edges, report=report)

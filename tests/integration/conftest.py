@@ -31,6 +31,7 @@ def real_data_dir() -> Path:
 @pytest.fixture(scope="session")
 def real_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     kb_dir = tmp_path_factory.mktemp("realkb") / "kb"
-    build_knowledge_base(KnowledgeSettings(data_dir=real_data_dir(), kb_dir=kb_dir, sources=INTEGRATION_SOURCES,
-                                           show_progress=False))
+    build_knowledge_base(
+        KnowledgeSettings(data_dir=real_data_dir(), kb_dir=kb_dir, sources=INTEGRATION_SOURCES, show_progress=False)
+    )
     return KnowledgeBase.load(kb_dir)

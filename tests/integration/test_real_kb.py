@@ -51,10 +51,13 @@ def test_myocarditis_merged_across_sources(real_kb: KnowledgeBase) -> None:
         ("How to diagnose glaucoma?", "glaucoma", "exams and tests"),
     ],
 )
-def test_hybrid_finds_the_answering_passage(searcher: HybridSearcher, question: str, title_word: str,
-                                            section: str) -> None:
+def test_hybrid_finds_the_answering_passage(
+    searcher: HybridSearcher, question: str, title_word: str, section: str
+) -> None:
     hits = searcher.search(question, k=5).hits
-    assert any(title_word in h.title.lower() and h.section == section for h in hits), [(h.title, h.section) for h in hits]
+    assert any(title_word in h.title.lower() and h.section == section for h in hits), [
+        (h.title, h.section) for h in hits
+    ]
 
 
 def test_kg_mode_returns_only_sourced_facts(searcher: HybridSearcher) -> None:

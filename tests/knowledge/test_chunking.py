@@ -8,8 +8,14 @@ from knowledge.settings import ChunkingSettings
 
 
 def _doc(text: str) -> SourceDoc:
-    return SourceDoc(doc_id="test:1", title="T", section="symptoms", text=text, entities=["DOID:1"],
-                     provenance=Provenance(source="test", native_id="1", licence="CC0 1.0", url="https://x"))
+    return SourceDoc(
+        doc_id="test:1",
+        title="T",
+        section="symptoms",
+        text=text,
+        entities=["DOID:1"],
+        provenance=Provenance(source="test", native_id="1", licence="CC0 1.0", url="https://x"),
+    )
 
 
 def test_split_sentences_handles_english_and_chinese() -> None:

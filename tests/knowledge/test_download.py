@@ -269,9 +269,7 @@ def test_download_sources_fetches_verifies_and_skips_present(tmp_path: Path, man
 
     remote.calls.clear()
     probes.clear()
-    again = download_sources(
-        dest, ["hsdn", "medquad", "ddxplus"], manifest, fetch=remote, show_progress=False
-    )
+    again = download_sources(dest, ["hsdn", "medquad", "ddxplus"], manifest, fetch=remote, show_progress=False)
     assert again.downloaded == [] and remote.calls == [] and probes == []
     assert len(again.already_present) == 4
 
@@ -408,9 +406,7 @@ def _device(name: str) -> tarfile.TarInfo:
         (_device("null"), "device"),
     ],
 )
-def test_safe_extract_tar_refuses_unsafe_members(
-    tmp_path: Path, member: tarfile.TarInfo, reason: str
-) -> None:
+def test_safe_extract_tar_refuses_unsafe_members(tmp_path: Path, member: tarfile.TarInfo, reason: str) -> None:
     archive = _tar_with(tmp_path, member, b"evil" if member.isfile() else b"")
     dest = tmp_path / "out"
     with pytest.raises(DownloadError) as info:
@@ -464,9 +460,7 @@ def test_real_manifest_round_trip_through_fake_fetch(tmp_path: Path) -> None:
     """Download every default source with a fetcher that copies from the local data dir."""
     data_dir = _data_dir()
     manifest = data_dir / "en" / "MANIFEST.tsv"
-    by_url = {
-        e.url: data_dir / "en" / e.file for e in plan_download(read_manifest(manifest), DEFAULT_SOURCES)
-    }
+    by_url = {e.url: data_dir / "en" / e.file for e in plan_download(read_manifest(manifest), DEFAULT_SOURCES)}
 
     def local_copy(url: str, dest_path: Path, timeout: float) -> None:
         shutil.copyfile(by_url[url], dest_path)

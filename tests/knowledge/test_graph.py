@@ -35,8 +35,9 @@ def test_sources_merge_into_one_entity(graph: nx.MultiDiGraph) -> None:
     assert "flu" in flu["synonyms"]
     # HSDN's MeSH "Fever" and ChatDoctor's "Fever" merge into the Symptom Ontology's fever.
     assert "MESH:D005334" not in graph
-    symptom_sources = {d["provenance"]["source"] for _, t, d in graph.out_edges("DOID:8469", data=True)
-                       if t == "SYMP:0000613"}
+    symptom_sources = {
+        d["provenance"]["source"] for _, t, d in graph.out_edges("DOID:8469", data=True) if t == "SYMP:0000613"
+    }
     assert symptom_sources == {"disease_ontology", "hsdn", "chatdoctor"}
 
 
@@ -45,8 +46,11 @@ def test_codes_are_separate_nodes_with_typed_edges(graph: nx.MultiDiGraph) -> No
     assert ("ICD10CM:I51.4", "has_code") in relations
     assert ("DOID:114", "is_a") in relations
     assert graph.nodes["ICD10CM:I51.4"]["type"] == "icd10cm"
-    weights = [d["weight"] for _, t, d in graph.out_edges("DOID:820", data=True) if d["relation"] == "has_symptom"
-               and d["provenance"]["source"] == "hsdn"]
+    weights = [
+        d["weight"]
+        for _, t, d in graph.out_edges("DOID:820", data=True)
+        if d["relation"] == "has_symptom" and d["provenance"]["source"] == "hsdn"
+    ]
     assert weights == [25.5]
 
 

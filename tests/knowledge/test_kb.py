@@ -23,8 +23,13 @@ def test_manifest_counts_and_reports(tiny_kb_dir: Path) -> None:
     assert manifest.counts["chunks"] == manifest.counts["embedded_chunks"]  # tiny docs: one chunk each
     assert manifest.counts["fact_chunks"] > 0 and manifest.counts["merged_nodes"] > 0
     assert manifest.embedding_model == "all-MiniLM-L6-v2" and manifest.embedding_dim == 384
-    assert sorted(p.name for p in tiny_kb_dir.iterdir()) == ["bm25", "chunks.jsonl", "dense", "graph.json.gz",
-                                                              "manifest.json"]
+    assert sorted(p.name for p in tiny_kb_dir.iterdir()) == [
+        "bm25",
+        "chunks.jsonl",
+        "dense",
+        "graph.json.gz",
+        "manifest.json",
+    ]
     assert not list(tiny_kb_dir.rglob("*.pkl")) and not list(tiny_kb_dir.rglob("*.pickle"))
 
 
@@ -40,8 +45,9 @@ def _settings(kb_dir: Path, sources: tuple[str, ...] = ("disease_ontology",)) ->
     return KnowledgeSettings(data_dir=TEST_DATA, kb_dir=kb_dir, sources=list(sources), show_progress=False)
 
 
-def test_failed_build_keeps_the_old_knowledge_base(tiny_kb_dir: Path, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_build_keeps_the_old_knowledge_base(
+    tiny_kb_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     kb_dir = tmp_path / "kb"
     shutil.copytree(tiny_kb_dir, kb_dir)
     before = (kb_dir / "manifest.json").read_text()

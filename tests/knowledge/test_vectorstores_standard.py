@@ -56,9 +56,7 @@ def test_save_load_roundtrip(store: FaissVectorStore, tmp_path: Path) -> None:
     loaded = FaissVectorStore.load(tmp_path, store.embeddings)
     assert len(loaded) == len(store) == 4
     for query in TEXTS:
-        assert loaded.similarity_search_with_score(query, k=3) == store.similarity_search_with_score(
-            query, k=3
-        )
+        assert loaded.similarity_search_with_score(query, k=3) == store.similarity_search_with_score(query, k=3)
     assert loaded.get_by_ids(["d0", "d1", "d4"]) == store.get_by_ids(["d0", "d4"])
     assert loaded.get_by_ids(["d4"])[0].metadata == {"n": 4, "kind": "even"}
     # New ids after a load must not collide with the stored ones.
@@ -118,9 +116,7 @@ def test_upsert_does_not_duplicate(store: FaissVectorStore) -> None:
     assert ids == ["d2"]
     assert len(store) == before
     assert store._index.ntotal == before
-    assert store.get_by_ids(["d2"]) == [
-        Document(id="d2", page_content="totally new content", metadata={"n": 99})
-    ]
+    assert store.get_by_ids(["d2"]) == [Document(id="d2", page_content="totally new content", metadata={"n": 99})]
     # The same id twice in one batch: last one wins, one entry.
     store.add_texts(["a", "b"], ids=["dup", "dup"])
     assert len(store) == before + 1

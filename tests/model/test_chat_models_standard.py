@@ -71,8 +71,11 @@ def test_streaming_flag_and_stream_agree(tiny_model_dir: Path) -> None:
 
 def test_role_mapping_merges_consecutive_turns() -> None:
     msgs = to_role_messages([SystemMessage("s"), HumanMessage("a"), HumanMessage("b"), AIMessage("c")])
-    assert msgs == [{"role": "system", "content": "s"}, {"role": "user", "content": "a\n\nb"},
-                    {"role": "assistant", "content": "c"}]
+    assert msgs == [
+        {"role": "system", "content": "s"},
+        {"role": "user", "content": "a\n\nb"},
+        {"role": "assistant", "content": "c"},
+    ]
 
 
 def test_bad_specs_name_the_fix(tmp_path: Path) -> None:

@@ -25,8 +25,13 @@ def test_ask_json_has_the_contract(patched: ClinicalAssistant) -> None:
     data = json.loads(result.stdout)
     for key in ("answer", "citations", "contexts", "refused", "red_flags", "model", "settings_hash", "timings_ms"):
         assert key in data
-    assert data["citations"][0] == {"n": 1, "id": "medquad:T1-2#0", "source": "medquad", "title": "Myocarditis",
-                                    "url": "https://example.org/myocarditis"}
+    assert data["citations"][0] == {
+        "n": 1,
+        "id": "medquad:T1-2#0",
+        "source": "medquad",
+        "title": "Myocarditis",
+        "url": "https://example.org/myocarditis",
+    }
     assert set(data["contexts"][0]) == {"n", "id", "text", "source", "title", "url", "score"}
     assert set(data["timings_ms"]) == {"retrieve", "generate", "total"}
     assert data["refused"] is False and data["model"]["name"]
@@ -52,15 +57,20 @@ def test_ask_streams_tokens_to_stderr(patched: ClinicalAssistant) -> None:
 
 
 def test_chat_session_with_history_sources_and_reset(patched: ClinicalAssistant) -> None:
-    script = "\n".join([
-        "/help",
-        "My son has myocarditis.",
-        "What symptoms should I watch for?",
-        "/sources",
-        "/reset",
-        "/sources",
-        "/nonsense",
-    ]) + "\n"
+    script = (
+        "\n".join(
+            [
+                "/help",
+                "My son has myocarditis.",
+                "What symptoms should I watch for?",
+                "/sources",
+                "/reset",
+                "/sources",
+                "/nonsense",
+            ]
+        )
+        + "\n"
+    )
     result = runner.invoke(cli.app, ["chat"], input=script)
     assert result.exit_code == 0, result.output
     out = result.stdout
@@ -71,7 +81,9 @@ def test_chat_session_with_history_sources_and_reset(patched: ClinicalAssistant)
     assert "could you tell me the patient's age" in out  # personal symptom talk without age/duration/severity
 
 
-def test_chat_history_reaches_the_retrieval_query(fake_assistant: ClinicalAssistant, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chat_history_reaches_the_retrieval_query(
+    fake_assistant: ClinicalAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: list[str] = []
     original = fake_assistant.ask
 

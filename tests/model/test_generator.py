@@ -18,8 +18,12 @@ def test_cut_at_stop_ignores_leading_whitespace() -> None:
 
 
 def test_completion_prompt_for_base_models() -> None:
-    msgs = [{"role": "system", "content": "Rules."}, {"role": "user", "content": "Hi"},
-            {"role": "assistant", "content": "Hello"}, {"role": "user", "content": "Question: q\nAnswer:"}]
+    msgs = [
+        {"role": "system", "content": "Rules."},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello"},
+        {"role": "user", "content": "Question: q\nAnswer:"},
+    ]
     assert completion_prompt(msgs) == "Rules.\n\nUser: Hi\n\nAssistant: Hello\n\nQuestion: q\nAnswer:"
     assert completion_prompt([{"role": "user", "content": "hello"}]).endswith("\nAssistant:")
 

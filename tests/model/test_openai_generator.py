@@ -22,9 +22,17 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         REQUESTS.append({"path": self.path, "body": body})
         reply = {
-            "id": "cmpl-1", "object": "chat.completion", "created": 0, "model": body["model"],
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": "Myocarditis causes chest pain [1]."}}],
+            "id": "cmpl-1",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": "Myocarditis causes chest pain [1]."},
+                }
+            ],
             "usage": {"prompt_tokens": 50, "completion_tokens": 8, "total_tokens": 58},
         }
         data = json.dumps(reply).encode()

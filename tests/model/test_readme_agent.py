@@ -24,11 +24,23 @@ class FakeToolCallingModel(GenericFakeChatModel):
 def test_agent_example_runs(fake_assistant: ClinicalAssistant) -> None:
     code = re.search(r"<!-- agent-example -->\n```python\n(.*?)```", README.read_text(), re.S)
     assert code, "README lost its agent example"
-    llm = FakeToolCallingModel(messages=iter([
-        AIMessage(content="", tool_calls=[{"name": "clinical_qa", "id": "call-1",
-                                           "args": {"question": "What are the symptoms of myocarditis?"}}]),
-        AIMessage(content="Chest pain and shortness of breath [1]."),
-    ]))
+    llm = FakeToolCallingModel(
+        messages=iter(
+            [
+                AIMessage(
+                    content="",
+                    tool_calls=[
+                        {
+                            "name": "clinical_qa",
+                            "id": "call-1",
+                            "args": {"question": "What are the symptoms of myocarditis?"},
+                        }
+                    ],
+                ),
+                AIMessage(content="Chest pain and shortness of breath [1]."),
+            ]
+        )
+    )
     namespace: dict[str, Any] = {"llm": llm, "assistant": fake_assistant}
     exec(compile(code.group(1), str(README), "exec"), namespace)
     cited = namespace["cited_answer"]

@@ -55,8 +55,12 @@ class TestKGLookupIntegration(_KG, ToolsIntegrationTests):
 
 def test_clinical_qa_artifact_is_the_cited_answer(fake_assistant: ClinicalAssistant) -> None:
     tool = ClinicalQATool(assistant=fake_assistant)
-    call = {"name": "clinical_qa", "args": {"question": "What are the symptoms of myocarditis?"}, "id": "1",
-            "type": "tool_call"}
+    call = {
+        "name": "clinical_qa",
+        "args": {"question": "What are the symptoms of myocarditis?"},
+        "id": "1",
+        "type": "tool_call",
+    }
     message = tool.invoke(call)
     assert isinstance(message, ToolMessage)
     assert "[1]" in message.content and "References:" in message.content

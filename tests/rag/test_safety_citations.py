@@ -29,8 +29,10 @@ def test_red_flags_fire(text: str, flag: str) -> None:
     assert flag in [f.id for f in detect_red_flags(text)]
 
 
-@pytest.mark.parametrize("text", ["What are the symptoms of myocarditis?", "How is asthma treated?",
-                                  "chest pain after lifting weights yesterday"])
+@pytest.mark.parametrize(
+    "text",
+    ["What are the symptoms of myocarditis?", "How is asthma treated?", "chest pain after lifting weights yesterday"],
+)
 def test_red_flags_stay_quiet_on_ordinary_questions(text: str) -> None:
     assert detect_red_flags(text) == []
 
@@ -60,22 +62,30 @@ def test_support_score_is_share_of_content_words() -> None:
 
 def test_check_and_render() -> None:
     passages = ["Influenza is treated with rest and fluids.", "Antiviral drugs shorten influenza."]
-    checks, unknown, origin = check_sentences("Rest and fluids help with influenza [1]. Antivirals exist [5].",
-                                              passages, ["a", "b"], min_support=0.5, attribute=True)
+    checks, unknown, origin = check_sentences(
+        "Rest and fluids help with influenza [1]. Antivirals exist [5].",
+        passages,
+        ["a", "b"],
+        min_support=0.5,
+        attribute=True,
+    )
     assert origin == "model" and unknown == ["5"]
     assert [c.supported for c in checks] == [True, False]
     assert render_answer(checks, drop_unsupported=True) == "Rest and fluids help with influenza [1]."
-    checks, _, origin = check_sentences("Antiviral drugs shorten influenza.", passages, ["a", "b"],
-                                        min_support=0.5, attribute=True)
+    checks, _, origin = check_sentences(
+        "Antiviral drugs shorten influenza.", passages, ["a", "b"], min_support=0.5, attribute=True
+    )
     assert origin == "attributed" and checks[0].citations == [2]
 
 
 def test_pack_contexts_dedupes_and_respects_budget() -> None:
     long = " ".join(["word"] * 400)
-    docs = [Document(id="a", page_content="Fever is common.", metadata={"title": "A", "source": "s"}),
-            Document(id="a", page_content="Fever is common.", metadata={"title": "A", "source": "s"}),
-            Document(id="b", page_content="fever is  COMMON.", metadata={"title": "B", "source": "s"}),
-            Document(id="c", page_content=long, metadata={"title": "C", "source": "s", "url": "u"})]
+    docs = [
+        Document(id="a", page_content="Fever is common.", metadata={"title": "A", "source": "s"}),
+        Document(id="a", page_content="Fever is common.", metadata={"title": "A", "source": "s"}),
+        Document(id="b", page_content="fever is  COMMON.", metadata={"title": "B", "source": "s"}),
+        Document(id="c", page_content=long, metadata={"title": "C", "source": "s", "url": "u"}),
+    ]
     blocks = pack_contexts(docs, budget_tokens=200)
     assert [b.id for b in blocks] == ["a", "c"] and [b.n for b in blocks] == [1, 2]
     assert blocks[1].text.endswith("…") and sum(approx_tokens(b.text) + 12 for b in blocks) <= 215
