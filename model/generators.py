@@ -134,15 +134,43 @@ def completion_prompt(messages: list[dict[str, str]]) -> str:
     )
 
 
-class _StopOnStrings:
-    """Stopping criterion: stop once the decoded completion contains a stop string."""
+#: A loop is the last `LOOP_CHARS` characters of the completion appearing earlier in it.
+LOOP_CHARS = 40
+
+
+def find_loop(text: str) -> int | None:
+    """Where a completion starts repeating itself (greedy small models loop), or None."""
+    if len(text) < 2 * LOOP_CHARS:
+        return None
+    tail = text[-LOOP_CHARS:]
+    first = text.find(tail)
+    return first if first < len(text) - LOOP_CHARS else None
+
+
+class _StopCriterion:
+    """Stop once the decoded completion contains a stop string or starts repeating itself."""
 
     def __init__(self, tokenizer: Any, prompt_len: int, stop: list[str]) -> None:
         self.tokenizer, self.prompt_len, self.stop = tokenizer, prompt_len, stop
 
     def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
         text = self.tokenizer.decode(input_ids[0, self.prompt_len :], skip_special_tokens=True)
-        return any(s in text for s in self.stop)
+        return any(s in text for s in self.stop) or find_loop(text) is not None
+
+
+def cut_loop(text: str) -> str:
+    """Text up to where it starts repeating: the first copy of the repeated passage is kept."""
+    start = find_loop(text)
+    if start is None:
+        return text
+    period = text.find(text[start : start + LOOP_CHARS // 2], start + 1) - start  # distance to the next copy
+    if period <= 0:
+        return text[: len(text) - LOOP_CHARS]
+    # Walk back to where the periodic run begins, and keep exactly one period of it.
+    first = start
+    while first > 0 and text[first - 1] == text[first - 1 + period]:
+        first -= 1
+    return text[: first + period]
 
 
 def cut_at_stop(text: str, stop: list[str] | None) -> tuple[str, bool]:
@@ -254,10 +282,9 @@ class HFGenerator:
             kwargs.update(do_sample=False)
         # No repetition penalty: HF's counts prompt tokens too, which in RAG pushes the model away from the
         # sources' wording (measured on the default model: supported sentences 56/57 → 2/22 at 1.15).
-        if stop:
-            from transformers import StoppingCriteriaList
+        from transformers import StoppingCriteriaList
 
-            kwargs["stopping_criteria"] = StoppingCriteriaList([_StopOnStrings(tokenizer, ids.shape[1], stop)])
+        kwargs["stopping_criteria"] = StoppingCriteriaList([_StopCriterion(tokenizer, ids.shape[1], stop or [])])
         return kwargs
 
     def generate(
@@ -282,7 +309,9 @@ class HFGenerator:
             msg = f"generation failed with {self.name}: {exc}"
             raise GenerationError(msg) from exc
         new = out[0, ids.shape[1] :]
-        text, stopped = cut_at_stop(tokenizer.decode(new, skip_special_tokens=True), stop)
+        decoded = tokenizer.decode(new, skip_special_tokens=True)
+        text, stopped = cut_at_stop(cut_loop(decoded), stop)
+        stopped = stopped or len(text) < len(decoded)
         finish = "stop" if stopped or len(new) < max_new_tokens else "length"
         return GenerationResult(
             text=text.strip(), prompt_tokens=int(ids.shape[1]), completion_tokens=int(len(new)), finish_reason=finish

@@ -78,12 +78,15 @@ def check_sentences(
     """
     checks: list[SentenceCheck] = []
     all_unknown: list[str] = []
+    seen: set[str] = set()
     for sentence in split_sentences(answer):
         cited, unknown = parse_markers(sentence, ids)
         all_unknown += unknown
         plain = strip_markers(sentence)
-        if not plain:
+        key = " ".join(plain.lower().split())
+        if not plain or key in seen:  # small models repeat sentences; say each once
             continue
+        seen.add(key)
         score = support(plain, [passages[n - 1] for n in cited]) if cited else 0.0
         checks.append(
             SentenceCheck(text=plain, citations=cited, support=round(score, 3), supported=score >= min_support)

@@ -51,3 +51,14 @@ def test_spec_errors() -> None:
         load_generator("llama")
     with pytest.raises(GenerationError, match="ChatOpenAI"):
         load_generator("openai:http://localhost:1/v1")
+
+
+def test_loops_are_detected_and_cut() -> None:
+    from model.generators import cut_loop, find_loop
+
+    sentence = "Treatment is based on genetic testing of the parents [1]. "
+    looped = sentence * 4 + "Treatment is"
+    assert find_loop(looped) is not None
+    assert cut_loop(looped) == sentence
+    fine = "Myocarditis is inflammation of the heart muscle. It can follow a viral infection and cause chest pain."
+    assert find_loop(fine) is None and cut_loop(fine) == fine

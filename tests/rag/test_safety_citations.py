@@ -91,3 +91,9 @@ def test_pack_contexts_dedupes_and_respects_budget() -> None:
     assert blocks[1].text.endswith("…") and sum(approx_tokens(b.text) + 12 for b in blocks) <= 215
     rendered = render_sources(blocks)
     assert rendered.startswith("<sources>") and "[2] (c) C" in rendered
+
+
+def test_repeated_sentences_are_said_once() -> None:
+    answer = "Fever is common [1]. Fever is common [1]. fever is  common [1]."
+    checks, _, _ = check_sentences(answer, ["Fever is common in influenza."], ["a"], min_support=0.5, attribute=True)
+    assert [c.text for c in checks] == ["Fever is common."]
