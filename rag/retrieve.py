@@ -126,7 +126,7 @@ class HybridSearcher:
                 chunk = self.kb.chunks[row]
                 if chunk.kind == "fact":
                     continue
-                score = link.score + (1.0 if section_matches(intent, chunk.section) else 0.0)
+                score = link.score + (self.settings.section_bonus if section_matches(intent, chunk.section) else 0.0)
                 score += prior.get(row, 0.0) - 0.01 * chunk.chunk_index
                 rows[row] = max(rows.get(row, -1e9), score)
         return sorted(rows.items(), key=lambda t: (-t[1], t[0]))

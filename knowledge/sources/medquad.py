@@ -126,7 +126,11 @@ def load_medquad(data_dir: Path | None, fmt: Literal["auto", "jsonl", "xml"] = "
         # Several questions share one answer text: index it once, remember every qid.
         key = text
         if key in docs:
+            # GHR reuses boilerplate answers ("inherited in an autosomal recessive pattern") across
+            # conditions: the passage is about every focus that uses it.
             docs[key].metadata["qids"].append(qid)
+            if node_id and node_id not in docs[key].entities:
+                docs[key].entities.append(node_id)
             continue
         docs[key] = SourceDoc(
             doc_id=f"{SOURCE}:{qid}",

@@ -29,9 +29,9 @@ def test_myocarditis_links_and_retrieves_its_symptom_facts(searcher: HybridSearc
     assert result.entities[0].node_id == "DOID:820"
     ids = [h.id for h in result.hits]
     assert "fact:DOID:820:has_symptom" in ids
+    # MedQuAD has one myocarditis answer (GARD, "information"): it must be among the passages.
     medquad = [h for h in result.hits if h.source == "medquad"]
-    assert medquad and "myocarditis" in medquad[0].title.lower()
-    assert any(h.section == "symptoms" for h in medquad)
+    assert medquad and medquad[0].title.lower() == "myocarditis"
     facts = next(h for h in result.hits if h.id == "fact:DOID:820:has_symptom")
     assert "HSDN" in facts.text or "Disease Ontology" in facts.text
 
@@ -44,20 +44,18 @@ def test_myocarditis_merged_across_sources(real_kb: KnowledgeBase) -> None:
 
 
 @pytest.mark.parametrize(
-    ("question", "title_word", "section"),
+    ("question", "node", "section"),
     [
-        ("What are the treatments for Paget's disease of bone?", "paget", "treatment"),
-        ("Is cystic fibrosis inherited?", "cystic fibrosis", "inheritance"),
-        ("How to diagnose glaucoma?", "glaucoma", "exams and tests"),
+        ("What are the treatments for Paget's disease of bone?", "DOID:5408", "treatment"),
+        ("Is cystic fibrosis inherited?", "DOID:1485", "inheritance"),
+        ("How to diagnose cystic fibrosis?", "DOID:1485", "exams and tests"),
+        ("What are the symptoms of glaucoma?", "DOID:1686", "symptoms"),
     ],
 )
-def test_hybrid_finds_the_answering_passage(
-    searcher: HybridSearcher, question: str, title_word: str, section: str
-) -> None:
+def test_hybrid_finds_the_answering_passage(searcher: HybridSearcher, question: str, node: str, section: str) -> None:
     hits = searcher.search(question, k=5).hits
-    assert any(title_word in h.title.lower() and h.section == section for h in hits), [
-        (h.title, h.section) for h in hits
-    ]
+    # Shared answers are titled by their first focus; what matters is that the passage is about this entity.
+    assert any(h.section == section and node in h.entities for h in hits), [(h.id, h.section, h.entities) for h in hits]
 
 
 def test_kg_mode_returns_only_sourced_facts(searcher: HybridSearcher) -> None:

@@ -27,13 +27,15 @@ def test_medquad_dedupes_answers_and_reports_bad_lines(test_data: Path) -> None:
     bundle = load_medquad(test_data)
     by_id = {d.doc_id: d for d in bundle.docs}
     # The two flu questions share one answer: indexed once, both qids kept.
-    assert by_id["medquad:T2-1"].metadata["qids"] == ["T2-1", "T2-2"]
+    assert by_id["medquad:T2-1"].metadata["qids"] == ["T2-1", "T2-2", "T5-1"]
     assert "medquad:T2-2" not in by_id
+    # A shared answer is about every focus that uses it.
+    assert by_id["medquad:T2-1"].entities == ["MEDQUAD:influenza", "MEDQUAD:asthma"]
     doc = by_id["medquad:T1-2"]
     assert doc.title == "Myocarditis" and doc.section == "symptoms"
     assert doc.provenance.url == "https://example.org/myocarditis" and doc.provenance.licence == "CC BY 4.0"
     assert doc.entities == ["MEDQUAD:myocarditis"]
-    assert bundle.report.records == 5
+    assert bundle.report.records == 6
     assert bundle.report.malformed == 2
     lines = sorted(p.line for p in bundle.report.problems)
     assert lines == [6, 7]
