@@ -191,9 +191,15 @@ class HybridSearcher:
             if mode == "hybrid":
                 prior, _ = self._rrf({"dense": lists["dense"], "bm25": lists["bm25"]}, {"dense": 1.0, "bm25": 1.0})
                 lists["entity"] = self.entity_rows(links, intent, {r: 30 * sc for r, sc in prior})
+                # Passages about the entity that answer the question type, even when their wording is shared
+                # boilerplate that dense and BM25 rank low ("inherited in an autosomal recessive pattern").
+                lists["section"] = [
+                    (row, sc) for row, sc in lists["entity"] if section_matches(intent, self.kb.chunks[row].section)
+                ]
             timings["kg"] = (time.perf_counter() - t0) * 1000
         if mode == "hybrid":
-            weights = {"dense": s.weight_dense, "bm25": s.weight_bm25, "kg": s.weight_kg, "entity": s.weight_entity}
+            weights = {"dense": s.weight_dense, "bm25": s.weight_bm25, "kg": s.weight_kg, "entity": s.weight_entity,
+                       "section": s.weight_section}
             ranked, via = self._rrf(lists, weights)
         else:
             ranked = lists[mode]

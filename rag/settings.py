@@ -24,6 +24,9 @@ class RetrievalSettings(BaseModel):
     weight_entity: float = Field(
         default=3.0, ge=0, description="RRF weight of passages about linked entities (tuned on a dev sample, seed 1)."
     )
+    weight_section: float = Field(
+        default=2.0, ge=0, description="RRF weight of passages about linked entities answering the question type."
+    )
     section_bonus: float = Field(
         default=2.0, ge=0, description="Boost of entity passages whose section answers the question type."
     )

@@ -41,7 +41,7 @@ def test_hybrid_puts_the_matching_section_first(searcher: HybridSearcher) -> Non
     assert result.intent == "symptoms"
     assert [e.node_id for e in result.entities][:1] == ["DOID:820"]
     assert result.hits[0].id == "medquad:T1-2#0"
-    assert set(result.hits[0].via) == {"dense", "bm25", "entity"}
+    assert set(result.hits[0].via) == {"dense", "bm25", "entity", "section"}
     assert "fact:DOID:820:has_symptom" in [h.id for h in result.hits]
     hit = result.hits[0]
     assert (hit.source, hit.url, hit.licence) == ("medquad", "https://example.org/myocarditis", "CC BY 4.0")
