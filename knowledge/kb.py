@@ -14,7 +14,6 @@ replaces the old folder, so a failed or interrupted build never damages a good k
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -184,10 +183,7 @@ def build_knowledge_base(
 
 
 def _count(values: Any) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for value in values:
-        counts[value] = counts.get(value, 0) + 1
-    return dict(sorted(counts.items()))
+    return dict(sorted(Counter(values).items()))
 
 
 def _install(tmp: Path, target: Path) -> None:
@@ -285,4 +281,4 @@ def describe(manifest: KBManifest) -> dict[str, Any]:
     data["reports"] = [
         {k: r[k] for k in ("source", "records", "malformed")} | {"problems": r["problems"][:3]} for r in data["reports"]
     ]
-    return json.loads(json.dumps(data))
+    return data

@@ -256,6 +256,10 @@ class HFGenerator:
         tokenizer, _ = self.load()
         return [] if tokenizer.chat_template else list(COMPLETION_STOPS)
 
+    def _stops(self, stop: list[str] | None) -> list[str] | None:
+        """The caller's stop strings plus the model's own (completion-prompt) stops."""
+        return (stop or []) + self.default_stop() or None
+
     def count_tokens(self, text: str) -> int:
         """Tokens of `text` (no special tokens)."""
         tokenizer, _ = self.load()
@@ -301,7 +305,7 @@ class HFGenerator:
 
         tokenizer, model = self.load()
         ids = self.prompt_ids(messages)
-        stop = (stop or []) + self.default_stop() or None
+        stop = self._stops(stop)
         try:
             with torch.inference_mode():
                 out = model.generate(**self._generate_kwargs(ids, max_new_tokens, temperature, stop, timeout))
@@ -332,7 +336,7 @@ class HFGenerator:
 
         tokenizer, model = self.load()
         ids = self.prompt_ids(messages)
-        stop = (stop or []) + self.default_stop() or None
+        stop = self._stops(stop)
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
         kwargs = self._generate_kwargs(ids, max_new_tokens, temperature, stop, timeout) | {"streamer": streamer}
 

@@ -198,8 +198,13 @@ class HybridSearcher:
                 ]
             timings["kg"] = (time.perf_counter() - t0) * 1000
         if mode == "hybrid":
-            weights = {"dense": s.weight_dense, "bm25": s.weight_bm25, "kg": s.weight_kg, "entity": s.weight_entity,
-                       "section": s.weight_section}
+            weights = {
+                "dense": s.weight_dense,
+                "bm25": s.weight_bm25,
+                "kg": s.weight_kg,
+                "entity": s.weight_entity,
+                "section": s.weight_section,
+            }
             ranked, via = self._rrf(lists, weights)
         else:
             ranked = lists[mode]
