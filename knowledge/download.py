@@ -1,11 +1,14 @@
 """Fetch the permissively licensed sources from their GitHub repositories (`clinicalgpt kb download`).
 
 Files come at the commit pinned in `en/MANIFEST.tsv`, are checked against its size and SHA-256 prefix
-and moved into place atomically. `DERIVED` rows are built locally and cannot be downloaded."""
+and moved into place atomically. Whole-repository archives get the same check: the manifest records
+their bytes, so any other archive (even a sound one) is refused. `DERIVED` rows are built locally and
+cannot be downloaded. Every error raised here is a `ClinicalAssistantError` with a one-line message."""
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
 import os
 import shutil
@@ -13,6 +16,7 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -43,6 +47,11 @@ _ROOT = "en"  # file paths in en/MANIFEST.tsv are relative to en/
 _HEX = frozenset("0123456789abcdef")
 _USER_AGENT = "clinicalgpt-kb-download"
 _NO_NETWORK_HINT = "To use local copies of the datasets, set CLINICALGPT_DATA_DIR (e.g. to ../shared/data)."
+_REDOWNLOAD_HINT = "delete it and run `clinicalgpt kb download` again"
+#: What a fetcher may raise for a failed transfer (IncompleteRead and friends are not OSErrors).
+_FETCH_ERRORS = (OSError, http.client.HTTPException)
+#: What reading a broken archive may raise (a corrupt deflate stream surfaces as `zlib.error`).
+_UNPACK_ERRORS = (tarfile.TarError, EOFError, zlib.error, OSError)
 
 Fetch = Callable[[str, Path, float], None]
 Probe = Callable[[str, float], None]
@@ -104,11 +113,14 @@ def read_manifest(path: Path) -> list[ManifestEntry]:
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError as exc:
-        msg = f"manifest not found: {path}"
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+        msg = f"manifest not found: {path}; pass an existing MANIFEST.tsv with --manifest"
         raise SourceNotFoundError(msg) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        msg = f"cannot read manifest {path}: {_one_line(exc)}; restore it or pass another with --manifest"
+        raise SourceFormatError(msg) from exc
     if not lines or tuple(lines[0].split("\t")) != MANIFEST_COLUMNS:
-        msg = f"{path}:1: bad header, expected columns {', '.join(MANIFEST_COLUMNS)}"
+        msg = f"{path}:1: bad header, expected columns {', '.join(MANIFEST_COLUMNS)}; restore the manifest header"
         raise SourceFormatError(msg)
     return [_parse_row(line, path, n) for n, line in enumerate(lines[1:], start=2) if line.strip()]
 
@@ -127,7 +139,7 @@ def _parse_row(line: str, path: Path, lineno: int) -> ManifestEntry:
     elif len(cols[5]) != 16 or not set(cols[5]) <= _HEX:
         problem = f"sha256_16 is not 16 lowercase hex digits: {cols[5]!r}"
     if problem:
-        msg = f"{path}:{lineno}: {problem}"
+        msg = f"{path}:{lineno}: {problem}; fix or remove that manifest row"
         raise SourceFormatError(msg)
     file, repo, commit, source_path, size, digest = cols
     return ManifestEntry(file, repo, commit, source_path, int(size), digest)
@@ -164,80 +176,191 @@ def derived_files(entries: Iterable[ManifestEntry], sources: Iterable[str]) -> l
     return [e for e in selected if not e.downloadable and e.file not in fetched]
 
 
+def _one_line(exc: BaseException) -> str:
+    # Some library messages (tarfile.ReadError, for one) span lines; ours must stay on one.
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def _sha256_16(path: Path) -> str:
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()[:16]
 
 
+def _mismatch(path: Path, entry: ManifestEntry) -> str:
+    """How `path` differs from its manifest row ('' when it matches); whole-tree rows included.
+
+    Raises:
+        DownloadError: The file cannot be read.
+    """
+    try:
+        actual_size = path.stat().st_size
+        if actual_size != entry.size:
+            return f"size mismatch: expected {entry.size} bytes, got {actual_size}"
+        actual_hash = _sha256_16(path)
+    except OSError as exc:
+        msg = f"{entry.file}: cannot read {path}: {_one_line(exc)}; check its permissions or {_REDOWNLOAD_HINT}"
+        raise DownloadError(msg) from exc
+    if actual_hash != entry.sha256_16:
+        return f"sha256 mismatch: expected {entry.sha256_16}, got {actual_hash}"
+    return ""
+
+
 def verify_file(path: Path, entry: ManifestEntry) -> None:
     """Check a file's size and SHA-256 prefix against its manifest row.
 
-    A whole-repository archive is re-tarred in the manifest, so a GitHub archive cannot match the
-    recorded hash: when it does not, it is verified by unpacking it safely into a temporary folder.
+    Whole-repository archives are held to the same size and hash: the manifest records the archive's
+    bytes, and a sound but different tarball is not the pinned source.
 
     Raises:
-        DownloadError: The file is missing, or its size or hash differs (or the archive is unsafe).
+        DownloadError: The file is missing or unreadable, or its size or hash differs.
     """
     path = Path(path)
     if not path.is_file():
-        msg = f"{entry.file}: missing file {path}"
+        msg = f"{entry.file}: missing file {path}; run `clinicalgpt kb download` to fetch it"
         raise DownloadError(msg)
-    actual_size = path.stat().st_size
-    if entry.whole_tree:
-        if actual_size != entry.size or _sha256_16(path) != entry.sha256_16:
-            with tempfile.TemporaryDirectory(prefix=".verify-", dir=path.parent) as tmp:
-                safe_extract_tar(path, Path(tmp))
-        return
-    if actual_size != entry.size:
-        msg = f"{entry.file}: size mismatch at {path}: expected {entry.size} bytes, got {actual_size}"
-        raise DownloadError(msg)
-    if (actual_hash := _sha256_16(path)) != entry.sha256_16:
-        msg = f"{entry.file}: sha256 mismatch at {path}: expected {entry.sha256_16}, got {actual_hash}"
+    if problem := _mismatch(path, entry):
+        msg = f"{entry.file}: {problem} at {path}; {_REDOWNLOAD_HINT}"
         raise DownloadError(msg)
 
 
-def _check_member(member: tarfile.TarInfo, dest: Path, archive: Path) -> None:
-    name = PurePosixPath(member.name)
-    problem = ""
-    if name.is_absolute() or member.name.startswith(("/", "\\")):
-        problem = "absolute path"
-    elif ".." in name.parts:
-        problem = "'..' component"
-    elif not (dest / name).resolve().is_relative_to(dest):
-        problem = "path outside the destination"
-    elif member.isdev() or not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
-        problem = "device or special file"
-    elif member.issym() or member.islnk():
-        link = PurePosixPath(member.linkname)
-        base = dest / name.parent if member.issym() else dest  # hard links are relative to the root
-        if link.is_absolute() or not (base / link).resolve().is_relative_to(dest):
-            problem = f"link to {member.linkname!r} outside the destination"
-    if problem:
-        msg = f"unsafe member {member.name!r} in {archive}: {problem}"
-        raise DownloadError(msg)
+def _unsafe_reason(exc: tarfile.FilterError) -> str:
+    member = exc.tarinfo
+    if isinstance(exc, tarfile.AbsolutePathError):
+        return "absolute path"
+    if isinstance(exc, tarfile.OutsideDestinationError):
+        if ".." in PurePosixPath(member.name).parts:
+            return "'..' component leads outside the destination"
+        return "path outside the destination"
+    if isinstance(exc, tarfile.AbsoluteLinkError | tarfile.LinkOutsideDestinationError):
+        return f"link to {member.linkname!r} outside the destination"
+    if isinstance(exc, tarfile.SpecialFileError):
+        return "device or special file"
+    return _one_line(exc)
+
+
+def _unsafe_member_error(archive: Path, member: tarfile.TarInfo, reason: str) -> DownloadError:
+    msg = f"unsafe member {member.name!r} in {archive}: {reason}; the archive is not trustworthy, {_REDOWNLOAD_HINT}"
+    return DownloadError(msg)
+
+
+def _extract_into(archive: Path, folder: Path) -> list[str]:
+    """Unpack `archive` into the empty `folder` with tarfile's `data` filter; return the member names."""
+    try:
+        with tarfile.open(archive, "r:*", errorlevel=1) as tar:  # errorlevel 1: filter errors raise
+            members = tar.getmembers()
+            for member in members:
+                # The data filter silently strips a leading '/' and extracts the member anyway; an
+                # archive with absolute names is not a source tree, so refuse it outright.
+                if PurePosixPath(member.name).is_absolute():
+                    raise _unsafe_member_error(archive, member, "absolute path")
+            tar.extractall(folder, members=members, filter="data")
+    except tarfile.FilterError as exc:
+        raise _unsafe_member_error(archive, exc.tarinfo, _unsafe_reason(exc)) from exc
+    except DownloadError:
+        raise
+    except _UNPACK_ERRORS as exc:
+        msg = (
+            f"cannot unpack archive {archive} into {folder.parent}: {_one_line(exc)}; "
+            f"check free space and permissions there, or {_REDOWNLOAD_HINT}"
+        )
+        raise DownloadError(msg) from exc
+    return [m.name for m in members]
+
+
+def _make_folder(folder: Path, archive: Path) -> list[Path]:
+    """Create `folder` and its missing parents; return the ones created, outermost first."""
+    created = [p for p in (folder, *folder.parents) if not p.exists()][::-1]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"cannot unpack archive {archive}: cannot create {folder}: {_one_line(exc)}; choose another destination"
+        raise DownloadError(msg) from exc
+    return created
+
+
+def _remove_created(created: list[Path]) -> None:
+    # Only empty folders go, innermost first: whatever someone else put there meanwhile is kept.
+    for folder in reversed(created):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def _move_into_place(tree: Path, dest: Path, archive: Path) -> None:
+    """Put the finished `tree` at `dest`; an existing `dest` is swapped out, never merged into.
+
+    Every step is a rename within one folder, so a reader sees the old tree, no tree for an instant,
+    or the new tree, and never a half-extracted one.
+    """
+    try:
+        if not dest.exists():
+            os.replace(tree, dest)
+            return
+        old = _swap_in(tree, dest)
+    except OSError as exc:
+        msg = f"cannot move the tree unpacked from {archive} to {dest}: {_one_line(exc)}; remove {dest} and retry"
+        raise DownloadError(msg) from exc
+    shutil.rmtree(old, ignore_errors=True)
+    if old.exists():  # the new tree is in place; only disk space is lost
+        logger.warning("could not remove the previous tree %s; delete it by hand", old)
+
+
+def _swap_in(tree: Path, dest: Path) -> Path:
+    """Rename `dest` aside and `tree` to `dest`; return where the old tree went (restored on failure)."""
+    # rename(2) may replace an empty folder: move the old tree onto a fresh, uniquely named one.
+    old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
+    try:
+        os.replace(dest, old)
+    except OSError:
+        old.rmdir()
+        raise
+    try:
+        os.replace(tree, dest)
+    except OSError:
+        os.replace(old, dest)  # put the old tree back before reporting
+        raise
+    return old
+
+
+def _staging_folder(dest: Path, archive: Path) -> Path:
+    # Next to `dest`, so that moving the finished tree into place is a rename on one filesystem.
+    try:
+        return Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".extracting", dir=dest.parent))
+    except OSError as exc:
+        msg = f"cannot unpack archive {archive}: cannot write to {dest.parent}: {_one_line(exc)}; check its permissions"
+        raise DownloadError(msg) from exc
 
 
 def safe_extract_tar(archive: Path, dest: Path) -> list[str]:
-    """Unpack a tar archive into `dest` (created if needed); return the member names.
+    """Unpack a tar archive into the folder `dest`, all or nothing; return the member names.
+
+    The archive is unpacked with tarfile's `data` filter into a temporary folder next to `dest` (same
+    filesystem) which is renamed to `dest` only once complete. An existing `dest` is replaced by the
+    archive's tree, not merged with it. Missing parents of `dest` are created.
 
     Raises:
-        DownloadError: The archive is unreadable or has an absolute path, a `..` component, a link
-            pointing outside `dest` or a device file; nothing is extracted then.
+        DownloadError: The archive is unreadable or has an absolute path, a member outside `dest`
+            (through `..` or a link), a link pointing outside `dest` or a device file; or `dest`
+            cannot be written. Nothing is left behind then: neither `dest`, nor the temporary
+            folder, nor parents created for it; an existing `dest` is kept as it was.
     """
-    dest = Path(dest).resolve()
-    dest.mkdir(parents=True, exist_ok=True)
+    archive, dest = Path(archive), Path(dest).resolve()
+    if dest.exists() and not dest.is_dir():
+        msg = f"cannot unpack archive {archive}: {dest} is not a folder; remove it or choose another destination"
+        raise DownloadError(msg)
+    created = _make_folder(dest.parent, archive)
+    staging: Path | None = None
     try:
-        with tarfile.open(archive, "r:*") as tar:
-            members = tar.getmembers()
-            for member in members:
-                _check_member(member, dest, Path(archive))
-            tar.extractall(dest, members=members, filter="data")
-    except DownloadError:
+        staging = _staging_folder(dest, archive)
+        names = _extract_into(archive, staging)
+        _move_into_place(staging, dest, archive)
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        _remove_created(created)
         raise
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        msg = f"cannot unpack archive {archive}: {exc}"
-        raise DownloadError(msg) from exc
-    return [m.name for m in members]
+    return names
 
 
 def urllib_fetch(url: str, dest_path: Path, timeout: float) -> None:
@@ -262,21 +385,52 @@ def _raise_if_no_network(url: str, exc: OSError) -> None:
 
 
 def _fetch_one(entry: ManifestEntry, final: Path, fetch: Fetch, timeout: float, *, first: bool) -> None:
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    """Fetch `entry` into a temporary file next to `final`, verify it, then move it into place.
+
+    Raises:
+        _NoNetworkError: `first` and GitHub cannot be reached at all.
+        DownloadError: Anything else; a bad or partial download is deleted.
+    """
+    tmp = _temp_file_for(final, entry)
     try:
         try:
             fetch(entry.url, tmp, timeout)
-        except OSError as exc:
-            if first:  # nothing reached GitHub yet: stop now
+        except _FETCH_ERRORS as exc:
+            if first and isinstance(exc, OSError):  # nothing reached GitHub yet: stop now
                 _raise_if_no_network(entry.url, exc)
-            raise
-        verify_file(tmp, entry)
-        os.replace(tmp, final)
+            msg = f"{entry.file}: cannot download {entry.url}: {_one_line(exc)}; check the network and retry"
+            raise DownloadError(msg) from exc
+        if problem := _mismatch(tmp, entry):
+            msg = f"{entry.file}: the download from {entry.url} fails the manifest check, {problem}; {_fix_hint(entry)}"
+            raise DownloadError(msg)
+        try:
+            os.replace(tmp, final)
+        except OSError as exc:
+            msg = f"{entry.file}: cannot move the download to {final}: {_one_line(exc)}; remove {final} and retry"
+            raise DownloadError(msg) from exc
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _temp_file_for(final: Path, entry: ManifestEntry) -> Path:
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+    except OSError as exc:
+        msg = f"{entry.file}: cannot write to {final.parent}: {_one_line(exc)}; check permissions or use another --dest"
+        raise DownloadError(msg) from exc
+    os.close(fd)
+    return Path(tmp_name)
+
+
+def _fix_hint(entry: ManifestEntry) -> str:
+    if entry.whole_tree:
+        # The manifest records a re-tarred archive, which GitHub's own archive need not reproduce.
+        return (
+            "the bad download was deleted; copy a verified archive from a data dir into place "
+            "(or set CLINICALGPT_DATA_DIR) or update the manifest row"
+        )
+    return "the bad download was deleted; retry, or update the manifest row if the pinned file changed"
 
 
 def download_sources(
@@ -291,8 +445,9 @@ def download_sources(
 ) -> DownloadReport:
     """Download and verify the files of the given sources; report what happened to each file.
 
-    Verified files already present are kept. Each download goes to a temporary file next to its
-    target and is moved into place only after verification.
+    Verified files already present are kept; a present file that fails verification (size or hash,
+    whole-tree archives included) is fetched again, and reported failed if that fails. Each download
+    goes to a temporary file next to its target and is moved into place only after verification.
 
     Args:
         dest_dir: The data dir: files land in `dest_dir / "en" / <manifest file>`.
@@ -315,12 +470,15 @@ def download_sources(
     root = Path(dest_dir) / _ROOT
     report = DownloadReport(derived_skipped=[f"{_ROOT}/{e.file}" for e in derived_files(entries, sources)])
     todo: list[ManifestEntry] = []
+    unverified: set[str] = set()  # present files that failed verification: never "already present"
     for entry in plan_download(entries, sources):
-        if (root / entry.file).is_file():
+        target = root / entry.file
+        if target.exists():
             try:
-                verify_file(root / entry.file, entry)
+                verify_file(target, entry)
             except DownloadError as exc:
-                logger.warning("%s; downloading it again", exc)
+                logger.warning("%s (downloading it again)", exc)
+                unverified.add(entry.file)
             else:
                 report.already_present.append(f"{_ROOT}/{entry.file}")
                 continue
@@ -339,9 +497,12 @@ def download_sources(
                 _fetch_one(entry, root / entry.file, fetch, timeout, first=first)
             except _NoNetworkError:
                 raise
-            except OSError as exc:
-                logger.warning("failed to download %s from %s: %s", name, entry.url, exc)
-                report.failed[name] = str(exc)
+            except DownloadError as exc:
+                reason = str(exc)
+                if entry.file in unverified:
+                    reason += f" (the existing copy at {root / entry.file} does not verify either and was left as is)"
+                logger.warning("failed to download %s: %s", name, reason)
+                report.failed[name] = reason
             else:
                 logger.info("downloaded %s", name)
                 report.downloaded.append(name)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import http.client
 import io
 import os
 import shutil
 import tarfile
 import urllib.error
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,6 +60,9 @@ def _tar_gz(members: dict[str, bytes], prefix: str = "") -> bytes:
 
 RETARRED = _tar_gz({"./readme.txt": b"MedQuAD", "./1_CancerGov_QA/0001.xml": b"<Document/>"})
 GITHUB_ARCHIVE = _tar_gz({"readme.txt": b"MedQuAD", "1_CancerGov_QA/0001.xml": b"<Document/>"}, "MedQuAD-x/")
+#: A sound tarball that has nothing to do with the manifest row (the reproduced 153-byte case).
+ARBITRARY_TAR = _tar_gz({"whatever.txt": b"not MedQuAD"})
+ARCHIVE = "en/medquad/medquad_raw_xml.tar.gz"
 
 
 def _write_manifest(path: Path, rows: list[str]) -> Path:
@@ -105,7 +111,7 @@ def _remote(overrides: dict[str, bytes] | None = None) -> FakeRemote:
         f"https://raw.githubusercontent.com/dhimmel/hsdn/{C1}/data/symptoms-DO.tsv": HSDN_TSV,
         f"https://raw.githubusercontent.com/dhimmel/hsdn/{C1}/README.md": HSDN_README,
         f"https://raw.githubusercontent.com/owner/ddx/{C2}/release_conditions.json": DDX_JSON,
-        f"https://github.com/abachaa/MedQuAD/archive/{C1}.tar.gz": GITHUB_ARCHIVE,
+        f"https://github.com/abachaa/MedQuAD/archive/{C1}.tar.gz": RETARRED,
     }
     for suffix, data in (overrides or {}).items():
         files[next(u for u in files if u.endswith(suffix))] = data
@@ -152,6 +158,14 @@ def test_read_manifest_malformed_row_names_file_and_line(tmp_path: Path, bad_row
     message = str(info.value)
     assert f"{path}:3:" in message
     assert needle in message
+
+
+def test_read_manifest_undecodable_is_source_format_error(tmp_path: Path) -> None:
+    path = tmp_path / "MANIFEST.tsv"
+    path.write_bytes("\t".join(MANIFEST_COLUMNS).encode() + b"\n\xff\xfe broken\n")
+    with pytest.raises(SourceFormatError, match="MANIFEST.tsv") as info:
+        read_manifest(path)
+    assert "\n" not in str(info.value)
 
 
 def test_read_manifest_bad_header_and_missing_file(tmp_path: Path) -> None:
@@ -225,16 +239,24 @@ def test_verify_file_missing(tmp_path: Path) -> None:
         verify_file(tmp_path / "absent", _entry(HSDN_TSV))
 
 
-def test_verify_whole_tree_archive_by_hash_or_safe_unpacking(tmp_path: Path, manifest: Path) -> None:
+def test_verify_whole_tree_archive_enforces_size_and_checksum(tmp_path: Path, manifest: Path) -> None:
     whole = read_manifest(manifest)[-1]
-    retarred, github, garbage = tmp_path / "a.tar.gz", tmp_path / "b.tar.gz", tmp_path / "c.tar.gz"
+    assert whole.whole_tree
+    retarred, other, same_size = tmp_path / "a.tar.gz", tmp_path / "b.tar.gz", tmp_path / "c.tar.gz"
     retarred.write_bytes(RETARRED)
-    github.write_bytes(GITHUB_ARCHIVE)
-    garbage.write_bytes(b"<html>rate limited</html>")
-    verify_file(retarred, whole)  # matches the manifest hash
-    verify_file(github, whole)  # other bytes, but a sound archive
-    with pytest.raises(DownloadError, match="cannot unpack"):
-        verify_file(garbage, whole)
+    other.write_bytes(GITHUB_ARCHIVE)  # a sound archive, but not the bytes the manifest records
+    flipped = bytearray(RETARRED)
+    flipped[len(flipped) // 2] ^= 0xFF
+    same_size.write_bytes(bytes(flipped))
+    verify_file(retarred, whole)
+    with pytest.raises(DownloadError) as info:
+        verify_file(other, whole)
+    message = str(info.value)
+    assert "size mismatch" in message and whole.file in message and str(other) in message
+    assert f"expected {len(RETARRED)} bytes, got {len(GITHUB_ARCHIVE)}" in message
+    with pytest.raises(DownloadError) as info:
+        verify_file(same_size, whole)
+    assert f"expected {_digest(RETARRED)}, got {_digest(bytes(flipped))}" in str(info.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["MANIFEST.tsv", "a.tar.gz", "b.tar.gz", "c.tar.gz"]
 
 
@@ -263,7 +285,7 @@ def test_download_sources_fetches_verifies_and_skips_present(tmp_path: Path, man
     assert report.failed == {} and report.already_present == []
     assert report.derived_skipped == ["en/medquad/medquad_answered.jsonl"]
     assert (dest / "en/hsdn/symptoms-DO.tsv").read_bytes() == HSDN_TSV
-    assert (dest / "en/medquad/medquad_raw_xml.tar.gz").read_bytes() == GITHUB_ARCHIVE
+    assert (dest / "en/medquad/medquad_raw_xml.tar.gz").read_bytes() == RETARRED
     assert len(probes) == 1
     assert _leftovers(dest) == []
 
@@ -314,10 +336,68 @@ def test_unsafe_whole_tree_archive_is_rejected(tmp_path: Path, manifest: Path) -
     dest = tmp_path / "data"
     remote = _remote({".tar.gz": _tar_gz({"../evil.txt": b"x"})})
     report = download_sources(dest, ["medquad"], manifest, fetch=remote, show_progress=False)
-    assert "unsafe member" in report.failed["en/medquad/medquad_raw_xml.tar.gz"]
-    assert not (dest / "en/medquad/medquad_raw_xml.tar.gz").exists()
+    assert "size mismatch" in report.failed[ARCHIVE]
+    assert not (dest / ARCHIVE).exists()
     assert not (dest / "en/evil.txt").exists() and not (dest / "en/medquad/evil.txt").exists()
     assert list((dest / "en/medquad").iterdir()) == []
+
+
+def test_arbitrary_tarball_is_not_accepted_as_whole_tree_archive(tmp_path: Path, manifest: Path) -> None:
+    dest = tmp_path / "data"
+    remote = _remote({".tar.gz": ARBITRARY_TAR})
+    report = download_sources(dest, ["medquad"], manifest, fetch=remote, show_progress=False)
+    assert report.downloaded == [] and report.already_present == []
+    reason = report.failed[ARCHIVE]
+    assert "medquad/medquad_raw_xml.tar.gz" in reason and "size mismatch" in reason
+    assert f"expected {len(RETARRED)} bytes, got {len(ARBITRARY_TAR)}" in reason
+    assert "\n" not in reason
+    assert not (dest / ARCHIVE).exists()  # the bad download is deleted
+    assert _leftovers(dest) == []
+    again = download_sources(dest, ["medquad"], manifest, fetch=remote, show_progress=False)
+    assert again.already_present == [] and ARCHIVE in again.failed
+
+
+@pytest.mark.parametrize("remote_has_archive", [True, False])
+def test_unverified_whole_tree_archive_is_not_already_present(
+    tmp_path: Path, manifest: Path, remote_has_archive: bool
+) -> None:
+    dest = tmp_path / "data"
+    target = dest / ARCHIVE
+    target.parent.mkdir(parents=True)
+    target.write_bytes(ARBITRARY_TAR)
+    remote = _remote() if remote_has_archive else FakeRemote({})
+    report = download_sources(dest, ["medquad"], manifest, fetch=remote, show_progress=False)
+    assert report.already_present == []
+    assert remote.calls == [f"https://github.com/abachaa/MedQuAD/archive/{C1}.tar.gz"]
+    if remote_has_archive:
+        assert report.downloaded == [ARCHIVE]
+        assert target.read_bytes() == RETARRED
+    else:
+        assert list(report.failed) == [ARCHIVE] and "404" in report.failed[ARCHIVE]
+    assert _leftovers(dest) == []
+
+
+def test_fetch_protocol_error_is_reported_not_raised(tmp_path: Path, manifest: Path) -> None:
+    dest = tmp_path / "data"
+
+    def truncated(url: str, dest_path: Path, timeout: float) -> None:
+        if url.endswith("README.md"):
+            raise http.client.IncompleteRead(b"par", 10)  # not an OSError
+        _remote()(url, dest_path, timeout)
+
+    report = download_sources(dest, ["hsdn"], manifest, fetch=truncated, show_progress=False)
+    assert report.downloaded == ["en/hsdn/symptoms-DO.tsv"]
+    assert "IncompleteRead(3 bytes read" in report.failed["en/hsdn/README.md"]
+    assert _leftovers(dest) == []
+
+
+def test_target_that_is_a_folder_is_reported_with_the_fix(tmp_path: Path, manifest: Path) -> None:
+    dest = tmp_path / "data"
+    (dest / "en/hsdn/README.md").mkdir(parents=True)
+    report = download_sources(dest, ["hsdn"], manifest, fetch=_remote(), show_progress=False)
+    reason = report.failed["en/hsdn/README.md"]
+    assert "README.md" in reason and "remove" in reason
+    assert _leftovers(dest) == []
 
 
 def _failing(exc: OSError) -> Callable[..., None]:
@@ -411,20 +491,105 @@ def test_safe_extract_tar_refuses_unsafe_members(tmp_path: Path, member: tarfile
     dest = tmp_path / "out"
     with pytest.raises(DownloadError) as info:
         safe_extract_tar(archive, dest)
-    assert reason in str(info.value) and "unsafe member" in str(info.value)
-    assert list(dest.iterdir()) == []  # checked before anything is written
-    assert not (tmp_path / "evil.txt").exists()
+    message = str(info.value)
+    assert reason in message and "unsafe member" in message
+    assert str(archive) in message and repr(member.name) in message and "\n" not in message
+    assert sorted(tmp_path.iterdir()) == [archive]  # no destination, no temp folder, nothing outside
+    assert not Path("/tmp/evil-absolute.txt").exists()
+
+
+def test_safe_extract_tar_refused_midway_leaves_nothing(tmp_path: Path) -> None:
+    """A link that escapes only once an earlier member exists: the filter refuses it while extracting."""
+    archive = tmp_path / "chain.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.addfile(tarfile.TarInfo("ok.txt"), io.BytesIO(b""))
+        tar.addfile(_link("here", ".", tarfile.SYMTYPE))
+        tar.addfile(_link("escape", "here/../outside", tarfile.SYMTYPE))  # here/.. is the parent
+    dest = tmp_path / "out"
+    with pytest.raises(DownloadError) as info:
+        safe_extract_tar(archive, dest)
+    assert "'escape'" in str(info.value) and str(archive) in str(info.value)
+    assert sorted(tmp_path.iterdir()) == [archive]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [OSError(errno.ENOSPC, "No space left on device"), zlib.error("Error -3 while decompressing data")],
+)
+def test_safe_extract_tar_error_midway_keeps_old_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    archive = tmp_path / "good.tar.gz"
+    archive.write_bytes(GITHUB_ARCHIVE)
+    dest = tmp_path / "out"
+    dest.mkdir()
+    (dest / "old.txt").write_text("old", encoding="utf-8")
+    real_makefile = tarfile.TarFile.makefile
+    written: list[str] = []
+
+    def failing_makefile(self: tarfile.TarFile, tarinfo: tarfile.TarInfo, targetpath: str) -> None:
+        if written:  # the disk fills up (or the stream breaks) on the second file
+            raise error
+        written.append(targetpath)
+        real_makefile(self, tarinfo, targetpath)
+
+    monkeypatch.setattr(tarfile.TarFile, "makefile", failing_makefile)
+    with pytest.raises(DownloadError) as info:
+        safe_extract_tar(archive, dest)
+    assert str(archive) in str(info.value) and "\n" not in str(info.value)
+    assert written and not Path(written[0]).is_relative_to(dest)  # extraction went elsewhere
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.tar.gz", "out"]
+    assert [p.name for p in dest.iterdir()] == ["old.txt"]
+
+
+def test_safe_extract_tar_swaps_existing_destination_when_complete(tmp_path: Path) -> None:
+    archive = tmp_path / "good.tar.gz"
+    archive.write_bytes(GITHUB_ARCHIVE)
+    dest = tmp_path / "out"
+    dest.mkdir()
+    (dest / "stale.txt").write_text("stale", encoding="utf-8")
+    safe_extract_tar(archive, dest)
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*")) == [
+        "MedQuAD-x",
+        "MedQuAD-x/1_CancerGov_QA",
+        "MedQuAD-x/1_CancerGov_QA/0001.xml",
+        "MedQuAD-x/readme.txt",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.tar.gz", "out"]
+
+
+def test_safe_extract_tar_unusable_destination_is_download_error(tmp_path: Path) -> None:
+    archive = tmp_path / "good.tar.gz"
+    archive.write_bytes(GITHUB_ARCHIVE)
+    blocker = tmp_path / "a-file"
+    blocker.write_bytes(b"")
+    for dest in (blocker / "out", blocker):
+        with pytest.raises(DownloadError) as info:
+            safe_extract_tar(archive, dest)
+        assert str(blocker) in str(info.value) and "\n" not in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "good.tar.gz"]
+
+
+def test_safe_extract_tar_unreadable_archive_is_download_error(tmp_path: Path) -> None:
+    archive = tmp_path / "garbage.tar.gz"
+    archive.write_bytes(b"<html>rate limited</html>")
+    with pytest.raises(DownloadError) as info:
+        safe_extract_tar(archive, tmp_path / "out")
+    assert "cannot unpack" in str(info.value) and str(archive) in str(info.value)
+    assert "\n" not in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["garbage.tar.gz"]
 
 
 def test_safe_extract_tar_extracts_sound_archive(tmp_path: Path) -> None:
     archive = tmp_path / "good.tar.gz"
     archive.write_bytes(GITHUB_ARCHIVE)
-    names = safe_extract_tar(archive, tmp_path / "out")
+    names = safe_extract_tar(archive, tmp_path / "new" / "out")  # missing parents are created
     assert "MedQuAD-x/readme.txt" in names
-    assert (tmp_path / "out/MedQuAD-x/1_CancerGov_QA/0001.xml").read_bytes() == b"<Document/>"
+    assert (tmp_path / "new/out/MedQuAD-x/1_CancerGov_QA/0001.xml").read_bytes() == b"<Document/>"
     inner = _tar_with(tmp_path, _link("ok-link", "ok.txt", tarfile.SYMTYPE))
     safe_extract_tar(inner, tmp_path / "out2")
     assert (tmp_path / "out2/ok-link").is_symlink()
+    assert _leftovers(tmp_path) == []
 
 
 # --- the real manifest ----------------------------------------------------------------------
