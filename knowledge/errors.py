@@ -38,5 +38,13 @@ class IndexCorruptError(KnowledgeError, ValueError):
     """The knowledge base exists but fails its integrity checks."""
 
 
+class KnowledgeBaseTargetError(KnowledgeError, FileExistsError):
+    """The folder chosen for a build cannot take a knowledge base (not ours, or another build holds it)."""
+
+
+class KnowledgeBaseWriteError(KnowledgeError, OSError):
+    """A build could not write its files (read-only folder, full disk, …); the old build is untouched."""
+
+
 class DownloadError(KnowledgeError, OSError):
     """A source could not be downloaded or failed verification."""

@@ -1,39 +1,42 @@
 """Build and load a knowledge base: KG snapshot, chunk store, FAISS dense index and BM25 index.
 
-Layout of a knowledge base folder:
+One build folder holds:
 
-    manifest.json     sources, load reports, counts, embedding model, settings hash, build time
+    manifest.json     sources, load reports, counts, embedding model, settings hash, size + SHA-256 of every file
     graph.json.gz     the knowledge graph snapshot (content-hashed)
     chunks.jsonl      every chunk (text and KG facts) with provenance; row i is BM25 row i
     dense/            FAISS index + JSONL docstore of the embedded chunks
     bm25/             bm25s index files
 
-Builds are atomic: everything is written into a temporary sibling folder, and only a complete build
-replaces the old folder, so a failed or interrupted build never damages a good knowledge base.
+Builds are versioned folders behind an atomic pointer (`knowledge/kb_layout.py`): a failed or interrupted
+build never damages a good knowledge base, and a load during a rebuild reads one build, never a mix.
+Loading checks the manifest's hash, every file's size, and the hashes of the files it reads whole.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import networkx as nx
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tqdm.auto import tqdm
 
+from knowledge import kb_layout
 from knowledge.chunking import chunk_document
 from knowledge.embeddings import SentenceTransformerEmbeddings, resolve_dtype
-from knowledge.errors import IndexCorruptError, IndexNotBuiltError
-from knowledge.graph import EntityLinker, build_graph, load_graph, render_facts, save_graph
+from knowledge.errors import ClinicalAssistantError, IndexCorruptError
+from knowledge.graph import EntityLinker, build_graph, render_facts, save_graph
+from knowledge.graph.snapshot import load_graph_bytes
+from knowledge.kb_layout import REBUILD, FileRecord
 from knowledge.lexical import BM25Index
 from knowledge.schema import Chunk, SourceDoc, json_hash
 from knowledge.settings import KnowledgeSettings
@@ -42,8 +45,13 @@ from knowledge.vectorstores import FaissVectorStore
 
 logger = logging.getLogger(__name__)
 
-KB_FORMAT = 1
-MANIFEST = "manifest.json"
+KB_FORMAT = 2
+MANIFEST = kb_layout.MANIFEST
+CHUNKS = "chunks.jsonl"
+GRAPH = "graph.json.gz"
+#: Times a load re-resolves the pointer when a concurrent build removed the build it was reading.
+LOAD_ATTEMPTS = 3
+T = TypeVar("T")
 
 
 class KBManifest(BaseModel):
@@ -64,6 +72,7 @@ class KBManifest(BaseModel):
     embedding_dtype: str = Field(default="float32", description="Compute dtype the vectors were made with.")
     settings_hash: str
     graph_hash: str
+    files: dict[str, FileRecord] = Field(description="Size and SHA-256 of every file of the build but the manifest.")
 
 
 def settings_hash(settings: KnowledgeSettings) -> str:
@@ -131,8 +140,36 @@ def build_knowledge_base(
         show_progress=settings.show_progress,
     )
     target = settings.resolved_kb_dir()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-build-", dir=target.parent))
+    kb_layout.check_target(target)
+    created = not target.exists()
+    try:
+        with kb_layout.build_lock(target):
+            for path in kb_layout.remove_stale_temporaries(target):
+                logger.info("removed an unfinished build left by a killed builder: %s", path)
+            manifest = _write_build(
+                target, settings, bundles, graph, docs, chunks, embeddings, started, merged_nodes=len(alias)
+            )
+    except BaseException:
+        if created:  # leave no empty shell behind for a first build that failed
+            shutil.rmtree(target, ignore_errors=True)
+        raise
+    logger.info("knowledge base ready at %s (%.0fs)", target, manifest.build_seconds)
+    return manifest
+
+
+def _write_build(
+    target: Path,
+    settings: KnowledgeSettings,
+    bundles: list[SourceBundle],
+    graph: nx.MultiDiGraph,
+    docs: list[SourceDoc],
+    chunks: list[Chunk],
+    embeddings: SentenceTransformerEmbeddings,
+    started: float,
+    merged_nodes: int,
+) -> KBManifest:
+    """Write every file into a temporary build folder, record their hashes, then swap the pointer."""
+    tmp = kb_layout.new_build_dir(target)
     try:
         dense_chunks = [c for c in chunks if c.embed]
         logger.info("embedding %d of %d chunks", len(dense_chunks), len(chunks))
@@ -147,10 +184,10 @@ def build_knowledge_base(
         store.save(tmp / "dense")
         logger.info("indexing %d chunks for BM25", len(chunks))
         BM25Index.build([c.index_text() for c in chunks], show_progress=settings.show_progress).save(tmp / "bm25")
-        with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
+        with (tmp / CHUNKS).open("w", encoding="utf-8") as fh:
             for chunk in chunks:
                 fh.write(chunk.model_dump_json() + "\n")
-        graph_hash = save_graph(graph, tmp / "graph.json.gz")
+        graph_hash = save_graph(graph, tmp / GRAPH)
         manifest = KBManifest(
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 1),
@@ -163,7 +200,8 @@ def build_knowledge_base(
                 "fact_chunks": sum(c.kind == "fact" for c in chunks),
                 "nodes": graph.number_of_nodes(),
                 "edges": graph.number_of_edges(),
-                "merged_nodes": len(alias),
+                "merged_nodes": merged_nodes,
+                "dropped_edges": int(graph.graph.get("dangling_edges", 0)),
             },
             node_types=_count(d["type"] for _, d in graph.nodes(data=True)),
             edge_types=_count(d["relation"] for _, _, d in graph.edges(data=True)),
@@ -172,13 +210,18 @@ def build_knowledge_base(
             embedding_dtype=resolve_dtype(embeddings.dtype, embeddings.device),
             settings_hash=settings_hash(settings),
             graph_hash=graph_hash,
+            files=kb_layout.record_files(tmp),
         )
         (tmp / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-        _install(tmp, target)
+        kb_layout.install_build(target, tmp)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, ClinicalAssistantError):
+            raise
+        raise kb_layout.write_error(target, exc) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    logger.info("knowledge base ready at %s (%.0fs)", target, manifest.build_seconds)
     return manifest
 
 
@@ -186,35 +229,114 @@ def _count(values: Any) -> dict[str, int]:
     return dict(sorted(Counter(values).items()))
 
 
-def _install(tmp: Path, target: Path) -> None:
-    """Swap the finished build into place; the old folder is removed only after the swap."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}-old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(tmp, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _parse_manifest(path: Path, data: bytes) -> KBManifest:
+    try:
+        manifest = KBManifest.model_validate_json(data)
+    except (ValidationError, UnicodeDecodeError) as exc:
+        msg = f"{path} is unreadable ({exc.__class__.__name__}); {REBUILD}"
+        raise IndexCorruptError(msg) from exc
+    if manifest.format != KB_FORMAT:
+        msg = f"{path}: format {manifest.format}, this version reads {KB_FORMAT}; {REBUILD}"
+        raise IndexCorruptError(msg)
+    return manifest
+
+
+def open_build(kb_dir: Path) -> tuple[Path, KBManifest]:
+    """The current build folder and its manifest, after the fast integrity check (manifest hash, file sizes)."""
+    build_dir, data = kb_layout.read_manifest_bytes(Path(kb_dir).expanduser())
+    manifest = _parse_manifest(build_dir / MANIFEST, data)
+    kb_layout.check_sizes(build_dir, manifest.files)
+    return build_dir, manifest
 
 
 def read_manifest(kb_dir: Path) -> KBManifest:
     """The manifest of a built knowledge base, or a clear error naming the command to build one."""
-    path = Path(kb_dir).expanduser() / MANIFEST
-    if not path.exists():
-        msg = (
-            f"no knowledge base at {path.parent} (missing {MANIFEST}); "
-            "run `clinicalgpt kb build` or set CLINICALGPT_KB_DIR"
-        )
-        raise IndexNotBuiltError(msg)
+    return open_build(kb_dir)[1]
+
+
+def _read_checked(build_dir: Path, manifest: KBManifest, rel: str) -> bytes:
+    """A file read whole, checked against its recorded hash (cheap: we read it anyway)."""
+    path = build_dir / rel
+    data = path.read_bytes()
+    kb_layout.check_hash(path, data, manifest.files.get(rel))
+    return data
+
+
+def _read_chunks(build_dir: Path, manifest: KBManifest) -> list[Chunk]:
+    path = build_dir / CHUNKS
+    data = _read_checked(build_dir, manifest, CHUNKS)
     try:
-        manifest = KBManifest.model_validate_json(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        msg = f"{path} is unreadable ({exc.__class__.__name__}); rebuild with `clinicalgpt kb build`"
+        chunks = [Chunk.model_validate_json(line) for line in data.splitlines() if line.strip()]
+    except ValidationError as exc:
+        msg = f"{path} holds an unreadable chunk ({exc.error_count()} errors); {REBUILD}"
         raise IndexCorruptError(msg) from exc
-    if manifest.format != KB_FORMAT:
-        msg = f"{path}: format {manifest.format}, this version reads {KB_FORMAT}; rebuild with `clinicalgpt kb build`"
+    if len(chunks) != manifest.counts["chunks"]:
+        msg = f"{path}: {len(chunks)} chunks, the manifest says {manifest.counts['chunks']}; {REBUILD}"
         raise IndexCorruptError(msg)
-    return manifest
+    return chunks
+
+
+def _read_graph(build_dir: Path, manifest: KBManifest) -> nx.MultiDiGraph:
+    path = build_dir / GRAPH
+    graph, content_hash = load_graph_bytes(_read_checked(build_dir, manifest, GRAPH), path)
+    if content_hash != manifest.graph_hash:
+        msg = f"{path}: graph hash {content_hash} differs from the manifest's {manifest.graph_hash}; {REBUILD}"
+        raise IndexCorruptError(msg)
+    return graph
+
+
+def load_kb_graph(kb_dir: Path) -> nx.MultiDiGraph:
+    """Only the knowledge graph of the current build (checked), for commands that need no index."""
+    return _with_retry(Path(kb_dir).expanduser(), lambda build_dir, manifest: _read_graph(build_dir, manifest))
+
+
+def _with_retry(kb_dir: Path, read: Callable[[Path, KBManifest], T]) -> T:
+    """Read the build the pointer names; if a concurrent build swapped the pointer and removed that build
+    while we read it, read the new one instead (a real missing or damaged file still raises)."""
+    for attempt in range(LOAD_ATTEMPTS):
+        build_dir, manifest = open_build(kb_dir)
+        try:
+            return read(build_dir, manifest)
+        except (FileNotFoundError, IndexCorruptError) as exc:
+            moved = kb_layout.read_pointer(kb_dir).build != build_dir.name
+            if moved and attempt < LOAD_ATTEMPTS - 1:
+                logger.info("knowledge base was rebuilt while loading; reading the new build")
+                continue
+            if isinstance(exc, IndexCorruptError):
+                raise
+            msg = f"{exc.filename} is missing from the knowledge base; {REBUILD}"
+            raise IndexCorruptError(msg) from exc
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+class VerifyReport(BaseModel):
+    """What `clinicalgpt kb verify` found."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kb_dir: str
+    build: str
+    files_checked: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """True when every file matches the manifest."""
+        return not self.problems
+
+
+def verify_knowledge_base(kb_dir: Path) -> VerifyReport:
+    """Full integrity check: the manifest's hash, then the size and SHA-256 of every file of the build."""
+    kb_dir = Path(kb_dir).expanduser()
+    build_dir, data = kb_layout.read_manifest_bytes(kb_dir)
+    manifest = _parse_manifest(build_dir / MANIFEST, data)
+    problems = kb_layout.verify_hashes(build_dir, manifest.files)
+    if not problems:
+        try:
+            _read_graph(build_dir, manifest)
+        except IndexCorruptError as exc:
+            problems.append(str(exc))
+    return VerifyReport(kb_dir=str(kb_dir), build=build_dir.name, files_checked=len(manifest.files), problems=problems)
 
 
 class KnowledgeBase:
@@ -245,21 +367,34 @@ class KnowledgeBase:
 
     @classmethod
     def load(cls, kb_dir: Path, *, embeddings: SentenceTransformerEmbeddings | None = None) -> KnowledgeBase:
-        """Open a built knowledge base (raises `IndexNotBuiltError` with the fix when absent)."""
+        """Open a built knowledge base after checking it (raises `IndexNotBuiltError`/`IndexCorruptError`
+        with the fix). A load that overlaps a rebuild reads the build the pointer named when it started."""
         kb_dir = Path(kb_dir).expanduser()
-        manifest = read_manifest(kb_dir)
-        chunks_path = kb_dir / "chunks.jsonl"
-        with chunks_path.open(encoding="utf-8") as fh:
-            chunks = [Chunk.model_validate_json(line) for line in fh if line.strip()]
-        if len(chunks) != manifest.counts["chunks"]:
-            msg = f"{chunks_path}: {len(chunks)} chunks, manifest says {manifest.counts['chunks']}; rebuild"
-            raise IndexCorruptError(msg)
-        graph, _ = load_graph(kb_dir / "graph.json.gz")
+        return _with_retry(kb_dir, lambda build_dir, manifest: cls._load_build(kb_dir, build_dir, manifest, embeddings))
+
+    @classmethod
+    def _load_build(
+        cls,
+        kb_dir: Path,
+        build_dir: Path,
+        manifest: KBManifest,
+        embeddings: SentenceTransformerEmbeddings | None,
+    ) -> KnowledgeBase:
+        chunks = _read_chunks(build_dir, manifest)
+        graph = _read_graph(build_dir, manifest)
         # Queries are embedded like the passages were (fp16 is GPU-only: fall back to `auto` elsewhere).
         dtype = manifest.embedding_dtype if manifest.embedding_dtype != "float16" else "auto"
         embeddings = embeddings or SentenceTransformerEmbeddings(dtype=dtype)  # type: ignore[arg-type]
-        dense = FaissVectorStore.load(kb_dir / "dense", embeddings)
-        return cls(kb_dir, manifest, chunks, graph, dense, BM25Index.load(kb_dir / "bm25"), embeddings)
+        dense = _guarded(build_dir / "dense", lambda: FaissVectorStore.load(build_dir / "dense", embeddings))
+        if dense.dimension not in (None, manifest.embedding_dim):
+            msg = f"{build_dir / 'dense'}: vectors have {dense.dimension} dimensions, the manifest says "
+            msg += f"{manifest.embedding_dim}; {REBUILD}"
+            raise IndexCorruptError(msg)
+        bm25 = _guarded(build_dir / "bm25", lambda: BM25Index.load(build_dir / "bm25"))
+        if bm25.rows != len(chunks):
+            msg = f"{build_dir / 'bm25'}: {bm25.rows} rows for {len(chunks)} chunks; {REBUILD}"
+            raise IndexCorruptError(msg)
+        return cls(kb_dir, manifest, chunks, graph, dense, bm25, embeddings)
 
     @cached_property
     def linker(self) -> EntityLinker:
@@ -275,10 +410,20 @@ class KnowledgeBase:
         return self.embeddings.embed_array([text])
 
 
+def _guarded(folder: Path, load: Callable[[], T]) -> T:
+    """Run a third-party index reader; whatever it raises on a damaged file becomes one clear error."""
+    try:
+        return load()
+    except (ClinicalAssistantError, FileNotFoundError):
+        raise
+    except Exception as exc:  # faiss and bm25s raise RuntimeError, ValueError, KeyError, … on garbage
+        msg = f"{folder} is unreadable ({exc.__class__.__name__}); {REBUILD}"
+        raise IndexCorruptError(msg) from exc
+
+
 def describe(manifest: KBManifest) -> dict[str, Any]:
-    """A JSON-friendly summary for `clinicalgpt kb info`."""
-    data = manifest.model_dump(mode="json")
-    data["reports"] = [
-        {k: r[k] for k in ("source", "records", "malformed")} | {"problems": r["problems"][:3]} for r in data["reports"]
-    ]
+    """A JSON-friendly summary for `clinicalgpt kb info --json`: everything, every problem included."""
+    data = manifest.model_dump(mode="json", exclude={"files"})
+    data["files"] = len(manifest.files)
+    data["problem_count"] = sum(len(r.problems) + r.problems_not_kept for r in manifest.reports)
     return data

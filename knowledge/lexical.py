@@ -69,6 +69,11 @@ class BM25Index:
             raise IndexNotBuiltError(msg)
         return cls(bm25s.BM25.load(str(folder)))
 
+    @property
+    def rows(self) -> int:
+        """Number of indexed texts (must equal the knowledge base's chunk count)."""
+        return int(self._model.scores["num_docs"])
+
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Top-k `(row, score)` pairs with positive score, best first."""
         tokens = [t for t in tokenize(query) if t in self._vocab]

@@ -70,6 +70,16 @@ class FaissVectorStore(VectorStore):
     def __len__(self) -> int:
         return len(self._docs)
 
+    def ids(self) -> list[str]:
+        """Ids of every stored document."""
+        with self._lock:
+            return list(self._docs)
+
+    @property
+    def dimension(self) -> int | None:
+        """Vector dimension of the index (None until the first vector is added)."""
+        return None if self._index is None else int(self._index.d)
+
     def add_texts(
         self,
         texts: Iterable[str],

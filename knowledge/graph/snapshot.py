@@ -38,20 +38,34 @@ def load_graph(path: Path, *, verify: bool = False) -> tuple[nx.MultiDiGraph, st
     if not path.exists():
         msg = f"knowledge graph snapshot not found at {path}; run `clinicalgpt kb build`"
         raise IndexNotBuiltError(msg)
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        payload = json.load(fh)
-    if payload.get("version") != SNAPSHOT_VERSION:
+    return load_graph_bytes(path.read_bytes(), path, verify=verify)
+
+
+def load_graph_bytes(data: bytes, path: Path, *, verify: bool = False) -> tuple[nx.MultiDiGraph, str]:
+    """Parse snapshot bytes read from `path` (named in errors); damaged data raises `IndexCorruptError`."""
+    rebuild = "rebuild with `clinicalgpt kb build`"
+    try:
+        payload = json.loads(gzip.decompress(data).decode("utf-8"))
+        nodes, edges, content_hash = payload["nodes"], payload["edges"], str(payload["content_hash"])
         version = payload.get("version")
-        msg = f"{path}: snapshot version {version} != {SNAPSHOT_VERSION}; rebuild with `clinicalgpt kb build`"
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        msg = f"{path} is not a readable graph snapshot ({exc.__class__.__name__}); {rebuild}"
+        raise IndexCorruptError(msg) from exc
+    if version != SNAPSHOT_VERSION:
+        msg = f"{path}: snapshot version {version} != {SNAPSHOT_VERSION}; {rebuild}"
         raise IndexCorruptError(msg)
-    if verify and json_hash([payload["nodes"], payload["edges"]]) != payload["content_hash"]:
-        msg = f"{path}: content hash mismatch (file changed after the build); rebuild with `clinicalgpt kb build`"
+    if verify and json_hash([nodes, edges]) != content_hash:
+        msg = f"{path}: content hash mismatch (file changed after the build); {rebuild}"
         raise IndexCorruptError(msg)
     graph = nx.MultiDiGraph()
-    for node in payload["nodes"]:
-        attrs = dict(node)
-        graph.add_node(attrs.pop("id"), **attrs)
-    for edge in payload["edges"]:
-        attrs = dict(edge)
-        graph.add_edge(attrs.pop("head"), attrs.pop("tail"), key=attrs.pop("key"), **attrs)
-    return graph, str(payload["content_hash"])
+    try:
+        for node in nodes:
+            attrs = dict(node)
+            graph.add_node(attrs.pop("id"), **attrs)
+        for edge in edges:
+            attrs = dict(edge)
+            graph.add_edge(attrs.pop("head"), attrs.pop("tail"), key=attrs.pop("key"), **attrs)
+    except (KeyError, TypeError, ValueError) as exc:
+        msg = f"{path} holds a malformed node or edge ({exc.__class__.__name__}); {rebuild}"
+        raise IndexCorruptError(msg) from exc
+    return graph, content_hash

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.errors import IndexCorruptError, IndexNotBuiltError, SourceNotFoundError
-from knowledge.kb import KnowledgeBase, build_knowledge_base, read_manifest
+from knowledge.kb import KnowledgeBase, build_knowledge_base, open_build, read_manifest
 from knowledge.lexical import BM25Index
 from knowledge.settings import KnowledgeSettings
 from tests.conftest import TEST_DATA, TINY_SOURCES
@@ -23,7 +23,8 @@ def test_manifest_counts_and_reports(tiny_kb_dir: Path) -> None:
     assert manifest.counts["chunks"] == manifest.counts["embedded_chunks"]  # tiny docs: one chunk each
     assert manifest.counts["fact_chunks"] > 0 and manifest.counts["merged_nodes"] > 0
     assert manifest.embedding_model == "all-MiniLM-L6-v2" and manifest.embedding_dim == 384
-    assert sorted(p.name for p in tiny_kb_dir.iterdir()) == [
+    assert sorted(p.name for p in tiny_kb_dir.iterdir()) == [".build.lock", "CURRENT", "builds"]
+    assert sorted(p.name for p in open_build(tiny_kb_dir)[0].iterdir()) == [
         "bm25",
         "chunks.jsonl",
         "dense",
@@ -50,7 +51,7 @@ def test_failed_build_keeps_the_old_knowledge_base(
 ) -> None:
     kb_dir = tmp_path / "kb"
     shutil.copytree(tiny_kb_dir, kb_dir)
-    before = (kb_dir / "manifest.json").read_text()
+    before = (kb_dir / "CURRENT").read_text()
 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
@@ -58,8 +59,10 @@ def test_failed_build_keeps_the_old_knowledge_base(
     monkeypatch.setattr(BM25Index, "build", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         build_knowledge_base(_settings(kb_dir))
-    assert (kb_dir / "manifest.json").read_text() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["kb"]  # no temporary build folder left
+    assert (kb_dir / "CURRENT").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kb"]
+    assert not list((kb_dir / "builds").glob(".tmp-*"))  # no temporary build folder left
+    assert KnowledgeBase.load(kb_dir).manifest.sources == TINY_SOURCES
 
 
 def test_rebuild_replaces_atomically(tmp_path: Path) -> None:
@@ -82,8 +85,9 @@ def test_errors_name_the_fix(tiny_kb_dir: Path, tmp_path: Path) -> None:
         KnowledgeBase.load(tmp_path / "nothing")
     broken = tmp_path / "broken"
     shutil.copytree(tiny_kb_dir, broken)
-    manifest = json.loads((broken / "manifest.json").read_text())
+    manifest_path = open_build(broken)[0] / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
     manifest["counts"]["chunks"] += 1
-    (broken / "manifest.json").write_text(json.dumps(manifest))
+    manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(IndexCorruptError, match="rebuild"):
         KnowledgeBase.load(broken)
