@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from knowledge.injection import injection_flags
 from knowledge.schema import Chunk, SourceDoc
 from knowledge.settings import ChunkingSettings
 
@@ -32,7 +33,8 @@ def _pieces(sentence: str, max_words: int) -> list[str]:
 def chunk_document(doc: SourceDoc, settings: ChunkingSettings) -> list[Chunk]:
     """Pack whole sentences into chunks of at most `max_words`, repeating ~`overlap_words` between them.
 
-    Same document and settings always give the same chunks and ids, so citations survive rebuilds.
+    Same document and settings always give the same chunks and ids, so citations survive rebuilds. Each
+    chunk is inspected for instruction-like text and markup (`knowledge.injection`); its `flags` hold the codes.
     """
     sentences = [p for s in split_sentences(doc.text) for p in _pieces(s, settings.max_words)]
     groups: list[list[str]] = []
@@ -61,13 +63,14 @@ def chunk_document(doc: SourceDoc, settings: ChunkingSettings) -> list[Chunk]:
             doc_id=doc.doc_id,
             title=doc.title,
             section=doc.section,
-            text=" ".join(group),
+            text=text,
             chunk_index=i,
             source=prov.source,
             native_id=prov.native_id,
             url=prov.url,
             licence=prov.licence,
             entities=list(doc.entities),
+            flags=injection_flags(text, doc.title),
         )
-        for i, group in enumerate(groups)
+        for i, text in enumerate(" ".join(group) for group in groups)
     ]

@@ -11,9 +11,19 @@ import hashlib
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 NodeType = Literal["disease", "symptom", "phenotype", "icd10cm", "test", "drug", "evidence", "concept"]
+
+
+Trust = Literal["curated", "user"]
+#: Source name of the user's own documents (`knowledge.sources.user_docs`).
+USER_SOURCE = "user"
+
+
+def trust_of(source: str) -> Trust:
+    """`user` for the user's own documents, `curated` for the public sources the project ships loaders for."""
+    return "user" if source == USER_SOURCE else "curated"
 
 
 class Provenance(BaseModel):
@@ -60,6 +70,28 @@ class Chunk(BaseModel):
     licence: str
     entities: list[str] = Field(default_factory=list)
     embed: bool = Field(default=True, description="Whether the chunk is in the dense index.")
+    flags: list[str] = Field(
+        default_factory=list,
+        description="Reason codes of `knowledge.injection` (instruction-like text or markup); empty for ordinary text.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_trust(cls, data: Any) -> Any:
+        # `trust` is serialised for readers of chunks.jsonl but always derived from `source` on load.
+        if isinstance(data, dict) and "trust" in data:
+            data = dict(data)
+            stored = data.pop("trust")
+            if stored != trust_of(str(data.get("source", ""))):
+                msg = f"chunk trust {stored!r} does not match its source {data.get('source')!r}"
+                raise ValueError(msg)
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented computed-field pattern
+    @property
+    def trust(self) -> Trust:
+        """`user` for the user's documents, else `curated` (derived from `source`)."""
+        return trust_of(self.source)
 
     def index_text(self) -> str:
         """Text seen by the embedder and BM25: title and section heading, then the body."""
@@ -79,6 +111,8 @@ class Chunk(BaseModel):
             "url": self.url,
             "licence": self.licence,
             "entities": list(self.entities),
+            "flags": list(self.flags),
+            "trust": self.trust,
         }
 
 

@@ -130,14 +130,19 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
                     [b.id for b in blocks],
                     min_support=s.min_support,
                     attribute=s.attribute_uncited,
+                    flags=[b.flags for b in blocks],
+                    trust=[b.trust for b in blocks],
                 )
                 answer = render_answer(checks, drop_unsupported=s.unsupported == "drop")
                 if not answer:
                     refusal = "no_supported_sentence"
                     answer = REFUSAL_TEXT
-        cited = sorted({n for c in checks for n in c.citations if s.unsupported == "flag" or c.supported})
+        shown = [c for c in checks if not c.dropped and (s.unsupported == "flag" or c.supported)]
+        cited = sorted({n for c in shown for n in c.citations})
         citations = [
-            Citation(n=b.n, id=b.id, source=b.source, title=b.title, url=b.url) for b in blocks if b.n in cited
+            Citation(n=b.n, id=b.id, source=b.source, title=b.title, url=b.url, trust=b.trust, flags=b.flags)
+            for b in blocks
+            if b.n in cited
         ]
         missing = missing_key_facts(user_text)
         return CitedAnswer(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from knowledge.injection import redact, untrusted
 from rag.context import ContextBlock
 
 REFUSAL_SENTINEL = "INSUFFICIENT_EVIDENCE"
@@ -16,17 +19,36 @@ Rules:
 - Answer in at most 4 short sentences, in plain language."""
 
 
-def _quote(text: str) -> str:
-    # Retrieved text must not be able to close the data block or open a fake one.
-    return text.replace("<", "‹").replace(">", "›")
+_HIDDEN = re.compile("[\u200b\u200c\u200d\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u2069\U000e0000-\U000e007f]")
+_REFERENCE = re.compile(r"\s*(?:\[\s*\d{1,3}\s*(?:[,;–-]\s*\d{1,3}\s*)*\]\s*)+")
+
+
+def quote(text: str) -> str:
+    """Passage text as inert data inside `<sources>`.
+
+    A passage cannot close the block or open a fake one (angle brackets become ‹ ›), cannot start a line
+    and so cannot fake a `[n] (id)` header (whitespace, newlines included, collapses to one space), carries
+    no `[n]` markers the model could copy as citations (reference markers are removed, other square
+    brackets become round ones), and hides nothing (zero-width and bidi-override characters are removed).
+    """
+    text = _HIDDEN.sub("", text)
+    text = _REFERENCE.sub(" ", text)
+    text = text.replace("<", "‹").replace(">", "›").replace("[", "(").replace("]", ")")
+    return " ".join(text.split())
+
+
+def passage_text(block: ContextBlock) -> str:
+    """What the model sees of a passage: sentences of an untrusted passage that give orders are withheld."""
+    text = redact(block.text) if untrusted(block.flags) else block.text
+    return quote(text)
 
 
 def render_sources(blocks: list[ContextBlock]) -> str:
-    """The `<sources>` block: one numbered, id-labelled passage per context."""
+    """The `<sources>` block: one numbered, id-labelled passage per context, each quoted as data."""
     lines = ["<sources>"]
     for block in blocks:
         head = block.title + (f" — {block.section}" if block.section else "")
-        lines.append(f"[{block.n}] ({block.id}) {_quote(head)}\n{_quote(block.text)}")
+        lines.append(f"[{block.n}] ({quote(block.id)}) {quote(head)}\n{passage_text(block)}")
     lines.append("</sources>")
     return "\n\n".join(lines)
 

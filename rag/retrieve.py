@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,6 +43,8 @@ class Hit(BaseModel):
     licence: str
     doc_id: str
     entities: list[str]
+    flags: list[str] = Field(default_factory=list, description="Instruction/markup codes of the chunk (`Chunk.flags`).")
+    trust: Literal["curated", "user"] = Field(default="curated", description="`user` for the user's own documents.")
     via: dict[str, int] = Field(default_factory=dict, description="Rank (1-based) in each list that found it.")
     scores: dict[str, float] = Field(
         default_factory=dict, description="Raw score in each list: dense cosine, BM25, link/intent score."
@@ -61,12 +64,25 @@ class SearchResult(BaseModel):
     timings_ms: dict[str, float]
 
 
+#: Most results one search may return (the settings' `retrieval.k` has the same bound).
+MAX_K = 200
+
+
 def require_text(value: object, *, field: str, setting: str, max_chars: int) -> str:
     """Strip and validate user text; empty or oversized text raises `RetrievalError` naming the field."""
     if not isinstance(value, str) or not value.strip():
         msg = f"`{field}` is empty: ask a medical question, e.g. 'What are the symptoms of myocarditis?'"
         raise RetrievalError(msg)
     text = value.strip()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # Invalid bytes on the command line arrive as lone surrogates (Python's surrogateescape).
+        msg = (
+            f"`{field}` is not valid UTF-8 text (undecodable character at position {exc.start}); "
+            "retype it or set your terminal to UTF-8"
+        )
+        raise RetrievalError(msg) from exc
     if len(text) > max_chars:
         msg = f"`{field}` has {len(text)} characters, more than `{setting}` = {max_chars}; shorten it"
         raise RetrievalError(msg)
@@ -163,8 +179,9 @@ class HybridSearcher:
         s = self.settings
         query = check_query(query, s)
         k = s.k if k is None else k
-        if k < 1:
-            msg = f"`k` must be ≥ 1, got {k}"
+        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
+            # The upper bound keeps a typo (k = 10**9) from allocating gigabytes of candidate lists.
+            msg = f"`k` must be a whole number from 1 to {MAX_K}, got {k!r}"
             raise RetrievalError(msg)
         mode = mode or s.mode
         if mode not in ("dense", "bm25", "kg", "hybrid"):
@@ -236,6 +253,8 @@ class HybridSearcher:
             licence=c.licence,
             doc_id=c.doc_id,
             entities=c.entities,
+            flags=c.flags,
+            trust=c.trust,
             via=via,
             scores=scores,
         )

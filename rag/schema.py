@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.citations import SentenceCheck
-from rag.context import ContextBlock
+from rag.context import BlockTrust, ContextBlock
 from rag.safety import RedFlag
 
 
@@ -21,6 +21,8 @@ class Citation(BaseModel):
     source: str
     title: str
     url: str | None = None
+    trust: BlockTrust = Field(default="unknown", description="`curated`, `user` (the user's document) or `unknown`.")
+    flags: list[str] = Field(default_factory=list, description="Instruction/markup codes found in the passage.")
 
 
 class ModelInfo(BaseModel):
@@ -62,6 +64,10 @@ class CitedAnswer(BaseModel):
             lines.append(self.clarifying_question)
         if self.citations:
             lines.append("\nReferences:")
-            lines += [f"[{c.n}] {c.title} ({c.id}){' ' + c.url if c.url else ''}" for c in self.citations]
+            lines += [
+                f"[{c.n}] {c.title} ({c.id}){' ' + c.url if c.url else ''}"
+                + (f" — trust: {c.trust}" if c.trust != "curated" else "")
+                for c in self.citations
+            ]
         lines.append(f"\n{self.notice}")
         return "\n".join(lines)
