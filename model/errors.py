@@ -15,3 +15,15 @@ class ModelNotFoundError(ClinicalAssistantError, FileNotFoundError):
 
 class GenerationError(ClinicalAssistantError, RuntimeError):
     """Generation failed (bad spec, backend error, timeout)."""
+
+
+class GeneratorUnreachableError(GenerationError, ConnectionError):
+    """The `openai:URL` server cannot be reached (nothing listening, wrong host, timeout)."""
+
+
+class InvalidModelError(ClinicalAssistantError, ValueError):
+    """A model folder exists but its files cannot be loaded (corrupt or incomplete)."""
+
+
+class InvalidAdapterError(InvalidModelError):
+    """A LoRA adapter folder exists but is not a usable peft adapter."""

