@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 from knowledge import kb_layout
 from knowledge.chunking import chunk_document
 from knowledge.embeddings import SentenceTransformerEmbeddings, resolve_dtype
-from knowledge.errors import ClinicalAssistantError, IndexCorruptError
+from knowledge.errors import ClinicalAssistantError, IndexCorruptError, SourceFormatError
 from knowledge.graph import EntityLinker, build_graph, render_facts, save_graph
 from knowledge.graph.snapshot import load_graph_bytes
 from knowledge.kb_layout import REBUILD, FileRecord
@@ -52,6 +52,16 @@ GRAPH = "graph.json.gz"
 #: Times a load re-resolves the pointer when a concurrent build removed the build it was reading.
 LOAD_ATTEMPTS = 3
 T = TypeVar("T")
+
+
+class FlaggedPassage(BaseModel):
+    """A chunk whose text reads like instructions or markup (see `knowledge.injection`): kept, never obeyed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    chunk_id: str
+    source: str
+    reasons: list[str]
 
 
 class KBManifest(BaseModel):
@@ -73,6 +83,7 @@ class KBManifest(BaseModel):
     settings_hash: str
     graph_hash: str
     files: dict[str, FileRecord] = Field(description="Size and SHA-256 of every file of the build but the manifest.")
+    flagged: list[FlaggedPassage] = Field(default_factory=list, description="Passages flagged at build time.")
 
 
 def settings_hash(settings: KnowledgeSettings) -> str:
@@ -128,10 +139,7 @@ def build_knowledge_base(
     graph, alias = build_graph(bundles)
     docs = [d for b in bundles for d in b.docs]
     chunks = _chunks(docs, alias, settings) + render_facts(graph)
-    dupes = sorted(i for i, n in Counter(c.chunk_id for c in chunks).items() if n > 1)[:5]
-    if dupes:
-        msg = f"duplicate chunk ids {dupes}: two sources produced the same document id"
-        raise IndexCorruptError(msg)
+    _refuse_duplicate_ids(docs)
     embeddings = embeddings or SentenceTransformerEmbeddings(
         model_path=str(settings.embedding.model_path) if settings.embedding.model_path else None,
         device=settings.embedding.device,
@@ -211,6 +219,7 @@ def _write_build(
             settings_hash=settings_hash(settings),
             graph_hash=graph_hash,
             files=kb_layout.record_files(tmp),
+            flagged=[FlaggedPassage(chunk_id=c.chunk_id, source=c.source, reasons=c.flags) for c in chunks if c.flags],
         )
         (tmp / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
         kb_layout.install_build(target, tmp)
@@ -223,6 +232,21 @@ def _write_build(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return manifest
+
+
+def _refuse_duplicate_ids(docs: list[SourceDoc]) -> None:
+    """Two documents with one id would make citations ambiguous: name both files (e.g. two --docs folders
+    that both hold `notes/a.md`)."""
+    first: dict[str, SourceDoc] = {}
+    for doc in docs:
+        other = first.setdefault(doc.doc_id, doc)
+        if other is not doc:
+            where = [f"{d.provenance.source}:{d.provenance.file or d.provenance.native_id}" for d in (other, doc)]
+            msg = (
+                f"duplicate document id {doc.doc_id!r} in {where[0]} and {where[1]}; "
+                "give one of them another id or path (or build the two folders separately)"
+            )
+            raise SourceFormatError(msg)
 
 
 def _count(values: Any) -> dict[str, int]:

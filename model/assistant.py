@@ -18,8 +18,7 @@ from langchain_core.language_models import BaseChatModel
 
 from knowledge.kb import KnowledgeBase
 from model.chat_models import ChatClinicalGPT
-from model.errors import GenerationError
-from model.generators import load_generator
+from model.generators import load_generator, openai_chat_model
 from model.settings import AppSettings, load_settings
 from rag.chain import ClinicalQAChain, build_qa_chain
 from rag.retrieve import HybridSearcher
@@ -33,23 +32,7 @@ def build_chat_model(settings: AppSettings) -> BaseChatModel:
     """The chat model named by `generator.spec`: ours for local models, `ChatOpenAI` for `openai:URL[#model]`."""
     g = settings.generator
     if g.spec.startswith("openai:"):
-        try:
-            from langchain_openai import ChatOpenAI
-        except ImportError as exc:
-            msg = "`--generator openai:URL` needs the `openai` extra: pip install 'clinicalgpt[openai]'"
-            raise GenerationError(msg) from exc
-        url, _, name = g.spec.removeprefix("openai:").partition("#")
-        if not url.startswith(("http://", "https://")):
-            msg = f"`generator.spec` {g.spec!r}: expected openai:http(s)://host:port/v1[#model]"
-            raise GenerationError(msg)
-        return ChatOpenAI(
-            base_url=url,
-            model=name or "default",
-            api_key="not-needed",  # type: ignore[arg-type]
-            temperature=g.temperature,
-            timeout=g.timeout,
-            max_retries=1,
-        )
+        return openai_chat_model(g.spec, temperature=g.temperature, timeout=g.timeout, max_retries=1)
     generator = load_generator(g.spec, adapter=g.adapter, cache_dir=g.cache_dir)
     return ChatClinicalGPT.from_generator(
         generator, adapter=str(g.adapter) if g.adapter else None, temperature=g.temperature, timeout=g.timeout

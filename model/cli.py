@@ -17,20 +17,59 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from knowledge.errors import ClinicalAssistantError
 from model.settings import AppSettings, load_settings
 
+
+class _SafeGroup(TyperGroup):
+    """The one top-level handler: our errors exit 2 with their one-line message; anything unexpected exits 1
+    with a short message instead of a traceback (the traceback goes to the debug log, shown with -vv)."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # typer vendors click's Context
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):  # typer's own exits and usage errors (exit 2)
+            raise
+        except ClinicalAssistantError as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            _fail("interrupted", code=130)
+        except Exception as exc:  # the last resort: never a traceback on the user's screen
+            logger.debug("unexpected error", exc_info=True)
+            _fail(f"unexpected {exc.__class__.__name__}: {_one_line(exc)}; run with -vv for details", code=1)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"error: {message}", style="bold red", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+# Help texts hold literal brackets ("[env CLINICALGPT_KB_DIR]"): no markup mode, so nothing is swallowed.
 app = typer.Typer(
-    help="ClinicalGPT: a retrieval-grounded clinical assistant.", no_args_is_help=True, pretty_exceptions_enable=False
+    cls=_SafeGroup,
+    help="ClinicalGPT: a retrieval-grounded clinical assistant.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-kb_app = typer.Typer(help="Build and inspect the knowledge base (graph + indexes).", no_args_is_help=True)
-config_app = typer.Typer(help="Show settings.", no_args_is_help=True)
+kb_app = typer.Typer(
+    help="Build and inspect the knowledge base (graph + indexes).", no_args_is_help=True, rich_markup_mode=None
+)
+config_app = typer.Typer(help="Show settings.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(kb_app, name="kb")
 app.add_typer(config_app, name="config")
 
-out = Console()
-err = Console(stderr=True)
+# User and document text may hold "[/bold]" and the like: never interpret markup or auto-highlight.
+out = Console(markup=False, highlight=False)
+err = Console(stderr=True, markup=False, highlight=False)
 logger = logging.getLogger(__name__)
 
 ConfigOpt = Annotated[
@@ -39,6 +78,9 @@ ConfigOpt = Annotated[
 KbOpt = Annotated[Path | None, typer.Option("--kb", help="Knowledge base folder [env CLINICALGPT_KB_DIR].")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (for scripts).")]
 VerboseOpt = Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v info, -vv debug logs.")]
+KOpt = Annotated[
+    int | None, typer.Option("-k", "--top-k", min=1, max=200, help="How many passages to retrieve (1-200).")
+]
 
 
 def configure_logging(verbosity: int) -> None:
@@ -59,8 +101,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except ClinicalAssistantError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
-        raise typer.Exit(2) from exc
+        _fail(str(exc))
 
 
 def _settings(config: Path | None, **overrides: Any) -> AppSettings:
@@ -130,11 +171,12 @@ def _print_manifest(manifest: Any, kb_dir: Path) -> None:
     table.add_column("source")
     table.add_column("records", justify="right")
     table.add_column("malformed", justify="right")
+    table.add_column("skipped", justify="right")
     table.add_column("first problem")
     for report in manifest.reports:
         first = report.problems[0] if report.problems else None
-        where = f"{first.file}:{first.line} {first.reason}" if first else ""
-        table.add_row(report.source, str(report.records), str(report.malformed), where)
+        where = f"{first.file}{f':{first.line}' if first.line else ''} {first.reason}" if first else ""
+        table.add_row(report.source, str(report.records), str(report.malformed), str(report.skipped), where)
     out.print(table)
     out.print(", ".join(f"{k}={v}" for k, v in manifest.counts.items()))
     out.print(
@@ -143,13 +185,48 @@ def _print_manifest(manifest: Any, kb_dir: Path) -> None:
     )
 
 
+#: Problems `kb info` prints in full before pointing at `--json`, which lists every one.
+INFO_PROBLEMS_SHOWN = 20
+
+
+def _print_problems(manifest: Any) -> None:
+    problems = [(r.source, p) for r in manifest.reports for p in r.problems]
+    not_kept = sum(r.problems_not_kept for r in manifest.reports)
+    if manifest.counts.get("dropped_edges"):
+        out.print(f"{manifest.counts['dropped_edges']} graph edges pointed at unknown entities and were dropped")
+    if not problems:
+        return
+    out.print(f"\n{len(problems) + not_kept} problems while loading sources:", style="bold")
+    for source, problem in problems[:INFO_PROBLEMS_SHOWN]:
+        line = f":{problem.line}" if problem.line else ""
+        out.print(f"  {source}: {problem.file}{line}: {problem.reason}")
+    if len(problems) + not_kept > INFO_PROBLEMS_SHOWN:
+        out.print(f"  … `clinicalgpt kb info --json` lists all {len(problems) + not_kept}")
+
+
+def _print_flagged(manifest: Any) -> None:
+    flagged = getattr(manifest, "flagged", [])
+    if not flagged:
+        return
+    out.print(
+        f"\n{len(flagged)} passages look like instructions or markup (kept as data, never trusted):", style="bold"
+    )
+    for item in flagged[:INFO_PROBLEMS_SHOWN]:
+        out.print(f"  {item.chunk_id}: {', '.join(item.reasons)}")
+    if len(flagged) > INFO_PROBLEMS_SHOWN:
+        out.print(f"  … `clinicalgpt kb info --json` lists all {len(flagged)}")
+
+
+def _kb_dir(config: Path | None, kb: Path | None) -> Path:
+    return _settings(config, kb_dir=kb).knowledge_settings().resolved_kb_dir()
+
+
 @kb_app.command("info")
 def kb_info(kb: KbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
-    """Show what a built knowledge base holds (sources, counts, malformed records, model)."""
+    """Show what a built knowledge base holds (sources, counts, every problem, flagged passages, model)."""
     from knowledge.kb import describe, read_manifest
 
-    settings = _settings(config, kb_dir=kb)
-    kb_dir = settings.knowledge_settings().resolved_kb_dir()
+    kb_dir = _kb_dir(config, kb)
     with user_errors():
         manifest = read_manifest(kb_dir)
     if as_json:
@@ -158,25 +235,47 @@ def kb_info(kb: KbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
     _print_manifest(manifest, kb_dir)
     out.print("node types: " + ", ".join(f"{k}={v}" for k, v in manifest.node_types.items()))
     out.print("edge types: " + ", ".join(f"{k}={v}" for k, v in manifest.edge_types.items()))
+    _print_problems(manifest)
+    _print_flagged(manifest)
+
+
+@kb_app.command("verify")
+def kb_verify(kb: KbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Check every file of the knowledge base against the sizes and SHA-256 hashes its manifest records."""
+    from knowledge.kb import verify_knowledge_base
+
+    kb_dir = _kb_dir(config, kb)
+    with user_errors():
+        report = verify_knowledge_base(kb_dir)
+    if as_json:
+        _emit_json(report.model_dump() | {"ok": report.ok})
+    elif report.ok:
+        out.print(f"ok: {report.files_checked} files of build {report.build} match the manifest ({kb_dir})")
+    else:
+        for problem in report.problems:
+            err.print(f"corrupt: {problem}")
+    if not report.ok:
+        _fail(f"the knowledge base at {kb_dir} is damaged; rebuild it with `clinicalgpt kb build`")
 
 
 @kb_app.command("link")
 def kb_link(
     text: Annotated[str, typer.Argument(help="Text to link to knowledge-graph entities.")],
-    top: Annotated[int, typer.Option("--top", help="Entities to show.")] = 10,
+    top: Annotated[int, typer.Option("--top", min=1, max=100, help="Entities to show (1-100).")] = 10,
     kb: KbOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Link text to KG entities (exact → synonym → fuzzy), with scores."""
-    from knowledge.graph import EntityLinker, load_graph
-    from knowledge.kb import read_manifest
+    from knowledge.graph import EntityLinker
+    from knowledge.kb import load_kb_graph
+    from rag.retrieve import check_query
 
     settings = _settings(config, kb_dir=kb)
     kb_dir = settings.knowledge_settings().resolved_kb_dir()
     with user_errors():
-        read_manifest(kb_dir)
-        graph, _ = load_graph(kb_dir / "graph.json.gz")
+        text = check_query(text, settings.retrieval)
+        graph = load_kb_graph(kb_dir)
     links = EntityLinker(graph).link(text, top=top)
     if as_json:
         _emit_json({"text": text, "entities": [link.model_dump() for link in links]})
@@ -235,7 +334,7 @@ def kb_download(
             f"failed {len(report.failed)} → {target}"
         )
         for name, reason in report.failed.items():
-            err.print(f"failed: {name}: {reason}", highlight=False)
+            err.print(f"failed: {name}: {reason}")
         if report.derived_skipped:
             out.print("derived files (rebuilt locally by the loaders): " + ", ".join(report.derived_skipped))
     if report.failed:
@@ -246,7 +345,7 @@ def kb_download(
 @app.command("search")
 def search(
     query: Annotated[str, typer.Argument(help="Question or keywords.")],
-    k: Annotated[int | None, typer.Option("-k", "--k", help="Results to return.")] = None,
+    k: KOpt = None,
     mode: Annotated[str | None, typer.Option("--mode", help="dense | bm25 | kg | hybrid")] = None,
     kb: KbOpt = None,
     config: ConfigOpt = None,
@@ -272,18 +371,16 @@ def search(
     if not result.hits:
         out.print("no results")
     for rank, hit in enumerate(result.hits, start=1):
-        head = f"[bold][{rank}][/] {hit.title}" + (f" — {hit.section}" if hit.section else "")
-        out.print(head)
+        out.print(f"[{rank}] {hit.title}" + (f" — {hit.section}" if hit.section else ""), style="bold")
         out.print(
             f"    id: {hit.id}   source: {hit.source} ({hit.licence})   score: {hit.score:.4f}   "
-            f"via: {', '.join(f'{k}#{v}' for k, v in hit.via.items())}",
-            highlight=False,
+            f"via: {', '.join(f'{k}#{v}' for k, v in hit.via.items())}"
         )
         if hit.url:
-            out.print(f"    url: {hit.url}", highlight=False)
+            out.print(f"    url: {hit.url}")
         snippet = hit.text if len(hit.text) <= 300 else hit.text[:297] + "..."
-        out.print(f"    {snippet}", highlight=False, markup=False)
-    out.print(f"[dim]{result.timings_ms['total']:.0f} ms[/]")
+        out.print(f"    {snippet}")
+    out.print(f"{result.timings_ms['total']:.0f} ms", style="dim")
 
 
 # ---------------------------------------------------------------------------------------- ask, chat
@@ -318,28 +415,29 @@ def _answer_json(answer: Any) -> dict[str, Any]:
 
 def _print_answer(answer: Any) -> None:
     for flag in answer.red_flags:
-        err.print(f"[bold red]URGENT:[/] {flag.notice}", highlight=False)
-    out.print(answer.answer, highlight=False, markup=False)
+        err.print(f"URGENT: {flag.notice}", style="bold red")
+    out.print(answer.answer)
     if answer.clarifying_question:
-        out.print(f"\n[italic]{answer.clarifying_question}[/]", highlight=False)
+        out.print(f"\n{answer.clarifying_question}", style="italic")
     if answer.citations:
-        out.print("\n[bold]References[/]")
+        out.print("\nReferences", style="bold")
         for c in answer.citations:
-            out.print(f"[{c.n}] {c.title} — {c.id}" + (f" — {c.url}" if c.url else ""), highlight=False, markup=False)
+            out.print(f"[{c.n}] {c.title} — {c.id}" + (f" — {c.url}" if c.url else ""))
     unsupported = [s for s in answer.sentences if not s.supported]
     if unsupported and not answer.refused:
-        out.print(f"[yellow]{len(unsupported)} sentence(s) not supported by their citations.[/]")
-    out.print(f"\n[dim]{answer.notice}[/]")
+        out.print(f"{len(unsupported)} sentence(s) not supported by their citations.", style="yellow")
+    out.print(f"\n{answer.notice}", style="dim")
     out.print(
-        f"[dim]{answer.model.name}{' + ' + answer.model.adapter if answer.model.adapter else ''} · "
-        f"{answer.timings_ms['total']:.0f} ms[/]"
+        f"{answer.model.name}{' + ' + answer.model.adapter if answer.model.adapter else ''} · "
+        f"{answer.timings_ms['total']:.0f} ms",
+        style="dim",
     )
 
 
 @app.command("ask")
 def ask(
     question: Annotated[str, typer.Argument(help="Your medical question.")],
-    k: Annotated[int | None, typer.Option("-k", "--k", help="Passages to retrieve.")] = None,
+    k: KOpt = None,
     generator: GeneratorOpt = None,
     adapter: AdapterOpt = None,
     stream: Annotated[bool, typer.Option("--stream/--no-stream", help="Print tokens as they are generated.")] = False,
@@ -356,7 +454,7 @@ def ask(
             answer = None
             for event in assistant.stream(question, k=k):
                 if event["type"] == "token":
-                    err.print(event["text"], end="", highlight=False, markup=False)
+                    err.print(event["text"], end="")
                 else:
                     answer = event["answer"]
             err.print()
@@ -375,7 +473,7 @@ CHAT_HELP = (
 
 @app.command("chat")
 def chat(
-    k: Annotated[int | None, typer.Option("-k", "--k", help="Passages to retrieve.")] = None,
+    k: KOpt = None,
     generator: GeneratorOpt = None,
     adapter: AdapterOpt = None,
     kb: KbOpt = None,
@@ -394,6 +492,9 @@ def chat(
         except (EOFError, KeyboardInterrupt):
             out.print("\nbye")
             return
+        except UnicodeDecodeError as exc:  # one badly encoded line must not end the conversation
+            err.print(f"error: that line is not valid UTF-8 (byte {exc.start}); retype it", style="bold red")
+            continue
         line = line.strip()
         if not line:
             continue
@@ -408,9 +509,7 @@ def chat(
             if last is None:
                 out.print("no answer yet")
             for c in last.contexts if last else []:
-                out.print(
-                    f"[{c.n}] {c.title} — {c.id}" + (f" — {c.url}" if c.url else ""), highlight=False, markup=False
-                )
+                out.print(f"[{c.n}] {c.title} — {c.id}" + (f" — {c.url}" if c.url else ""))
             continue
         if line.startswith("/"):
             out.print(f"unknown command {line}. {CHAT_HELP}")
@@ -418,7 +517,7 @@ def chat(
         try:
             last = assistant.ask(line, history=history, k=k)
         except ClinicalAssistantError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            err.print(f"error: {exc}", style="bold red")
             continue
         _print_answer(last)
         reply = last.answer + (f" {last.clarifying_question}" if last.clarifying_question else "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from knowledge.schema import json_hash
@@ -69,33 +69,67 @@ class AppSettings(BaseSettings):
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> AppSettings:
-    """Settings from an optional JSON/TOML file, the environment, then explicit overrides."""
-    data: dict[str, Any] = {}
-    if config is not None:
-        path = Path(config).expanduser()
-        if not path.exists():
-            msg = f"config file not found: {path} (`--config`)"
-            raise ConfigError(msg)
+    """Settings from an optional JSON/TOML file, the environment, then explicit overrides.
+
+    Any invalid value, wherever it came from, raises `ConfigError` naming the setting, its environment
+    variable and the problem.
+    """
+    data = _read_config_file(config) if config is not None else {}
+    try:
+        # File values sit below the environment: build from env first, then merge the file underneath.
+        env = AppSettings().model_dump(exclude_unset=True)
+        merged = _deep_merge(_deep_merge(data, env), {k: v for k, v in overrides.items() if v is not None})
+        return AppSettings(**merged)
+    except ValidationError as exc:
+        raise ConfigError(_describe_invalid(exc, config)) from exc
+
+
+def _describe_invalid(exc: ValidationError, config: Path | None) -> str:
+    """One line per problem: `retrieval.k` (CLINICALGPT_RETRIEVAL__K): what is wrong, and the value given."""
+    where = f" or in {config}" if config is not None else ""
+    problems = []
+    for error in exc.errors():
+        dotted = ".".join(str(part) for part in error["loc"])
+        env = "CLINICALGPT_" + "__".join(str(part) for part in error["loc"]).upper()
+        given = error.get("input")
+        shown = f", got {given!r}" if isinstance(given, str | int | float | bool) else ""
+        problems.append(f"`{dotted}` (env {env}{where}): {error['msg']}{shown}")
+    return "invalid setting " + "; ".join(problems[:5]) + ("; …" if len(problems) > 5 else "")
+
+
+def _read_config_file(config: Path) -> dict[str, Any]:
+    """A JSON/TOML settings file as a dict; unreadable, undecodable or malformed files name the problem."""
+    path = Path(config).expanduser()
+    if not path.is_file():
+        msg = f"config file not found: {path} (`--config` / CLINICALGPT_CONFIG)"
+        raise ConfigError(msg)
+    if path.suffix not in (".json", ".toml"):
+        msg = f"config file {path} must be .json or .toml (`--config`)"
+        raise ConfigError(msg)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        msg = f"config file {path} is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8"
+        raise ConfigError(msg) from exc
+    except OSError as exc:
+        msg = f"cannot read config file {path}: {exc.strerror}"
+        raise ConfigError(msg) from exc
+    try:
         if path.suffix == ".toml":
             import tomllib
 
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        elif path.suffix == ".json":
+            data = tomllib.loads(text)
+        else:
             import json
 
-            data = json.loads(path.read_text(encoding="utf-8"))
-        else:
-            msg = f"config file {path} must be .json or .toml"
-            raise ConfigError(msg)
-    # File values sit below the environment: build from env first, then merge the file underneath.
-    env = AppSettings().model_dump(exclude_unset=True)
-    merged = _deep_merge(data, env)
-    merged = _deep_merge(merged, {k: v for k, v in overrides.items() if v is not None})
-    try:
-        return AppSettings(**merged)
-    except ValueError as exc:
-        msg = f"invalid settings: {exc}"
+            data = json.loads(text)
+    except ValueError as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError both say where
+        msg = f"config file {path} is not valid {path.suffix[1:].upper()}: {exc}"
         raise ConfigError(msg) from exc
+    if not isinstance(data, dict):
+        msg = f"config file {path} must hold an object of settings (e.g. {{\"retrieval\": {{\"k\": 8}}}})"
+        raise ConfigError(msg)
+    return data
 
 
 def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
