@@ -75,6 +75,8 @@ class Finding(BaseModel):
 
 
 _I = re.IGNORECASE
+#: Characters that change nothing visible: zero-width, bidi overrides/isolates, Unicode tag characters.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u2069\U000e0000-\U000e007f]")
 # Start of a line or of a sentence (passages from user documents have their newlines collapsed).
 _BOL = r"(?:^|(?<=[\n.!?:;])\s*|(?<=\s{2}))"
 _MODEL_WORDS = r"(?:assistant|ai|a\.i\.|chatbot|bot|model|language model|llm|chatgpt|gpt|clinicalgpt|gemma)"
@@ -228,11 +230,7 @@ _PATTERNS: list[tuple[FlagCode, str, re.Pattern[str]]] = [
     # -- closing tags ---------------------------------------------------------------------------------------
     ("closing_tag", "a closing HTML/XML tag in plain text", re.compile(r"</\s*[a-z][\w:-]{0,30}\s*>", _I)),
     # -- hidden text ----------------------------------------------------------------------------------------
-    (
-        "hidden_text",
-        "zero-width, bidirectional-override or tag characters",
-        re.compile("[\u200b\u200c\u200d\u2060\u2061-\u2064\ufeff\u202a-\u202e\u2066-\u2069\U000e0000-\U000e007f]"),
-    ),
+    ("hidden_text", "zero-width, bidirectional-override or tag characters", _INVISIBLE),
     # -- links that carry data out --------------------------------------------------------------------------
     (
         "link_payload",
@@ -292,12 +290,30 @@ def _scan(text: str, field: Literal["text", "title"]) -> list[Finding]:
     return found
 
 
+def _scan_visible(text: str, field: Literal["text", "title"]) -> list[Finding]:
+    """`_scan`, plus a scan of the text as displayed when invisible characters split its words."""
+    found = _scan(text, field)
+    if not _INVISIBLE.search(text):
+        return found
+    kept = [i for i, ch in enumerate(text) if not _INVISIBLE.match(ch)]
+    visible = "".join(text[i] for i in kept)
+    for f in _scan(visible, field):
+        start, end = kept[f.start], kept[f.end - 1] + 1 if f.end else 0
+        found.append(f.model_copy(update={"start": start, "end": end}))
+    return found
+
+
 def inspect_text(text: str, title: str | None = None) -> list[Finding]:
-    """Findings in a passage's text and title, in order of position (text first)."""
-    found = _scan(text, "text")
+    """Findings in a passage's text and title, in order of position (text first).
+
+    Text is also read as displayed (invisible characters removed), so "Ign\u200bore previous instructions"
+    is found as well as flagged `hidden_text`.
+    """
+    found = _scan_visible(text, "text")
     if title:
-        found += _scan(title, "title")
-    return sorted(found, key=lambda f: (f.field != "text", f.start, f.code))
+        found += _scan_visible(title, "title")
+    unique = {(f.field, f.start, f.end, f.code): f for f in found}
+    return sorted(unique.values(), key=lambda f: (f.field != "text", f.start, f.code))
 
 
 def codes(findings: Iterable[Finding]) -> list[str]:
@@ -348,7 +364,7 @@ def redact(text: str, findings: list[Finding] | None = None, *, placeholder: str
     findings = [
         f
         for f in (inspect_text(text) if findings is None else findings)
-        if f.field == "text" and f.code != "hidden_text"
+        if f.field == "text" and f.code in UNTRUSTED_CODES and f.code != "hidden_text"
     ]
     if not findings:
         return text

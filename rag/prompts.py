@@ -48,6 +48,7 @@ def render_sources(blocks: list[ContextBlock]) -> str:
     lines = ["<sources>"]
     for block in blocks:
         head = block.title + (f" — {block.section}" if block.section else "")
+        head = redact(head) if untrusted(block.flags) else head
         lines.append(f"[{block.n}] ({quote(block.id)}) {quote(head)}\n{passage_text(block)}")
     lines.append("</sources>")
     return "\n\n".join(lines)
