@@ -140,6 +140,9 @@ def build_knowledge_base(
     docs = [d for b in bundles for d in b.docs]
     chunks = _chunks(docs, alias, settings) + render_facts(graph)
     _refuse_duplicate_ids(docs)
+    if not chunks:
+        msg = f"the sources {settings.sources} produced no passages to index; add a source with text, e.g. medquad"
+        raise SourceFormatError(msg)
     embeddings = embeddings or SentenceTransformerEmbeddings(
         model_path=str(settings.embedding.model_path) if settings.embedding.model_path else None,
         device=settings.embedding.device,

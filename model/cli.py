@@ -68,7 +68,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(config_app, name="config")
 
 # User and document text may hold "[/bold]" and the like: never interpret markup or auto-highlight.
-out = Console(markup=False, highlight=False)
+out = Console(markup=False, highlight=False, soft_wrap=True)
 err = Console(stderr=True, markup=False, highlight=False)
 logger = logging.getLogger(__name__)
 

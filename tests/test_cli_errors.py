@@ -287,3 +287,27 @@ def test_help_keeps_bracketed_text() -> None:
     assert "[env CLINICALGPT_DATA_DIR]" in flat and "[env CLINICALGPT_KB_DIR]" in flat
     ask_help = runner.invoke(app, ["ask", "--help"]).output
     assert "openai:URL[#model]" in ask_help
+
+
+def test_kb_info_lists_every_problem_and_dropped_edges(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    rows = [f'{{"id": "n{i}", "title": "Note {i}"}}' for i in range(30)]  # 30 rows without `text`
+    (docs / "notes.jsonl").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "kb"
+    args = ["kb", "build", "--data-dir", str(TEST_DATA), "-s", "hsdn,symptom_ontology", "--docs", str(docs)]
+    built = runner.invoke(app, [*args, "--out", str(out), "-q", "--no-progress"])
+    assert built.exit_code == 0, built.output
+    data = json.loads(runner.invoke(app, ["kb", "info", "--kb", str(out), "--json"]).stdout)
+    user = next(r for r in data["reports"] if r["source"] == "user")
+    assert len(user["problems"]) == 30 and data["problem_count"] == 31  # + one bad HSDN row
+    assert data["counts"]["dropped_edges"] > 0  # HSDN edges to diseases that no loaded source defines
+    text = runner.invoke(app, ["kb", "info", "--kb", str(out)]).output
+    assert f"{data['counts']['dropped_edges']} graph edges pointed at unknown entities" in text
+    assert "31 problems" in text and "kb info --json` lists all 31" in text
+
+
+def test_sources_without_passages_are_refused(tmp_path: Path) -> None:
+    args = ["kb", "build", "--data-dir", str(TEST_DATA), "-s", "hsdn", "--out", str(tmp_path / "kb"), "-q"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "produced no passages" in result.output, result.output
