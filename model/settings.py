@@ -127,7 +127,7 @@ def _read_config_file(config: Path) -> dict[str, Any]:
         msg = f"config file {path} is not valid {path.suffix[1:].upper()}: {exc}"
         raise ConfigError(msg) from exc
     if not isinstance(data, dict):
-        msg = f"config file {path} must hold an object of settings (e.g. {{\"retrieval\": {{\"k\": 8}}}})"
+        msg = f'config file {path} must hold an object of settings (e.g. {{"retrieval": {{"k": 8}}}})'
         raise ConfigError(msg)
     return data
 
