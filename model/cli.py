@@ -532,6 +532,33 @@ def config_show(config: ConfigOpt = None) -> None:
     _emit_json(settings.model_dump(mode="json") | {"settings_hash": settings.settings_hash()})
 
 
+# --------------------------------------------------------------------------------------------- plugins
+PLUGIN_GROUP = "clinicalgpt.cli"
+
+
+def register_plugins() -> list[str]:
+    """Add the command groups that upper layers declare under the `clinicalgpt.cli` entry-point group.
+
+    This is how `clinicalgpt eval …` appears without the model layer importing `eval` (pytest and `llm`
+    discover plugins the same way). A plugin that fails to import is reported, not fatal.
+    """
+    from importlib.metadata import entry_points
+
+    added = []
+    for entry in entry_points(group=PLUGIN_GROUP):
+        try:
+            plugin = entry.load()
+        except Exception as exc:  # a broken plugin must not take the core commands down with it
+            logger.warning("command group %r could not be loaded: %s", entry.name, _one_line(exc))
+            continue
+        app.add_typer(plugin, name=entry.name)
+        added.append(entry.name)
+    return added
+
+
+register_plugins()
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m model.cli`
     app()
 

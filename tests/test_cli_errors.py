@@ -311,3 +311,26 @@ def test_sources_without_passages_are_refused(tmp_path: Path) -> None:
     args = ["kb", "build", "--data-dir", str(TEST_DATA), "-s", "hsdn", "--out", str(tmp_path / "kb"), "-q"]
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and "produced no passages" in result.output, result.output
+
+
+def test_upper_layers_register_command_groups_through_entry_points() -> None:
+    result = runner.invoke(app, ["eval", "--help"])
+    assert result.exit_code == 0 and "Evaluate the assistant" in result.output
+
+
+def test_a_broken_plugin_is_reported_not_fatal(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from importlib import metadata
+
+    from model import cli
+
+    class Broken:
+        name = "broken"
+
+        def load(self) -> None:
+            raise ImportError("missing extra")
+
+    monkeypatch.setattr(metadata, "entry_points", lambda group: [Broken()])
+    assert cli.register_plugins() == []
+    assert "could not be loaded: missing extra" in caplog.text
