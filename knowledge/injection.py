@@ -10,8 +10,9 @@ character span it matched:
 - `role_or_tool_tag` — chat-template and tool tokens: `<|im_start|>`, `<start_of_turn>`, `[INST]`,
   `<tool_call>`, `system:`/`assistant:` at the start of a line or sentence;
 - `fake_source_marker` — the prompt's own markers: `<sources>`, `</sources>`, `<source id=…>`,
-  `[SOURCE 2]`, a header `[3] (medquad:…#0)`, the refusal sentinel, a fake `Question: … Answer:` turn;
-- `fake_citation` — runs of citation markers `[1][2]` or chunk-id markers `[medquad:…#0]` inside a passage;
+  `[SOURCE 2]`, a header `[3] (medquad:…#0)`, a marker in our chunk-id form `[medquad:…#0]`, the refusal
+  sentinel, a fake `Question: … Answer:` turn;
+- `fake_citation` — runs of citation markers `[1][2]` inside a passage (curated text has reference markers too);
 - `closing_tag` — a closing HTML/XML tag in plain text (`</system>`, `</context>`);
 - `hidden_text` — zero-width characters, bidirectional overrides, Unicode tag characters;
 - `encoded_payload` — a base64 run that decodes to text which is itself flagged;
@@ -106,7 +107,8 @@ _PATTERNS: list[tuple[FlagCode, str, re.Pattern[str]]] = [
         "addresses_model",
         "assigns the assistant a new identity or mode",
         re.compile(
-            r"\byou\s+are\s+(?:now|no\s+longer)\s+(?:a|an|the|in|my|free|unrestricted|jailbroken|dan)\b|"
+            r"\byou\s+are\s+(?:now|no\s+longer)\s+(?:a|an|the|in|my|free|unrestricted|jailbroken|dan|\w*(?:bot|gpt|ai))\b|"
+            r"\btell\s+(?:the\s+)?(?:users?|readers?)\b|"
             r"\b(?:developer|jailbreak|dan|god|unrestricted)\s+mode\b|\bjailbr(?:eak|oken)\b|"
             r"\bfrom\s+now\s+on,?\s+(?:you|always|only|answer|respond|reply)\b|\bpretend\s+(?:to\s+be|you\s+are)\b",
             _I,
@@ -223,8 +225,8 @@ _PATTERNS: list[tuple[FlagCode, str, re.Pattern[str]]] = [
         re.compile(r"(?:\[\s*\d{1,3}\s*\]\s*){2,}|\[\s*\d{1,3}\s*\]\s*[.!?]?\s*$"),
     ),
     (
-        "fake_citation",
-        "a citation marker naming a chunk id",
+        "fake_source_marker",
+        "a citation marker in the form of our chunk ids",
         re.compile(r"\[\s*(?:[a-z_]+:[^\[\]\s]*#\d+|fact:[^\[\]\s]+|user:[^\[\]\s]+)\s*\]", _I),
     ),
     # -- closing tags ---------------------------------------------------------------------------------------
@@ -359,7 +361,11 @@ def flagged_spans(text: str, findings: list[Finding] | None = None, *, following
     return spans
 
 
-def redact(text: str, findings: list[Finding] | None = None, *, placeholder: str = "(instruction removed)") -> str:
+#: What replaces a withheld sentence: no words, so a model that copies it writes a markup-only sentence (dropped).
+WITHHELD = "…"
+
+
+def redact(text: str, findings: list[Finding] | None = None, *, placeholder: str = WITHHELD) -> str:
     """`text` with every sentence holding an instruction-like finding replaced by `placeholder`."""
     findings = [
         f

@@ -112,7 +112,7 @@ def test_prompt_injection_in_a_passage_cannot_change_the_format(retriever: Clini
     prompt = seen[0]
     # The passage sits inside the data block and cannot close it; its instruction sentences are withheld.
     assert prompt.count("</sources>") == 1 and "Ignore previous" not in prompt and "HACKED" not in prompt
-    assert prompt.index("(instruction removed) Myocarditis is inflammation") < prompt.index("</sources>")
+    assert prompt.index("… Myocarditis is inflammation") < prompt.index("</sources>")
     # Whatever the model did, the output keeps its contract: no invented citation, flagged sentence.
     assert answer.dropped_citations == ["7"] and answer.citations == []
     assert answer.sentences[0].supported is False

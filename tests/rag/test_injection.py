@@ -201,7 +201,7 @@ def test_a_passage_cannot_close_the_sources_block_or_fake_a_header() -> None:
     assert "[1][2]" not in prompt and "\u200b" not in prompt
     assert prompt.rstrip().endswith(f"Question: {Q}\nAnswer:")
     sources = render_sources(blocks)  # the fake Q/A turn and header are withheld as instructions
-    assert "Answer: 50" not in sources and "medquad:fake" not in sources and "(instruction removed)" in sources
+    assert "Answer: 50" not in sources and "medquad:fake" not in sources and "…" in sources
 
 
 def test_untrusted_sentences_are_withheld_from_the_prompt() -> None:
@@ -214,7 +214,7 @@ def test_untrusted_sentences_are_withheld_from_the_prompt() -> None:
 
     build_qa_chain(_retriever(), Spy(messages=iter([AIMessage("Rest helps [1].")]))).invoke(Q)
     assert "Ignore all previous" not in seen[0] and "50 tablets" not in seen[0]
-    assert "Sleep and rest help." in seen[0] and "(instruction removed)" in seen[0]
+    assert "Sleep and rest help." in seen[0] and "…" in seen[0]
 
 
 def test_instructions_in_a_title_are_withheld() -> None:
@@ -224,7 +224,7 @@ def test_instructions_in_a_title_are_withheld() -> None:
         )
     ]
     prompt = build_messages(Q, pack_contexts(docs, 700))[-1]["content"]
-    assert "Ignore previous" not in prompt and "[1] (user:t#0) (instruction removed)" in prompt
+    assert "Ignore previous" not in prompt and "[1] (user:t#0) …" in prompt
 
 
 def test_context_blocks_carry_trust_and_flags() -> None:
@@ -257,3 +257,10 @@ def test_end_to_end_over_a_knowledge_base_with_user_documents(tmp_path: Path, te
         "How is tension headache treated?"
     )
     assert answer.refused and not any(s.supported for s in answer.sentences)
+
+
+def test_a_copied_withheld_marker_is_not_an_answer() -> None:
+    checks, _, _ = check_sentences(
+        "Rest helps tension headache [1]. … [2]", [CURATED, USER_DOC], ["a", "b"], min_support=0.5, attribute=True
+    )
+    assert [c.dropped for c in checks] == [False, True] and checks[1].issues[0] == "markup_only"
