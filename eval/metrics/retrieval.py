@@ -1,0 +1,112 @@
+"""Retrieval metrics with binary relevance: recall@k, nDCG@10 and MRR.
+
+Relevance is by `relevant_ids` against the ranked ids (the prediction) when the item gives ids, else by
+normalised `relevant_urls` against `extras["ranked_urls"]`. A document retrieved several times (several
+passages of one page) counts once, at its first rank; ranks are the retriever's own positions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from eval.metrics import MetricInputError, MetricNotApplicableError, ScoringContext
+from eval.schema import Item, ItemResult, RetrievalItem
+
+_NDCG_K = 10
+
+
+def _fallback_normalize_url(url: str) -> str:
+    """`eval.datasets.normalize_url`'s rules, for when that module is absent.
+
+    `http`, `https` and a missing scheme become `https`; the host is lower-cased without `www.` or a default
+    port; the fragment and a trailing slash go; path and query stay (a query can identify a page). Text that
+    is not a web address comes back stripped.
+    """
+    text = url.strip()
+    if not text:
+        return ""
+    if "://" not in text:
+        if "." not in text.split("/")[0] or " " in text:
+            return text
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        return text
+    host = parts.hostname.lower().removeprefix("www.")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port not in (None, 80, 443):
+        host = f"{host}:{port}"
+    query = f"?{parts.query}" if parts.query else ""
+    return f"https://{host}{parts.path.rstrip('/')}{query}"
+
+
+def _url_normalizer() -> Callable[[str], str]:
+    # The dataset loaders own URL normalisation when they define it; the fallback follows the same rules.
+    try:
+        from eval.datasets import normalize_url
+    except ModuleNotFoundError as exc:
+        if exc.name != "eval.datasets":
+            raise
+        return _fallback_normalize_url
+    except ImportError:
+        return _fallback_normalize_url
+    return normalize_url
+
+
+def _ranked_and_relevant(result: ItemResult, item: Item, metric: str) -> tuple[list[str | None], set[str]]:
+    """The ranked documents (None where a document repeats) and the relevant set, in the same key space."""
+    if not isinstance(item, RetrievalItem):
+        msg = f"`{metric}` scores retrieval items, got {type(item).__name__} `{item.id}`"
+        raise MetricInputError(msg)
+    if item.relevant_ids:
+        ranked, relevant, what = result.prediction, set(item.relevant_ids), "the ranked ids as the prediction"
+        normalize: Callable[[str], str] | None = None
+    elif item.relevant_urls:
+        ranked, what = result.extras.get("ranked_urls"), 'the ranked urls in extras["ranked_urls"]'
+        normalize = _url_normalizer()
+        relevant = {normalize(url) for url in item.relevant_urls}
+    else:
+        msg = f"item `{item.id}` lists neither relevant ids nor relevant urls"
+        raise MetricNotApplicableError(msg)
+    if not isinstance(ranked, list) or not all(isinstance(doc, str) for doc in ranked):
+        msg = f"`{metric}` needs {what} (a list of str) for `{item.id}`, got {ranked!r}"
+        raise MetricInputError(msg)
+    docs = [normalize(doc) for doc in ranked] if normalize else ranked
+    # A repeated document would count as relevant twice (nDCG above 1); keep its first rank, keep the others' ranks.
+    positions: list[str | None] = []
+    seen: set[str] = set()
+    for doc in docs:
+        positions.append(None if doc in seen else doc)
+        seen.add(doc)
+    return positions, relevant
+
+
+def recall_at_k(result: ItemResult, item: Item, ctx: ScoringContext) -> dict[str, float]:
+    """`recall@k` for each k in `ctx.ks`: share of the relevant documents among the first k results."""
+    ranked, relevant = _ranked_and_relevant(result, item, "recall_at_k")
+    if any(k < 1 for k in ctx.ks):
+        msg = f"`ks` cut-offs must be ≥ 1, got {ctx.ks}"
+        raise MetricInputError(msg)
+    return {
+        f"recall@{k}": len(relevant & {doc for doc in ranked[:k] if doc is not None}) / len(relevant) for k in ctx.ks
+    }
+
+
+def ndcg_at_10(result: ItemResult, item: Item, ctx: ScoringContext) -> dict[str, float]:
+    """`ndcg@10`: DCG of the first 10 results (gain 1 per relevant document, 1/log2(rank+1)) over the ideal DCG."""
+    ranked, relevant = _ranked_and_relevant(result, item, "ndcg_at_10")
+    dcg = sum(1.0 / math.log2(rank + 1) for rank, doc in enumerate(ranked[:_NDCG_K], start=1) if doc in relevant)
+    ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(len(relevant), _NDCG_K) + 1))
+    return {"ndcg@10": dcg / ideal}
+
+
+def mrr(result: ItemResult, item: Item, ctx: ScoringContext) -> dict[str, float]:
+    """`mrr`: 1 / rank of the first relevant result (0 when none was retrieved)."""
+    ranked, relevant = _ranked_and_relevant(result, item, "mrr")
+    first = next((rank for rank, doc in enumerate(ranked, start=1) if doc in relevant), None)
+    return {"mrr": 1.0 / first if first else 0.0}
