@@ -218,6 +218,18 @@ def false_positives(args: argparse.Namespace) -> dict[str, Any]:
         for name in tqdm(args.sources.split(","), desc="sources", disable=args.no_progress):
             for doc in DATA_LOADERS[name](data_dir).docs:
                 visit(name, doc.title, doc.text)
+        if args.outside and data_dir is not None:
+            # Medical text nobody tuned the detector on, of the kind a user might index: drug labels, drug Q&A.
+            for path in sorted((data_dir / "en" / "fda_labels").glob("*.json")):
+                for result in json.loads(path.read_text(encoding="utf-8")).get("results", []):
+                    for key, values in result.items():
+                        for value in values if isinstance(values, list) and key != "openfda" else []:
+                            if isinstance(value, str) and len(value) > 40:
+                                visit("fda_labels", key, value)
+            for row in read_jsonl(data_dir / "en" / "medicationqa" / "medicationqa.jsonl"):
+                for key, value in row.items():
+                    if isinstance(value, str) and len(value) > 40:
+                        visit("medicationqa", key, value)
     return {
         "command": " ".join(["python -m bench.adversarial", *sys.argv[1:]]),
         "counts": {s: dict(c) for s, c in sorted(counts.items())},
@@ -234,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--false-positives", action="store_true", help="count detector flags on curated sources")
     parser.add_argument("--sources", default="medquad,disease_ontology,symptom_ontology,chatdoctor")
     parser.add_argument("--chunks", type=Path, help="with --false-positives: a knowledge base's chunks.jsonl")
+    parser.add_argument(
+        "--outside", action="store_true", help="with --false-positives: also FDA drug labels and MedicationQA answers"
+    )
     parser.add_argument("--examples", type=int, default=3, help="with --false-positives: examples kept per code")
     args = parser.parse_args(argv)
     report = false_positives(args) if args.false_positives else run(args)

@@ -11,7 +11,7 @@ character span it matched:
   `<tool_call>`, `system:`/`assistant:` at the start of a line or sentence;
 - `fake_source_marker` — the prompt's own markers: `<sources>`, `</sources>`, `<source id=…>`,
   `[SOURCE 2]`, a header `[3] (medquad:…#0)`, a marker in our chunk-id form `[medquad:…#0]`, the refusal
-  sentinel, a fake `Question: … Answer:` turn;
+  sentinel (FAQ-style "Question: … Answer: …" is left alone: quoted passages cannot start a line);
 - `fake_citation` — runs of citation markers `[1][2]` inside a passage (curated text has reference markers too);
 - `closing_tag` — a closing HTML/XML tag in plain text (`</system>`, `</context>`);
 - `hidden_text` — zero-width characters, bidirectional overrides, Unicode tag characters;
@@ -53,8 +53,11 @@ INSTRUCTION_CODES: frozenset[str] = frozenset(
 )
 #: Codes that make a passage untrusted: it supports no answer sentence and its flagged sentences are
 #: withheld from the prompt. `fake_citation` and `closing_tag` are left out: curated text has reference
-#: markers ("…recessive manner.[3][4]", 8 of 15,809 MedQuAD answers); they are neutralised when quoted.
-UNTRUSTED_CODES: frozenset[str] = INSTRUCTION_CODES | {"fake_source_marker", "hidden_text", "link_payload"}
+#: markers ("…recessive manner.[3][4]", 8 of 15,809 MedQuAD answers), FDA labels carry HTML table tags and
+#: stray zero-width spaces: they are neutralised when quoted. Text hidden by invisible characters is read
+#: through (`inspect_text` scans the visible text and decodes Unicode tag characters), so `hidden_text` alone
+#: does not make a passage untrusted.
+UNTRUSTED_CODES: frozenset[str] = INSTRUCTION_CODES | {"fake_source_marker", "link_payload"}
 
 
 def untrusted(flags: Iterable[str]) -> bool:
@@ -107,7 +110,7 @@ _PATTERNS: list[tuple[FlagCode, str, re.Pattern[str]]] = [
         "addresses_model",
         "assigns the assistant a new identity or mode",
         re.compile(
-            r"\byou\s+are\s+(?:now|no\s+longer)\s+(?:a|an|the|in|my|free|unrestricted|jailbroken|dan|\w*(?:bot|gpt|ai))\b|"
+            r"\byou\s+are\s+(?:now|no\s+longer)\s+(?:a|an|the|free|unrestricted|jailbroken|dan|\w*(?:bot|gpt|ai))\b|"
             r"\btell\s+(?:the\s+)?(?:users?|readers?)\b|"
             r"\b(?:developer|jailbreak|dan|god|unrestricted)\s+mode\b|\bjailbr(?:eak|oken)\b|"
             r"\bfrom\s+now\s+on,?\s+(?:you|always|only|answer|respond|reply)\b|\bpretend\s+(?:to\s+be|you\s+are)\b",
@@ -129,8 +132,9 @@ _PATTERNS: list[tuple[FlagCode, str, re.Pattern[str]]] = [
         "addresses_model",
         "mentions the assistant's prompt or instructions",
         re.compile(
-            r"\b(?:system|developer|hidden|secret|initial|original)\s+(?:prompt|message|instructions?)\b|"
-            r"\b(?:new|updated|real|actual|revised|true|following)\s+instructions?\s*(?::|for\s+the\s+"
+            r"\b(?:system|developer)\s+(?:prompt|message)\b|\b(?:developer|hidden|secret|initial|original)\s+"
+            r"(?:prompt|instructions?)\b|"
+            r"\b(?:new|updated|real|actual|revised|true)\s+instructions?\s*(?::|for\s+the\s+"
             + _MODEL_WORDS
             + r"|to\s+the\s+"
             + _MODEL_WORDS
@@ -142,10 +146,10 @@ _PATTERNS: list[tuple[FlagCode, str, re.Pattern[str]]] = [
         "addresses_model",
         "orders the assistant how to answer",
         re.compile(
-            _BOL + r"(?:(?:and|then|instead|now|always|only|just|please|simply)\s+)*(?:respond|reply|answer|output|"
-            r"print|say|write|repeat|state|recommend|tell\s+(?:the\s+)?(?:user|reader)s?)\s*(?:only\s+|"
-            r"exactly\s+|instead\s+|verbatim\s+|always\s+)?(?:with|that|exactly|verbatim|only|the\s+following|this|"
-            r"[\"'“‘:])",
+            _BOL
+            + r"(?:(?:and|then|instead|now|always|only|just|please|simply)\s+)*(?:(?:respond|reply|answer|output)\s+"
+            r"(?:only\s+|exactly\s+|instead\s+|always\s+)?(?:with|exactly|verbatim|only)\b|(?:say|repeat|print|output|"
+            r"write|reply|respond)\s*(?:only\s+|exactly\s+|verbatim\s+)?[:\"“])",
             _I,
         ),
     ),
@@ -158,12 +162,11 @@ _PATTERNS: list[tuple[FlagCode, str, re.Pattern[str]]] = [
             + _MODEL_WORDS
             + r"\s+(?:must|should|shall|will|has\s+to|needs?\s+to)\s+(?:always\s+|now\s+|"
             r"only\s+|never\s+)?(?:answer|respond|reply|say|tell|recommend|state|output|cite|ignore|refuse|print)\b|"
-            r"\byou\s+(?:must|should|shall|will)\s+(?:always\s+|now\s+|only\s+|never\s+)?(?:answer|respond|reply|"
-            r"output|cite|tell\s+the\s+user|say\s+to\s+the\s+user)\b|"
+            r"\byou\s+(?:must|should|shall|will)\s+(?:always\s+|now\s+|only\s+|never\s+)?(?:(?:answer|respond|reply|"
+            r"output)\s+(?:with|that|only|exactly)\b|(?:answer|respond|reply|output)\s*:|cite\b)|"
             r"\b(?:do\s+not|don'?t|never)\s+(?:mention\s+(?:the\s+)?(?:sources?|risks?|warnings?|side\s+effects?|"
             r"this)|cite|reveal\s+(?:the\s+|your\s+|these\s+)?(?:prompt|instructions?|rules)|refuse|add\s+(?:a\s+|any\s+)?"
-            r"(?:disclaimer|warning)|tell\s+the\s+user)\b|\bwhen\s+(?:asked|the\s+user\s+asks)\b.{0,60}?\b(?:answer|"
-            r"respond|reply|say)\b",
+            r"(?:disclaimer|warning)|tell\s+the\s+user)\b|\bwhen\s+(?:the\s+)?users?\s+asks?\b",
             _I,
         ),
     ),
@@ -212,11 +215,6 @@ _PATTERNS: list[tuple[FlagCode, str, re.Pattern[str]]] = [
         "fake_source_marker",
         "a numbered source header like the prompt's `[n] (id)`",
         re.compile(r"\[\d{1,3}\]\s*\(\s*(?:[a-z_]+:[^\s()]+|fact:[^\s()]+)\s*\)", _I),
-    ),
-    (
-        "fake_source_marker",
-        "a fake question/answer turn",
-        re.compile(r"\bquestion\s*:.{0,400}?\banswer\s*:", _I | re.DOTALL),
     ),
     # -- fake citations -------------------------------------------------------------------------------------
     (
@@ -302,6 +300,19 @@ def _scan_visible(text: str, field: Literal["text", "title"]) -> list[Finding]:
     for f in _scan(visible, field):
         start, end = kept[f.start], kept[f.end - 1] + 1 if f.end else 0
         found.append(f.model_copy(update={"start": start, "end": end}))
+    tags = [(i, ch) for i, ch in enumerate(text) if 0xE0020 <= ord(ch) <= 0xE007E]
+    if tags and _scan("".join(chr(ord(ch) - 0xE0000) for _, ch in tags), field):
+        # Unicode tag characters spell ASCII invisibly ("ASCII smuggling"); tokenizers may still read it.
+        found.append(
+            Finding(
+                code="encoded_payload",
+                reason="invisible Unicode tag characters that spell instructions",
+                field=field,
+                start=tags[0][0],
+                end=tags[-1][0] + 1,
+                match="".join(chr(ord(ch) - 0xE0000) for _, ch in tags)[:120],
+            )
+        )
     return found
 
 

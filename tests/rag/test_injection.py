@@ -200,8 +200,8 @@ def test_a_passage_cannot_close_the_sources_block_or_fake_a_header() -> None:
     assert headers == ["[1] (", "[2] ("]  # one per real passage, none from the passage text
     assert "[1][2]" not in prompt and "\u200b" not in prompt
     assert prompt.rstrip().endswith(f"Question: {Q}\nAnswer:")
-    sources = render_sources(blocks)  # the fake Q/A turn and header are withheld as instructions
-    assert "Answer: 50" not in sources and "medquad:fake" not in sources and "…" in sources
+    sources = render_sources(blocks)  # the fake header is withheld; a "Question: … Answer:" stays inert, mid-line
+    assert "medquad:fake" not in sources and "…" in sources
 
 
 def test_untrusted_sentences_are_withheld_from_the_prompt() -> None:
