@@ -1,0 +1,207 @@
+"""Diagnosis from a patient record: DDXPlus (synthetic structured patients) and MedFound (real English EMRs)."""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from eval.datasets.base import (
+    LoadReport,
+    NoOptions,
+    iter_csv,
+    new_report,
+    parse_options,
+    read_text,
+    require_file,
+)
+from eval.errors import DatasetError
+from eval.schema import DiagnosisItem, Family
+from knowledge.sources.base import iter_jsonl
+
+#: Column names of the original DDXPlus release → those of the shipped "mini version" (both are read).
+_DDX_COLUMNS = {
+    "age": "age",
+    "sex": "sex",
+    "pathology": "diagnosis",
+    "diagnosis": "diagnosis",
+    "evidences": "features",
+    "features": "features",
+    "initial_evidence": "feature_id",
+    "feature_id": "feature_id",
+    "differential_diagnosis": "differential",
+    "top5_diagnoses": "differential",
+}
+_SEX = {"M": "male", "F": "female"}
+
+
+def _read_json(path: Path, loader: str) -> Any:
+    try:
+        return json.loads(read_text(path, loader))
+    except json.JSONDecodeError as exc:
+        msg = f"loader `{loader}`: {path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        raise DatasetError(msg) from exc
+
+
+def _condition_names(conditions: dict[str, Any]) -> dict[str, str]:
+    """Every spelling of a condition (key, `condition_name`, French, English) → its English name."""
+    names: dict[str, str] = {}
+    for key, cond in conditions.items():
+        if not isinstance(cond, dict) or not cond.get("cond-name-eng"):
+            continue
+        eng = str(cond["cond-name-eng"])
+        for spelling in (key, cond.get("condition_name"), cond.get("cond-name-fr"), eng):
+            if spelling:
+                names[str(spelling)] = eng
+    return names
+
+
+def _answer(evidence: dict[str, Any], value: str) -> str:
+    """The English text of one evidence value (`V_123` → "nowhere", numeric scales as `n/10`)."""
+    if not value:
+        return "yes"
+    meaning = evidence.get("value_meaning") or {}
+    if value in meaning:
+        text = str((meaning[value] or {}).get("en") or value)
+        return {"N": "no", "Y": "yes", "NA": "not applicable"}.get(text, text)
+    possible = evidence.get("possible-values") or []
+    if possible and all(isinstance(v, int) for v in possible) and value.isdigit():
+        return f"{value}/{max(possible)}"
+    return value
+
+
+def ddxplus_record(row: dict[str, str], evidences: dict[str, Any]) -> str:
+    """Readable text of one DDXPlus patient: age, sex, the reason for consulting, symptoms, then history.
+
+    Raises ValueError on an evidence code that `release_evidences.json` does not know.
+    """
+    codes = ast.literal_eval(row["features"]) if row["features"].strip() else []
+    if not isinstance(codes, list):
+        raise ValueError("`EVIDENCES` is not a list")
+    answers: dict[str, list[str]] = {}
+    for entry in codes:
+        code, _, value = str(entry).partition("_@_")
+        if code not in evidences:
+            raise ValueError(f"unknown evidence `{code}` (not in release_evidences.json)")
+        answers.setdefault(code, []).append(_answer(evidences[code], value))
+    sex = _SEX.get(row["sex"].strip().upper(), row["sex"].strip())
+    lines = [f"Age: {row['age'].strip()}", f"Sex: {sex}"]
+    initial = row.get("feature_id", "").strip()
+    if initial in evidences:
+        lines.append(f"Reason for consulting: {evidences[initial]['question_en']} yes")
+    sections: dict[bool, list[str]] = {False: [], True: []}
+    for code, values in answers.items():
+        evidence = evidences[code]
+        sections[bool(evidence.get("is_antecedent"))].append(f"- {evidence['question_en']} {', '.join(values)}")
+    if sections[False]:
+        lines += ["Symptoms and findings:", *sections[False]]
+    if sections[True]:
+        lines += ["History and risk factors:", *sections[True]]
+    return "\n".join(lines)
+
+
+def load_ddxplus(
+    path: Path,
+    options: Mapping[str, Any],
+    *,
+    family: Family | None = None,
+    report: LoadReport | None = None,
+) -> Iterator[DiagnosisItem]:
+    """DDXPlus (Fansi Tchango et al., NeurIPS 2022 Datasets): synthetic patients, 49 respiratory/ED pathologies.
+
+    Reads the test patients file (`release_test_patients_mini_version.txt`: 2,611 patients, columns `age,
+    top5_diagnoses, sex, diagnosis, features, feature_id`; the original release's `AGE, SEX, PATHOLOGY,
+    EVIDENCES, INITIAL_EVIDENCE, DIFFERENTIAL_DIAGNOSIS` columns are read too) and, from the same folder,
+    `release_evidences.json` (223 evidences: English question, value meanings, antecedent or symptom) and
+    `release_conditions.json` (49 conditions: English/French names, ICD-10). `record` is readable text built
+    from the patient's evidences: age, sex, the initial evidence (reason for consulting), then "question
+    answer" lines for symptoms and for history/risk factors (multi-valued answers joined, 0–10 scales as
+    `n/10`). `diagnosis` is the gold pathology's English name (`cond-name-eng`, as `knowledge.sources
+    .networks` names DDXPlus conditions) and `differential` the simulated differential, most probable first
+    (despite its name, `top5_diagnoses` holds the whole differential). ICD-10 codes are in `meta.icd10_codes`
+    (DDXPlus gives coarse codes, so `icd10` is left empty). Ids are `ddxplus-<patient number, 4 digits>`.
+
+    Options: none.
+
+    Licence (data README): CC BY 4.0.
+    """
+    parse_options(NoOptions, options, "ddxplus")
+    report = new_report(report, "ddxplus")
+    require_file(path, "ddxplus")
+    evidences = _read_json(require_file(path.with_name("release_evidences.json"), "ddxplus"), "ddxplus")
+    conditions = _read_json(require_file(path.with_name("release_conditions.json"), "ddxplus"), "ddxplus")
+    if not isinstance(evidences, dict) or not isinstance(conditions, dict):
+        msg = f"loader `ddxplus`: release_evidences.json / release_conditions.json in {path.parent} are not objects"
+        raise DatasetError(msg)
+    names = _condition_names(conditions)
+    codes = {
+        str(c["cond-name-eng"]): [x.strip().upper() for x in str(c.get("icd10-id", "")).split(",") if x.strip()]
+        for c in conditions.values()
+        if isinstance(c, dict) and c.get("cond-name-eng")
+    }
+    report.files += [str(path), str(path.with_name("release_evidences.json"))]
+    for number, (lineno, raw) in enumerate(iter_csv(path, "ddxplus", report), start=1):
+        row = {_DDX_COLUMNS[k.strip().lower()]: v for k, v in raw.items() if k and k.strip().lower() in _DDX_COLUMNS}
+        missing = [c for c in ("age", "sex", "diagnosis", "features") if not (row.get(c) or "").strip()]
+        if missing:
+            report.bad(path.name, lineno, f"missing {', '.join(missing)}")
+            continue
+        gold = names.get(row["diagnosis"].strip())
+        if gold is None:
+            report.bad(path.name, lineno, f"pathology {row['diagnosis']!r} is not in release_conditions.json")
+            continue
+        try:
+            record = ddxplus_record(row, evidences)
+            ranked = ast.literal_eval(row["differential"]) if (row.get("differential") or "").strip() else []
+            differential = [names.get(str(name), str(name)) for name, _prob in ranked]
+        except (ValueError, SyntaxError, TypeError, KeyError) as exc:
+            report.bad(path.name, lineno, f"unreadable evidences or differential: {exc}")
+            continue
+        report.records += 1
+        yield DiagnosisItem(
+            id=f"ddxplus-{number:04d}",
+            record=record,
+            diagnosis=gold,
+            differential=differential,
+            meta={"icd10_codes": codes.get(gold, []), "initial_evidence": (row.get("feature_id") or "").strip()},
+        )
+
+
+def load_medfound(
+    path: Path,
+    options: Mapping[str, Any],
+    *,
+    family: Family | None = None,
+    report: LoadReport | None = None,
+) -> Iterator[DiagnosisItem]:
+    """MedFound diagnosis test set (Liu et al. 2025, "A generalist medical language model for disease diagnosis
+    assistance", Nature Medicine), English release: 362 de-identified EMRs from Chinese hospitals.
+
+    Reads `test.jsonl` (the content of the published `test.zip`): `{qid, context, diagnosis, diagnosis_code}`.
+    `record` is `context` (age, gender, chief complaint, present illness, history, examinations), `diagnosis`
+    the gold diagnosis name and `icd10` its code (ICD-10 with the Chinese clinical extension, e.g. `D69.405`).
+    Ids are the `qid`s.
+
+    Options: none.
+
+    Licence/terms (data README): research only (the Chinese-track sets are research-only unless marked).
+    """
+    parse_options(NoOptions, options, "medfound")
+    report = new_report(report, "medfound")
+    require_file(path, "medfound")
+    report.files.append(str(path))
+    for lineno, row in iter_jsonl(path, report):
+        qid, context, name = row.get("qid"), row.get("context"), row.get("diagnosis")
+        if not all(isinstance(v, str | int) and str(v).strip() for v in (qid, context, name)):
+            report.bad(path.name, lineno, "missing `qid`, `context` or `diagnosis`")
+            continue
+        code = row.get("diagnosis_code")
+        report.records += 1
+        yield DiagnosisItem(
+            id=str(qid),
+            record=str(context).strip(),
+            diagnosis=str(name).strip(),
+            icd10=str(code).strip().upper() if code else None,
+        )
