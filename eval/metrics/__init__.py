@@ -291,7 +291,10 @@ METRICS: dict[str, MetricSpec] = {
             item="eval.metrics.longform:hallucination",
             keys=("hallucination",),
             higher_is_better=False,
-            description="Share of the answer's statements the reference contradicts (0–1; lower is better).",
+            description=(
+                "Share of the answer's statements contradicted by, or absent from, both the reference and the "
+                "cited sources (0–1; lower is better)."
+            ),
         ),
     ]
 }
