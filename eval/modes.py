@@ -1,0 +1,507 @@
+"""How each task family is answered in each mode (the MIRAGE protocol: zero-shot, question-only retrieval).
+
+- `closed`: the generator alone, no retrieval.
+- `rag`: retrieve with the question only (the product's hybrid searcher, `retrieval.k` passages), put the
+  passages in the prompt; long-form QA goes through the product chain (`ClinicalAssistant.ask`), so its
+  citations, refusals and supported sentences are what users get.
+- `retrieval-only`: no generator, to show what the generator adds:
+  - multiple choice: the option best supported by the passages retrieved for the question. Support of an
+    option = the highest cosine, over the retrieved passages, between the embedding of "question + option"
+    and the passage's embedding; options within 1e-6 of each other are ordered by lexical overlap (stemmed
+    content words of the option found in the passages), then by letter;
+  - QA and consultation: the text of the top passage is the answer;
+  - diagnosis: diseases of the knowledge graph ranked by the record's linked symptoms: every `has_symptom`
+    edge from a disease to a symptom the entity linker found in the record adds the link's score times the
+    symptom's inverse disease frequency, log(1 + diseases / diseases with that symptom); ties go to the
+    disease with fewer known symptoms, then to the node id.
+- the retrieval family is scored in one searcher mode per run (`dense`, `bm25`, `kg` or `hybrid`).
+
+Multiple choice with a local Hugging Face model scores each option's text by log-likelihood
+(`eval.likelihood`); with `mc="generate"`, and always for chat endpoints such as `openai:`, the model writes
+an answer and `parse_choice` reads the letter from it (none → `parse_error`).
+
+A predictor returns a `Prediction`; raising is fine too (the runner records the item as `error` or
+`timeout` and goes on).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import string
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from eval.errors import EvalError, TaskConfigError
+from eval.schema import ConsultationItem, DiagnosisItem, Item, MCItem, Mode, QAItem, RetrievalItem, Status
+from eval.tasks.config import TaskConfig
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from knowledge.kb import KnowledgeBase
+    from model.settings import AppSettings
+    from rag.retrieve import Hit, HybridSearcher
+
+logger = logging.getLogger(__name__)
+
+MCMethod = Literal["likelihood", "generate"]
+SearchMode = Literal["dense", "bm25", "kg", "hybrid"]
+#: Most tokens generated for an exam answer and for a differential (long-form answers use `answer.max_new_tokens`).
+EXAM_MAX_TOKENS = 64
+DIAGNOSIS_MAX_TOKENS = 96
+#: Diagnoses kept from a generated or ranked list.
+TOP_DIAGNOSES = 5
+#: Results per query for the retrieval family (the largest cut-off the retrieval metrics use).
+RETRIEVAL_K = 20
+#: KG relation whose edges rank diseases in retrieval-only diagnosis.
+SYMPTOM_RELATION = "has_symptom"
+SYMPTOM_TYPES = ("symptom", "phenotype")
+
+
+class ItemTimeoutError(EvalError, TimeoutError):
+    """Generation for one item ran past the generator's timeout (`generator.timeout`)."""
+
+
+class Prediction(BaseModel):
+    """What a predictor made of one item; the runner turns it into an `ItemResult`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status = "ok"
+    prediction: Any = None
+    raw: str | None = None
+    error: str | None = None
+    extras: dict[str, Any] = Field(default_factory=dict)
+
+
+Predictor = Callable[[Item], Prediction]
+
+
+class Resources:
+    """The product pieces a run uses, built on first use from the product settings (or injected, in tests)."""
+
+    def __init__(
+        self, settings: AppSettings, *, llm: BaseChatModel | None = None, kb: KnowledgeBase | None = None
+    ) -> None:
+        self.settings = settings
+        self._llm = llm
+        self._kb = kb
+
+    @cached_property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base at `kb_dir`."""
+        from knowledge.kb import KnowledgeBase
+
+        return self._kb or KnowledgeBase.load(self.settings.knowledge_settings().resolved_kb_dir())
+
+    @cached_property
+    def llm(self) -> BaseChatModel:
+        """The chat model named by `generator.spec` (weights load on the first item)."""
+        from model.assistant import build_chat_model
+
+        return self._llm or build_chat_model(self.settings)
+
+    @cached_property
+    def searcher(self) -> HybridSearcher:
+        """The product's hybrid searcher over the knowledge base."""
+        from rag.retrieve import HybridSearcher
+
+        return HybridSearcher(self.kb, self.settings.retrieval)
+
+    @cached_property
+    def assistant(self) -> Any:
+        """The product assistant (`model.assistant.ClinicalAssistant`) sharing this knowledge base and model."""
+        from model.assistant import ClinicalAssistant
+
+        return ClinicalAssistant(self.settings, kb=self.kb, llm=self.llm)
+
+    def likelihood_generator(self) -> Any | None:
+        """The local `HFGenerator` behind the chat model, when there is one (option log-likelihood needs it)."""
+        from model.chat_models import ChatClinicalGPT
+        from model.generators import HFGenerator
+
+        llm = self.llm
+        if isinstance(llm, ChatClinicalGPT) and isinstance(llm.generator, HFGenerator):
+            return llm.generator
+        return None
+
+
+# -- prompts ------------------------------------------------------------------------------------------
+def format_options(options: dict[str, str]) -> str:
+    """Options one per line: `A. text`."""
+    return "\n".join(f"{letter}. {text}" for letter, text in options.items())
+
+
+def _fields(item: Item) -> dict[str, str]:
+    if isinstance(item, MCItem):
+        return {"question": item.question, "options": format_options(item.options)}
+    if isinstance(item, QAItem | RetrievalItem):
+        return {"question": item.question}
+    if isinstance(item, ConsultationItem):
+        return {"dialogue": item.dialogue, "target": item.target or ""}
+    if isinstance(item, DiagnosisItem):
+        return {"record": item.record}
+    msg = f"no prompt fields for {type(item).__name__}"
+    raise TypeError(msg)
+
+
+def render_prompt(task: TaskConfig, item: Item, context: str = "") -> str:
+    """The task's prompt for one item; `{context}` is the passages (empty in closed mode).
+
+    A template without `{context}` gets the passages in front of it in RAG mode.
+    """
+    values = _fields(item) | {"context": context}
+    names = {name for _, name, _, _ in string.Formatter().parse(task.prompt) if name}
+    unknown = sorted(names - set(values))
+    if unknown:
+        msg = f"task `{task.name}`: `prompt` uses {', '.join('{' + n + '}' for n in unknown)}, which "
+        msg += f"{type(item).__name__} items do not have (use {', '.join('{' + k + '}' for k in sorted(values))})"
+        raise TaskConfigError(msg)
+    text = task.prompt.format_map(values)
+    if context and "context" not in names:
+        text = f"{context}\n\n{text}"
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _query(text: str, settings: AppSettings) -> str:
+    """Retrieval query: the input cut to `retrieval.max_query_chars` (vignettes can be long)."""
+    limit = settings.retrieval.max_query_chars
+    return text if len(text) <= limit else text[-limit:]
+
+
+# -- generation --------------------------------------------------------------------------------------
+def generate(res: Resources, prompt: str, max_tokens: int) -> str:
+    """One generated answer; raises `ItemTimeoutError` when it ran into `generator.timeout`."""
+    from langchain_core.messages import HumanMessage
+
+    timeout = res.settings.generator.timeout
+    started = time.perf_counter()
+    message = res.llm.invoke([HumanMessage(prompt)], max_tokens=max_tokens)
+    seconds = time.perf_counter() - started
+    if timeout is not None and seconds >= timeout:
+        msg = f"generation took {seconds:.1f}s, past generator.timeout = {timeout:g}s (the answer was cut)"
+        raise ItemTimeoutError(msg)
+    return message.text if isinstance(message.text, str) else str(message.content)
+
+
+def retrieve(res: Resources, query: str, *, k: int | None = None, mode: SearchMode | None = None) -> list[Hit]:
+    """The searcher's hits for a question-only query."""
+    return res.searcher.search(_query(query, res.settings), k=k, mode=mode).hits
+
+
+def context_block(res: Resources, hits: list[Hit]) -> tuple[str, dict[str, str]]:
+    """The passages as the product shows them (numbered, quoted as data, within `answer.context_tokens`)."""
+    from rag.context import pack_contexts
+    from rag.prompts import render_sources
+    from rag.retrievers import hit_to_document
+
+    s = res.settings.answer
+    blocks = pack_contexts([hit_to_document(h) for h in hits], s.context_tokens, max_blocks=s.max_blocks)
+    return render_sources(blocks), {b.id: b.text for b in blocks}
+
+
+# -- multiple choice ---------------------------------------------------------------------------------
+def exam_predictor(task: TaskConfig, mode: Mode, res: Resources, mc: MCMethod) -> Predictor:
+    """Multiple choice in closed or RAG mode: option log-likelihood, or generate and parse."""
+    from eval.metrics.choice import parse_choice
+
+    def predict(item: Item) -> Prediction:
+        assert isinstance(item, MCItem)
+        extras: dict[str, Any] = {}
+        context = ""
+        if mode == "rag":
+            hits = retrieve(res, item.question)
+            if not hits:
+                return Prediction(status="no_context", error="retrieval returned no passage")
+            context, passages = context_block(res, hits)
+            extras["retrieved_ids"] = list(passages)
+        prompt = render_prompt(task, item, context)
+        generator = res.likelihood_generator() if mc == "likelihood" else None
+        if generator is not None:
+            from eval.likelihood import choose, score_options
+
+            scores = score_options(generator, [{"role": "user", "content": prompt}], item.options)
+            extras["option_logprobs"] = {s.letter: round(s.logprob, 4) for s in scores}
+            extras["option_tokens"] = {s.letter: s.tokens for s in scores}
+            extras["method"] = "likelihood"
+            return Prediction(prediction=choose(scores), extras=extras)
+        text = generate(res, prompt, EXAM_MAX_TOKENS)
+        extras["method"] = "generate"
+        letter = parse_choice(text, list(item.options), item.options)
+        if letter is None:
+            return Prediction(
+                status="parse_error", raw=text, error="no single option letter in the answer", extras=extras
+            )
+        return Prediction(prediction=letter, raw=text, extras=extras)
+
+    return predict
+
+
+def option_support(res: Resources, item: MCItem, hits: list[Hit]) -> tuple[str, dict[str, float]]:
+    """The retrieval-only choice (see the module docstring) and each option's support."""
+    import numpy as np
+
+    from knowledge.lexical import tokenize
+
+    embed = res.kb.embeddings.embed_array
+    passages = embed([f"{h.title}\n{h.text}" for h in hits])
+    queries = embed([f"{item.question} {text}" for text in item.options.values()])
+    support = (queries @ passages.T).max(axis=1)
+    passage_words = set(tokenize(" ".join(h.text for h in hits)))
+    overlap = {
+        letter: len(set(tokenize(text)) & passage_words) / max(len(set(tokenize(text))), 1)
+        for letter, text in item.options.items()
+    }
+    letters = list(item.options)
+    best = float(np.max(support))
+    tied = [letter for letter, value in zip(letters, support, strict=True) if best - float(value) <= 1e-6]
+    choice = max(tied, key=lambda letter: (overlap[letter], -letters.index(letter)))
+    return choice, {letter: round(float(value), 6) for letter, value in zip(letters, support, strict=True)}
+
+
+def exam_retrieval_only(res: Resources) -> Predictor:
+    """Multiple choice without a generator: the option the retrieved passages support best."""
+
+    def predict(item: Item) -> Prediction:
+        assert isinstance(item, MCItem)
+        hits = retrieve(res, item.question)
+        if not hits:
+            return Prediction(status="no_context", error="retrieval returned no passage")
+        choice, support = option_support(res, item, hits)
+        return Prediction(prediction=choice, extras={"option_support": support, "retrieved_ids": [h.id for h in hits]})
+
+    return predict
+
+
+# -- long-form QA and consultation -------------------------------------------------------------------
+def _input_text(item: Item) -> str:
+    if isinstance(item, QAItem | RetrievalItem | MCItem):
+        return item.question
+    if isinstance(item, ConsultationItem):
+        return item.dialogue
+    if isinstance(item, DiagnosisItem):
+        return item.record
+    raise TypeError(type(item).__name__)
+
+
+def cited_answer_prediction(answer: Any) -> Prediction:
+    """A `CitedAnswer` as a prediction: sentences with the ids they cite, the passages shown, refusals."""
+    ids = {block.n: block.id for block in answer.contexts}
+    extras: dict[str, Any] = {
+        "sentences": [
+            {"text": s.text, "citations": [ids[n] for n in s.citations if n in ids], "supported": s.supported}
+            for s in answer.sentences
+            if not s.dropped
+        ],
+        "passages": {block.id: block.text for block in answer.contexts},
+        "citation_origin": answer.citation_origin,
+        "refusal_reason": answer.refusal_reason,
+        "settings_hash": answer.settings_hash,
+    }
+    if answer.refused:
+        status: Status = "no_context" if answer.refusal_reason == "no_context" else "refused"
+        return Prediction(
+            status=status, prediction=answer.answer, error=f"refused: {answer.refusal_reason}", extras=extras
+        )
+    return Prediction(prediction=answer.answer, extras=extras)
+
+
+def text_predictor(task: TaskConfig, mode: Mode, res: Resources) -> Predictor:
+    """QA and consultation: generate (closed, RAG through the prompt), or the product chain for RAG QA."""
+    max_tokens = res.settings.answer.max_new_tokens
+
+    def predict(item: Item) -> Prediction:
+        if mode == "rag" and isinstance(item, QAItem):
+            return cited_answer_prediction(res.assistant.ask(item.question))
+        extras: dict[str, Any] = {}
+        context = ""
+        if mode == "rag":
+            hits = retrieve(res, _input_text(item))
+            if not hits:
+                return Prediction(status="no_context", error="retrieval returned no passage")
+            context, passages = context_block(res, hits)
+            extras["passages"] = passages
+        text = generate(res, render_prompt(task, item, context), max_tokens)
+        if not text.strip():
+            return Prediction(status="parse_error", raw=text, error="empty answer", extras=extras)
+        return Prediction(prediction=text.strip(), raw=text, extras=extras)
+
+    return predict
+
+
+def text_retrieval_only(res: Resources) -> Predictor:
+    """QA and consultation without a generator: the top passage is the answer."""
+
+    def predict(item: Item) -> Prediction:
+        hits = retrieve(res, _input_text(item))
+        if not hits:
+            return Prediction(status="no_context", error="retrieval returned no passage")
+        top = hits[0]
+        return Prediction(
+            prediction=top.text,
+            extras={
+                "sentences": [{"text": top.text, "citations": [top.id]}],
+                "passages": {h.id: h.text for h in hits},
+                "retrieved_ids": [h.id for h in hits],
+            },
+        )
+
+    return predict
+
+
+# -- diagnosis ---------------------------------------------------------------------------------------
+_LIST_LINE = re.compile(r"^\s*(?:\d{1,2}\s*[.):-]|[-*•])\s*(.+?)\s*$")
+_CUT = re.compile(r"\s+[-–—]\s+|:\s|\s*\(|\s+because\b|\s+due to\b|\s+with\s+probability\b", re.IGNORECASE)
+
+
+def _clean_dx(text: str) -> str:
+    text = text.replace("*", "").strip()
+    text = re.sub(r"^(?:most likely|likely|probable|possible)?\s*diagnos[ie]s\s*(?:is|:)?\s*", "", text, flags=re.I)
+    text = _CUT.split(text, maxsplit=1)[0]
+    return text.strip(" .;,:\"'")
+
+
+def parse_diagnoses(text: str, top: int = TOP_DIAGNOSES) -> list[str] | None:
+    """Diagnosis names from a generated answer, most likely first, or None when none can be read.
+
+    Reads a numbered or bulleted list ("1. Pneumonia – because…"), else one line of names separated by commas
+    or semicolons, else a single short line. Explanations after a dash, colon, parenthesis or "because" are
+    cut; names longer than 12 words are not names.
+    """
+    lines = [line for line in text.splitlines() if line.strip()]
+    listed = [m.group(1) for m in (_LIST_LINE.match(line) for line in lines) if m]
+    if listed:
+        candidates = listed
+    elif lines and re.search(r"[,;]", lines[0]):
+        candidates = re.split(r"[,;]|\bor\b", lines[0])
+    elif lines:
+        candidates = [lines[0]]
+    else:
+        candidates = []
+    names: list[str] = []
+    for candidate in candidates:
+        name = _clean_dx(candidate)
+        if name and len(name.split()) <= 12 and name.casefold() not in {n.casefold() for n in names}:
+            names.append(name)
+    return names[:top] or None
+
+
+def diagnosis_predictor(task: TaskConfig, mode: Mode, res: Resources) -> Predictor:
+    """Diagnosis by generation: a ranked list of up to five diagnoses, parsed into names."""
+
+    def predict(item: Item) -> Prediction:
+        assert isinstance(item, DiagnosisItem)
+        extras: dict[str, Any] = {}
+        context = ""
+        if mode == "rag":
+            hits = retrieve(res, item.record)
+            if not hits:
+                return Prediction(status="no_context", error="retrieval returned no passage")
+            context, passages = context_block(res, hits)
+            extras["passages"] = passages
+        text = generate(res, render_prompt(task, item, context), DIAGNOSIS_MAX_TOKENS)
+        names = parse_diagnoses(text)
+        if names is None:
+            return Prediction(status="parse_error", raw=text, error="no diagnosis list in the answer", extras=extras)
+        return Prediction(prediction=names, raw=text, extras=extras)
+
+    return predict
+
+
+class SymptomIndex:
+    """Symptom node → diseases with a `has_symptom` edge to it, and each disease's symptom count."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.diseases_of: dict[str, set[str]] = defaultdict(set)
+        symptoms_of: dict[str, set[str]] = defaultdict(set)
+        for head, tail, data in kb.graph.edges(data=True):
+            if data.get("relation") == SYMPTOM_RELATION:  # several sources may state one edge: sets dedupe
+                self.diseases_of[tail].add(head)
+                symptoms_of[head].add(tail)
+        self.symptom_count = {disease: len(symptoms) for disease, symptoms in symptoms_of.items()}
+        self.n_diseases = len(self.symptom_count)
+        self.names = {node: kb.graph.nodes[node].get("name", node) for node in self.symptom_count}
+
+    def rank(self, links: list[Any], top: int = TOP_DIAGNOSES) -> list[tuple[str, float]]:
+        """Diseases ranked by the linked symptoms (see the module docstring), best first."""
+        scores: dict[str, float] = defaultdict(float)
+        for link in links:
+            diseases = self.diseases_of.get(link.node_id, set())
+            if not diseases:
+                continue
+            idf = math.log(1 + self.n_diseases / len(diseases))
+            for disease in diseases:
+                scores[disease] += link.score * idf
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], self.symptom_count[kv[0]], kv[0]))
+        return ranked[:top]
+
+
+def diagnosis_retrieval_only(res: Resources) -> Predictor:
+    """Diagnosis without a generator: KG diseases ranked by the record's linked symptoms."""
+    index: list[SymptomIndex] = []
+
+    def predict(item: Item) -> Prediction:
+        assert isinstance(item, DiagnosisItem)
+        if not index:
+            index.append(SymptomIndex(res.kb))
+        links = [link for link in res.kb.linker.link(item.record, top=50) if link.type in SYMPTOM_TYPES]
+        ranked = index[0].rank(links)
+        if not ranked:
+            return Prediction(status="no_context", error="no linked symptom of the record has a known disease")
+        return Prediction(
+            prediction=[index[0].names[node] for node, _ in ranked],
+            extras={
+                "ranked_node_ids": [node for node, _ in ranked],
+                "dx_scores": [round(score, 4) for _, score in ranked],
+                "linked_symptoms": [link.node_id for link in links],
+            },
+        )
+
+    return predict
+
+
+# -- retrieval family --------------------------------------------------------------------------------
+def retrieval_predictor(res: Resources, search_mode: SearchMode) -> Predictor:
+    """Ranked chunk ids from one searcher mode, with their pages (`extras["ranked_urls"]`) and documents."""
+
+    def predict(item: Item) -> Prediction:
+        hits = retrieve(res, _input_text(item), k=RETRIEVAL_K, mode=search_mode)
+        if not hits:
+            return Prediction(status="no_context", prediction=[], error="retrieval returned no result")
+        return Prediction(
+            prediction=[h.id for h in hits],
+            extras={
+                "ranked_urls": [h.url for h in hits],
+                "ranked_doc_ids": [h.doc_id for h in hits],
+                "search_mode": search_mode,
+            },
+        )
+
+    return predict
+
+
+def build_predictor(
+    task: TaskConfig, mode: Mode, res: Resources, *, mc: MCMethod = "likelihood", search_mode: SearchMode = "hybrid"
+) -> Predictor:
+    """The predictor for a task family in a mode."""
+    family = task.family
+    if family == "retrieval":
+        return retrieval_predictor(res, search_mode)
+    if mode == "retrieval-only":
+        if family == "exam":
+            return exam_retrieval_only(res)
+        if family == "diagnosis":
+            return diagnosis_retrieval_only(res)
+        return text_retrieval_only(res)
+    if family == "exam":
+        return exam_predictor(task, mode, res, mc)
+    if family == "diagnosis":
+        return diagnosis_predictor(task, mode, res)
+    return text_predictor(task, mode, res)
