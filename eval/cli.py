@@ -136,7 +136,9 @@ def _summary_lines(result: Any) -> list[str]:
 
 @app.command("run")
 def run(
-    tasks: Annotated[list[str], typer.Option("--task", "-t", help="Task name or task YAML (repeatable).")],
+    tasks: Annotated[
+        list[str], typer.Option("--task", "-t", metavar="TASK", help="Task name or task YAML (repeatable).")
+    ],
     mode: Annotated[
         Literal["closed", "rag", "retrieval-only"] | None,
         typer.Option("--mode", help="closed | rag | retrieval-only [default: the task's first mode]."),

@@ -78,7 +78,9 @@ def score_options(
         last_logits: Any = None
         if reuse_cache:
             prefix_out = model(input_ids=prompt_ids, use_cache=True, logits_to_keep=1)
-            prefix, last_logits = prefix_out.past_key_values, prefix_out.logits[0, -1]
+            # The output names its cache `cache` in recent transformers, `past_key_values` before.
+            prefix = prefix_out["cache"] if "cache" in prefix_out else prefix_out["past_key_values"]
+            last_logits = prefix_out.logits[0, -1]
         for letter, text in options.items():
             cont = continuation_text(tail, text)
             ids = tokenizer(cont, add_special_tokens=False, return_tensors="pt")["input_ids"].to(prompt_ids.device)

@@ -39,9 +39,16 @@ def _errors(summaries: list[dict[str, Any]]) -> list[list[float]]:
     return [low, high]
 
 
-def _bars(ax: Any, labels: list[str], summaries: list[dict[str, Any]], title: str, ylabel: str) -> None:
+def _bars(
+    ax: Any,
+    labels: list[str],
+    summaries: list[dict[str, Any]],
+    title: str,
+    ylabel: str,
+    colors: list[str] | None = None,
+) -> None:
     xs = list(range(len(labels)))
-    ax.bar(xs, [s["value"] for s in summaries], yerr=_errors(summaries), capsize=4, color="#4c72b0")
+    ax.bar(xs, [s["value"] for s in summaries], yerr=_errors(summaries), capsize=4, color=colors or "#4c72b0")
     ax.set_xticks(xs, labels, rotation=30, ha="right", fontsize=8)
     ax.set_title(title, fontsize=10)
     ax.set_ylabel(ylabel)
@@ -114,23 +121,27 @@ def plot_baselines(report: Report, out_dir: Path) -> str | None:
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels) + 1, 4.2), squeeze=False)
     for ax, section in zip(axes[0], panels, strict=True):
-        labels, sums = [], []
+        labels, sums, colors = [], [], []
         for i in section.runs:
             main = _main_metric(report.runs[i])
             if main is not None:
                 labels.append(f"ours: {report.runs[i].label}")
                 sums.append(main[1])
+                colors.append("#4c72b0")
         scopes = {b["scope"] for b in section.baselines}
         scope = "our items" if "our items" in scopes else "all"
         for b in section.baselines:
             if b["scope"] == scope and b["summary"].get("value") is not None:
                 labels.append(f"{b['system'].replace(' (MIRAGE predictions)', '')} ({scope})")
                 sums.append(b["summary"])
+                colors.append("#8c8c8c")
         if sums:
-            _bars(ax, labels, sums, section.task, "accuracy")
-        for name, value in section.published.items():
-            ax.axhline(value, linestyle="--", linewidth=0.8, color="#c44e52")
-            ax.text(len(labels) - 0.5, value, f" {name}", fontsize=7, va="bottom", ha="right", color="#c44e52")
+            _bars(ax, labels, sums, section.task, "accuracy", colors)
+        styles = ["--", ":", "-.", (0, (5, 1))]
+        for k, (name, value) in enumerate(section.published.items()):
+            ax.axhline(value, linestyle=styles[k % len(styles)], linewidth=0.9, color=f"C{3 + k}", label=name)
+        if section.published:
+            ax.legend(title="published", fontsize=6, title_fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _save(fig, out_dir, "baselines.png")
 
 

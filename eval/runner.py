@@ -101,6 +101,7 @@ class RunHeader(BaseModel):
     search_mode: str | None = Field(default=None, description="Searcher mode (retrieval tasks).")
     mc: str | None = Field(default=None, description="Multiple-choice method asked for (exams).")
     generator: str | None = Field(description="Generator spec; None when no generator is used.")
+    generator_name: str | None = Field(default=None, description="The model's own name (`ls_model_name`).")
     adapter: str | None = None
     adapter_hash: str | None = None
     judge: str | None = None
@@ -534,6 +535,7 @@ def run(
         search_mode=search_mode if task.family == "retrieval" else None,
         mc=mc if task.family == "exam" and uses_generator else None,
         generator=(g.spec if llm is None else f"injected:{llm._llm_type}") if uses_generator else None,
+        generator_name=str(res.llm._get_ls_params().get("ls_model_name")) if uses_generator else None,
         adapter=str(g.adapter) if uses_generator and g.adapter else None,
         adapter_hash=folder_hash(g.adapter) if uses_generator and g.adapter else None,
         judge=judge.name if judge is not None else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,8 @@ EXAM_ANSWERS = {
 class KeyedFakeChatModel(FakeListChatModel):
     """`FakeListChatModel` that answers by a key found in the prompt, so the answers do not depend on order.
 
-    `RAISE` raises a RuntimeError and `INTERRUPT` a KeyboardInterrupt (a kill), for the failure tests.
+    `RAISE` raises a RuntimeError, `TIMEOUT` a TimeoutError and `INTERRUPT` a KeyboardInterrupt (a kill), for
+    the failure tests.
     """
 
     answers: dict[str, str] = {}
@@ -50,8 +52,12 @@ class KeyedFakeChatModel(FakeListChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
     ) -> str:
         prompt = str(messages[-1].content)
+        if self.sleep:
+            time.sleep(self.sleep)
         for key, answer in self.answers.items():
             if key in prompt:
+                if answer == "TIMEOUT":
+                    raise TimeoutError("the server did not answer in time")
                 if answer == "RAISE":
                     raise RuntimeError("the model fell over")
                 if answer == "INTERRUPT":
@@ -282,6 +288,7 @@ def test_closed_exam_with_a_local_model_scores_option_likelihood(tiny_model_dir:
     settings = AppSettings(data_dir=DATA, kb_dir=tmp_path / "no-kb", generator={"spec": f"hf:{tiny_model_dir}"})
     result = run(exam_task(), mode="closed", settings=settings, limit=2, out_dir=tmp_path / "lk")
     assert result.header.mc == "likelihood" and result.header.generator == f"hf:{tiny_model_dir}"
+    assert result.header.generator_name == tiny_model_dir.name
     for r in result.results:
         assert r.status == "ok" and r.extras["method"] == "likelihood"
         assert r.prediction == max(
@@ -337,3 +344,14 @@ def test_closed_qa_generates_and_counts_empty_answers(settings: AppSettings, tmp
     result = run(task, mode="closed", settings=settings, llm=llm, out_dir=tmp_path / "qa")
     assert [r.status for r in result.results] == ["ok", "parse_error"]
     assert result.results[0].scores["rouge1"] > 0 and result.header.judge
+
+
+def test_timeouts_are_their_own_status(tmp_path: Path) -> None:
+    settings = AppSettings(data_dir=DATA, kb_dir=tmp_path / "no-kb", generator={"timeout": 0.05})
+    slow = KeyedFakeChatModel(responses=["A"], answers={"K1": "TIMEOUT"}, sleep=0.06)
+    result = run(exam_task(), mode="closed", settings=settings, llm=slow, mc="generate", out_dir=tmp_path / "t")
+    by_id = {r.id: r for r in result.results}
+    assert {r.status for r in result.results} == {"timeout"}
+    assert "did not answer" in (by_id["q1"].error or "")  # the server's own timeout
+    assert "past generator.timeout" in (by_id["q2"].error or "")  # generation ran into the limit
+    assert result.summary["metrics"]["accuracy"]["n_failed"] == {"timeout": 6}
