@@ -408,9 +408,20 @@ def _assistant(config: Path | None, kb: Path | None, generator: str | None, adap
 def _answer_json(answer: Any) -> dict[str, Any]:
     data = answer.model_dump(mode="json")
     data["contexts"] = [
-        {k: c[k] for k in ("n", "id", "text", "source", "title", "url", "score")} for c in data["contexts"]
+        {k: c[k] for k in ("n", "id", "text", "source", "title", "url", "score", "trust", "flags")}
+        for c in data["contexts"]
     ]
     return data
+
+
+def _trust_note(citation: Any) -> str:
+    """Say so when a citation is the user's own document (trust: user) or was flagged at build time."""
+    notes = []
+    if citation.trust == "user":
+        notes.append("trust: user (your document, not a curated source)")
+    if citation.flags:
+        notes.append("flagged: " + ", ".join(citation.flags))
+    return f" [{'; '.join(notes)}]" if notes else ""
 
 
 def _print_answer(answer: Any) -> None:
@@ -422,7 +433,7 @@ def _print_answer(answer: Any) -> None:
     if answer.citations:
         out.print("\nReferences", style="bold")
         for c in answer.citations:
-            out.print(f"[{c.n}] {c.title} — {c.id}" + (f" — {c.url}" if c.url else ""))
+            out.print(f"[{c.n}] {c.title} — {c.id}" + (f" — {c.url}" if c.url else "") + _trust_note(c))
     unsupported = [s for s in answer.sentences if not s.supported]
     if unsupported and not answer.refused:
         out.print(f"{len(unsupported)} sentence(s) not supported by their citations.", style="yellow")

@@ -31,8 +31,10 @@ def test_ask_json_has_the_contract(patched: ClinicalAssistant) -> None:
         "source": "medquad",
         "title": "Myocarditis",
         "url": "https://example.org/myocarditis",
+        "trust": "curated",
+        "flags": [],
     }
-    assert set(data["contexts"][0]) == {"n", "id", "text", "source", "title", "url", "score"}
+    assert set(data["contexts"][0]) == {"n", "id", "text", "source", "title", "url", "score", "trust", "flags"}
     assert set(data["timings_ms"]) == {"retrieve", "generate", "total"}
     assert data["refused"] is False and data["model"]["name"]
 
@@ -96,3 +98,14 @@ def test_chat_history_reaches_the_retrieval_query(
     monkeypatch.setattr(cli, "_assistant", lambda *args: fake_assistant)
     runner.invoke(cli.app, ["chat"], input="I think I have the flu.\nHow is it treated?\n")
     assert seen == ["I think I have the flu.", "How is it treated? I think I have the flu."]
+
+
+def test_references_say_when_a_source_is_the_users_own_document() -> None:
+    from rag.schema import Citation
+
+    user = Citation(n=1, id="user:notes.md#0", source="user", title="My notes", trust="user")
+    curated = Citation(n=2, id="medquad:1-1#0", source="medquad", title="Flu", trust="curated")
+    flagged = Citation(n=3, id="user:x#0", source="user", title="X", trust="user", flags=["addresses_model"])
+    assert "trust: user" in cli._trust_note(user)
+    assert cli._trust_note(curated) == ""
+    assert "flagged: addresses_model" in cli._trust_note(flagged)
