@@ -10,10 +10,11 @@
     and the passage's embedding; options within 1e-6 of each other are ordered by lexical overlap (stemmed
     content words of the option found in the passages), then by letter;
   - QA and consultation: the text of the top passage is the answer;
-  - diagnosis: diseases of the knowledge graph ranked by the record's linked symptoms: every `has_symptom`
-    edge from a disease to a symptom the entity linker found in the record adds the link's score times the
-    symptom's inverse disease frequency, log(1 + diseases / diseases with that symptom); ties go to the
-    disease with fewer known symptoms, then to the node id.
+  - diagnosis: diseases of the knowledge graph ranked by the record's linked symptoms, as the tf-idf cosine
+    between the record's symptoms and each disease's `has_symptom` symptoms: a matched symptom adds the
+    link's score times its idf², idf = log(1 + diseases / diseases with that symptom), and the sum is divided
+    by the norm of the disease's idf vector (a disease with many listed symptoms does not win by listing
+    them); ties go to the smaller norm, then to the node id.
 - the retrieval family is scored in one searcher mode per run (`dense`, `bm25`, `kg` or `hybrid`).
 
 Multiple choice with a local Hugging Face model scores each option's text by log-likelihood
@@ -291,16 +292,22 @@ def _input_text(item: Item) -> str:
     raise TypeError(type(item).__name__)
 
 
-def cited_answer_prediction(answer: Any) -> Prediction:
-    """A `CitedAnswer` as a prediction: sentences with the ids they cite, the passages shown, refusals."""
+def cited_answer_prediction(answer: Any, *, drop_unsupported: bool = False) -> Prediction:
+    """A `CitedAnswer` as a prediction.
+
+    The prediction is the answer's sentences as the user sees them (dropped ones, and unsupported ones when
+    `answer.unsupported` is `drop`, left out), without citation markers or flags; `extras` holds the sentences
+    with the chunk ids they cite, the passages shown, the rendered answer and why it was refused, if it was.
+    """
     ids = {block.n: block.id for block in answer.contexts}
+    shown = [s for s in answer.sentences if not s.dropped and (s.supported or not drop_unsupported)]
     extras: dict[str, Any] = {
         "sentences": [
             {"text": s.text, "citations": [ids[n] for n in s.citations if n in ids], "supported": s.supported}
-            for s in answer.sentences
-            if not s.dropped
+            for s in shown
         ],
         "passages": {block.id: block.text for block in answer.contexts},
+        "rendered_answer": answer.answer,
         "citation_origin": answer.citation_origin,
         "refusal_reason": answer.refusal_reason,
         "settings_hash": answer.settings_hash,
@@ -310,7 +317,7 @@ def cited_answer_prediction(answer: Any) -> Prediction:
         return Prediction(
             status=status, prediction=answer.answer, error=f"refused: {answer.refusal_reason}", extras=extras
         )
-    return Prediction(prediction=answer.answer, extras=extras)
+    return Prediction(prediction=" ".join(s.text for s in shown) or answer.answer, extras=extras)
 
 
 def text_predictor(task: TaskConfig, mode: Mode, res: Resources) -> Predictor:
@@ -319,7 +326,8 @@ def text_predictor(task: TaskConfig, mode: Mode, res: Resources) -> Predictor:
 
     def predict(item: Item) -> Prediction:
         if mode == "rag" and isinstance(item, QAItem):
-            return cited_answer_prediction(res.assistant.ask(item.question))
+            drop = res.settings.answer.unsupported == "drop"
+            return cited_answer_prediction(res.assistant.ask(item.question), drop_unsupported=drop)
         extras: dict[str, Any] = {}
         context = ""
         if mode == "rag":
@@ -416,7 +424,7 @@ def diagnosis_predictor(task: TaskConfig, mode: Mode, res: Resources) -> Predict
 
 
 class SymptomIndex:
-    """Symptom node → diseases with a `has_symptom` edge to it, and each disease's symptom count."""
+    """Symptom node → diseases with a `has_symptom` edge to it; idf of each symptom; each disease's vector norm."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.diseases_of: dict[str, set[str]] = defaultdict(set)
@@ -425,21 +433,20 @@ class SymptomIndex:
             if data.get("relation") == SYMPTOM_RELATION:  # several sources may state one edge: sets dedupe
                 self.diseases_of[tail].add(head)
                 symptoms_of[head].add(tail)
-        self.symptom_count = {disease: len(symptoms) for disease, symptoms in symptoms_of.items()}
-        self.n_diseases = len(self.symptom_count)
-        self.names = {node: kb.graph.nodes[node].get("name", node) for node in self.symptom_count}
+        n_diseases = len(symptoms_of)
+        self.idf = {s: math.log(1 + n_diseases / len(d)) for s, d in self.diseases_of.items()}
+        self.norm = {d: math.sqrt(sum(self.idf[s] ** 2 for s in ss)) for d, ss in symptoms_of.items()}
+        self.names = {node: kb.graph.nodes[node].get("name", node) for node in symptoms_of}
 
     def rank(self, links: list[Any], top: int = TOP_DIAGNOSES) -> list[tuple[str, float]]:
         """Diseases ranked by the linked symptoms (see the module docstring), best first."""
         scores: dict[str, float] = defaultdict(float)
         for link in links:
-            diseases = self.diseases_of.get(link.node_id, set())
-            if not diseases:
-                continue
-            idf = math.log(1 + self.n_diseases / len(diseases))
-            for disease in diseases:
-                scores[disease] += link.score * idf
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], self.symptom_count[kv[0]], kv[0]))
+            for disease in self.diseases_of.get(link.node_id, set()):
+                scores[disease] += link.score * self.idf[link.node_id] ** 2
+        ranked = sorted(
+            ((d, score / self.norm[d]) for d, score in scores.items()), key=lambda kv: (-kv[1], self.norm[kv[0]], kv[0])
+        )
         return ranked[:top]
 
 

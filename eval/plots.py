@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from eval.report import Report, RunView
 
-MODE_ORDER = ("closed", "rag", "retrieval-only")
-
 
 def _pyplot() -> Any:
     import matplotlib
@@ -79,37 +77,41 @@ def plot_by_task(report: Report, out_dir: Path) -> str | None:
     return _save(fig, out_dir, "metric_by_task.png")
 
 
-def _mode_rank(view: RunView) -> tuple[int, str]:
-    return MODE_ORDER.index(view.header.mode), view.label
-
-
 def plot_modes(report: Report, out_dir: Path) -> str | None:
     """Grouped bars, one group per task: its runs ordered closed, RAG, retrieval-only, with CIs."""
     groups: list[tuple[str, list[tuple[str, dict[str, Any]]]]] = []
     for section in report.tasks.values():
-        views = sorted((report.runs[i] for i in section.runs), key=_mode_rank)
+        views = [report.runs[i] for i in section.runs]  # already ordered closed, RAG, retrieval-only
         kept = [(v.label, main[1]) for v in views if (main := _main_metric(v)) is not None]
         if kept:
             groups.append((section.task, kept))
     if not groups:
         return None
     labels = list(dict.fromkeys(label for _, kept in groups for label, _ in kept))
+    colors = {label: f"C{n % 10}" for n, label in enumerate(labels)}
+    widest = max(len(kept) for _, kept in groups)
+    width = 0.8 / widest
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.2 * len(groups) * len(labels) / 2 + 2), 4.0))
-    width = 0.8 / len(labels)
-    for j, label in enumerate(labels):
-        xs, sums = [], []
-        for i, (_, kept) in enumerate(groups):
-            found = dict(kept)
-            if label in found:
-                xs.append(i + j * width)
-                sums.append(found[label])
-        ax.bar(xs, [s["value"] for s in sums], width, yerr=_errors(sums), capsize=3, label=label)
-    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(groups))], [task for task, _ in groups], fontsize=8)
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.5 * sum(len(kept) for _, kept in groups) + 3), 4.0))
+    drawn: set[str] = set()
+    for i, (_, kept) in enumerate(groups):
+        for j, (label, summary) in enumerate(kept):
+            x = i + (j - (len(kept) - 1) / 2) * width
+            ax.bar(
+                [x],
+                [summary["value"]],
+                width,
+                yerr=_errors([summary]),
+                capsize=3,
+                color=colors[label],
+                label=None if label in drawn else label,
+            )
+            drawn.add(label)
+    ax.set_xticks(list(range(len(groups))), [task for task, _ in groups], fontsize=8)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("main metric")
     ax.set_title("Closed vs RAG vs retrieval-only", fontsize=10)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _save(fig, out_dir, "modes.png")
 
 

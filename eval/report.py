@@ -173,6 +173,8 @@ def build_report(
         if baselines:
             config = TaskConfig.model_validate(section_views[0].header.task_config)
             section.baselines, section.baseline_note = _baselines(config, section_views, data_dir)
+    for section in tasks.values():
+        section.runs.sort(key=lambda i: _run_order(views[i]))
     report = Report(generated_at=now(), runs=views, tasks=tasks)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -184,6 +186,20 @@ def build_report(
     (out_dir / REPORT_JSON).write_text(report.model_dump_json(indent=2), encoding="utf-8")
     (out_dir / REPORT_MD).write_text(render_markdown(report), encoding="utf-8")
     return report
+
+
+MODE_ORDER = ("closed", "rag", "retrieval-only")
+SEARCH_ORDER = ("dense", "bm25", "kg", "hybrid")
+
+
+def _run_order(view: RunView) -> tuple[int, int, str]:
+    """Closed, RAG, retrieval-only; searcher modes dense, BM25, KG, hybrid; then by label."""
+    search = view.header.search_mode
+    return (
+        MODE_ORDER.index(view.header.mode),
+        SEARCH_ORDER.index(search) if search in SEARCH_ORDER else -1,
+        view.label,
+    )
 
 
 # -- markdown ------------------------------------------------------------------------------------------------

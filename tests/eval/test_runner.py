@@ -189,6 +189,7 @@ def test_rag_qa_goes_through_the_product_chain(tiny_kb: Any, tmp_path: Path) -> 
     result = run(task, mode="rag", settings=settings, llm=llm, kb=tiny_kb, out_dir=tmp_path / "qa")
     first = result.results[0]
     assert first.status == "ok" and first.scores["rougeL"] > 0
+    assert first.prediction.startswith("Myocarditis can cause") and "[" not in first.prediction  # no markers
     sentence = first.extras["sentences"][0]
     assert sentence["citations"] and set(sentence["citations"]) <= set(first.extras["passages"])
     assert result.results[1].status == "error"
