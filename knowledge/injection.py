@@ -249,6 +249,8 @@ _PATTERNS: list[tuple[FlagCode, str, re.Pattern[str]]] = [
     ),
 ]
 
+# A title is a name, never a reply: "Answer: fatigue is cured by …" as a title is addressed to the model.
+_TITLE_ORDER = re.compile(r"\s*(?:answer|respond|reply|say|output)\s*:", _I)
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
 _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；])\s+|\n+")
 
@@ -325,6 +327,18 @@ def inspect_text(text: str, title: str | None = None) -> list[Finding]:
     found = _scan_visible(text, "text")
     if title:
         found += _scan_visible(title, "title")
+        m = _TITLE_ORDER.match(title)
+        if m:
+            found.append(
+                Finding(
+                    code="addresses_model",
+                    reason="a title that opens with an answer to give",
+                    field="title",
+                    start=m.start(),
+                    end=m.end(),
+                    match=m.group(0),
+                )
+            )
     unique = {(f.field, f.start, f.end, f.code): f for f in found}
     return sorted(unique.values(), key=lambda f: (f.field != "text", f.start, f.code))
 

@@ -264,3 +264,19 @@ def test_a_copied_withheld_marker_is_not_an_answer() -> None:
         "Rest helps tension headache [1]. … [2]", [CURATED, USER_DOC], ["a", "b"], min_support=0.5, attribute=True
     )
     assert [c.dropped for c in checks] == [False, True] and checks[1].issues[0] == "markup_only"
+
+
+# -- the adversarial suite's data ----------------------------------------------------------------------------
+def test_adversarial_cases_are_well_formed_and_flagged() -> None:
+    from bench.adversarial import BENIGN, CASES, normalise, read_jsonl
+    from knowledge.injection import injection_flags, untrusted
+
+    cases = read_jsonl(CASES)
+    assert len(cases) >= 30 and len({c["kind"] for c in cases}) >= 12
+    assert len({c["id"] for c in cases}) == len(cases)
+    for case in cases:
+        assert case["payload"] and not any(normalise(p) in normalise(case["question"]) for p in case["payload"])
+    # Only the kinds that carry no instruction or markup go unflagged: the dose and support checks handle them.
+    unflagged = {c["kind"] for c in cases if not untrusted(injection_flags(c["text"], c["title"]))}
+    assert unflagged == {"dose_manipulation", "contradiction", "fake_citation"}
+    assert not any(untrusted(injection_flags(c["text"], c["title"])) for c in read_jsonl(BENIGN))
