@@ -30,7 +30,7 @@ def test_ls_lists_the_shipped_tasks() -> None:
     assert result.exit_code == 0, result.output
     line = next(line for line in result.output.splitlines() if line.startswith("mirage-medqa "))
     assert "exam" in line and "mirage:en/mirage/benchmark.json" in line and "subset=medqa" in line
-    assert json.loads(invoke("ls", "--json").output)[0]["name"]
+    assert json.loads(invoke("ls", "--json").stdout)[0]["name"]
 
 
 def test_validate_good_and_bad_files() -> None:
@@ -49,7 +49,7 @@ def test_run_then_report(fake_model: None, tmp_path: Path) -> None:
     args = ["run", "--task", str(TASKS / "runner_exam.yaml"), "--mode", "closed", "--mc", "generate"]
     result = invoke(*args, "--data-dir", str(DATA), "--kb", str(tmp_path / "no-kb"), "--out", str(out), "--json")
     assert result.exit_code == 0, result.output
-    runs = json.loads(result.output)
+    runs = json.loads(result.stdout)
     assert len(runs) == 1 and runs[0]["run_dir"] == str(out)
     summary = runs[0]["summary"]
     assert summary["statuses"] == {"ok": 4, "parse_error": 1, "error": 1}
