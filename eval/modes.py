@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
     from knowledge.kb import KnowledgeBase
+    from model.assistant import ClinicalAssistant
+    from model.generators import HFGenerator
     from model.settings import AppSettings
     from rag.retrieve import Hit, HybridSearcher
 
@@ -100,14 +102,16 @@ class Resources:
         """The knowledge base at `kb_dir`."""
         from knowledge.kb import KnowledgeBase
 
-        return self._kb or KnowledgeBase.load(self.settings.knowledge_settings().resolved_kb_dir())
+        if self._kb is not None:
+            return self._kb
+        return KnowledgeBase.load(self.settings.knowledge_settings().resolved_kb_dir())
 
     @cached_property
     def llm(self) -> BaseChatModel:
         """The chat model named by `generator.spec` (weights load on the first item)."""
         from model.assistant import build_chat_model
 
-        return self._llm or build_chat_model(self.settings)
+        return self._llm if self._llm is not None else build_chat_model(self.settings)
 
     @cached_property
     def searcher(self) -> HybridSearcher:
@@ -117,13 +121,13 @@ class Resources:
         return HybridSearcher(self.kb, self.settings.retrieval)
 
     @cached_property
-    def assistant(self) -> Any:
-        """The product assistant (`model.assistant.ClinicalAssistant`) sharing this knowledge base and model."""
+    def assistant(self) -> ClinicalAssistant:
+        """The product assistant sharing this knowledge base and chat model."""
         from model.assistant import ClinicalAssistant
 
         return ClinicalAssistant(self.settings, kb=self.kb, llm=self.llm)
 
-    def likelihood_generator(self) -> Any | None:
+    def likelihood_generator(self) -> HFGenerator | None:
         """The local `HFGenerator` behind the chat model, when there is one (option log-likelihood needs it)."""
         from model.chat_models import ChatClinicalGPT
         from model.generators import HFGenerator

@@ -85,3 +85,17 @@ def test_errors_are_one_line_with_exit_2(fake_model: None, tmp_path: Path) -> No
 def test_report_needs_run_folders(tmp_path: Path) -> None:
     result = runner.invoke(app, ["eval", "report", str(tmp_path)])
     assert result.exit_code == 2 and "not a run folder" in result.output
+
+
+def test_resume_without_out_continues_the_newest_run_of_that_name(
+    fake_model: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = ["run", "--task", str(TASKS / "runner_exam.yaml"), "--mc", "generate", "--data-dir", str(DATA)]
+    first = invoke(*args, "--limit", "2", "--no-progress")
+    assert first.exit_code == 0, first.output
+    [run_dir] = list((tmp_path / "reports/eval/runs").iterdir())
+    assert run_dir.name.startswith("runner-exam-closed-default-")
+    again = invoke(*args, "--limit", "2", "--resume", "--no-progress")
+    assert again.exit_code == 0 and "2 items (2 from an earlier run)" in again.output
+    assert list((tmp_path / "reports/eval/runs").iterdir()) == [run_dir]
