@@ -511,8 +511,8 @@ def run(
     if task.family == "retrieval" and mode != "retrieval-only":
         msg = f"task `{task.name}` is a retrieval task: run it with --mode retrieval-only"
         raise EvalError(msg)
-    if mode != "retrieval-only" and mode not in task.modes:
-        msg = f"task `{task.name}` does not run in mode `{mode}` (its modes: {', '.join(task.modes)}, retrieval-only)"
+    if mode not in task.modes:
+        msg = f"task `{task.name}` does not run in mode `{mode}` (its modes: {', '.join(task.modes)})"
         raise EvalError(msg)
     settings = settings or load_settings()
     data_dir = data_dir or settings.knowledge_settings().data_dir

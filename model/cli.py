@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,11 @@ from typer.exceptions import TyperException
 
 from knowledge.errors import ClinicalAssistantError
 from model.settings import AppSettings, load_settings
+
+# Passive OpenMP waiting, set before torch loads: on a busy 2-core machine torch's spinning threads wait on
+# each other and a Gemma 270M forward pass ran ~12x slower (eval option scoring 2.4 s → 0.28 s per item,
+# generation 3.6 → 8.8 tokens/s, identical outputs). A user's own setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 class _SafeGroup(TyperGroup):

@@ -430,7 +430,8 @@ def _item_summary(
         values.append(value)
         n_scored += 1
     mean = low = high = None
-    if n_scored:
+    # Accuracy-like metrics count failures as wrong, so a subset where every item failed scores 0, not "—".
+    if n_scored or (values and spec.failure_value is not None):
         mean, low, high = bootstrap_ci(values, n_resamples=n_resamples, seed=seed)
     return MetricSummary(
         name=key,

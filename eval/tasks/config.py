@@ -47,7 +47,10 @@ class TaskConfig(BaseModel):
     prompt: str = Field(description="Prompt template with {question}, {options}, {dialogue}, {record}, {context}.")
     target: str = Field(description="Item field holding the gold answer, e.g. `answer`, `reference`, `diagnosis`.")
     metrics: list[str] = Field(min_length=1, description="Metric names from `eval.metrics` (validated).")
-    modes: list[Mode] = Field(default_factory=lambda: ["closed", "rag"], description="Modes this task supports.")
+    modes: list[Mode] = Field(
+        default_factory=lambda: ["closed", "rag", "retrieval-only"],
+        description="Modes this task runs in; the first is the default of `eval run`.",
+    )
     default_limit: int | None = Field(
         default=None, ge=1, description="Seeded sample size when the full set is too slow."
     )

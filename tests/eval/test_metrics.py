@@ -542,3 +542,13 @@ def test_aggregate_recall_keys_follow_the_scores() -> None:
 def test_aggregate_refuses_metrics_of_another_family() -> None:
     with pytest.raises(MetricInputError, match="does not apply to qa items"):
         aggregate([(ok("1", "B"), qa("1", "r"))], ["accuracy"])
+
+
+def test_accuracy_of_a_subset_where_every_item_failed_is_zero_not_missing() -> None:
+    from eval.metrics import aggregate
+    from eval.schema import ItemResult, MCItem
+
+    item = MCItem(id="q1", question="?", options={"A": "a", "B": "b"}, answer="A")
+    failed = ItemResult(id="q1", status="parse_error", error="no letter")
+    summary = aggregate([(failed, item)], ["accuracy"])["accuracy"]
+    assert summary.value == 0.0 and summary.n_scored == 0 and summary.n_failed == {"parse_error": 1}
