@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The evaluation behind reports/eval/: the default generator on seeded samples, then one combined report.
+#   bash bench/eval_suite.sh [LIMIT] [OUT]      (LIMIT per task, default 100; rerun to resume after a kill)
+# Needs a built knowledge base (`clinicalgpt kb build`) and CLINICALGPT_DATA_DIR.
+set -euo pipefail
+limit="${1:-100}"
+out="${2:-reports/eval}"
+cg=(clinicalgpt)
+command -v clinicalgpt >/dev/null || cg=(.venv/bin/clinicalgpt)
+mirage=(-t mirage-mmlu -t mirage-medqa -t mirage-medmcqa -t mirage-pubmedqa -t mirage-bioasq)
+retrieval=(-t retrieval-medquad -t retrieval-liveqa -t retrieval-mediqa -t retrieval-medicationqa)
+
+run() {  # run NAME ARGS…: a stage resumes when its folder already exists
+  local dir="$out/runs/$1"; shift
+  local resume=()
+  [ -d "$dir" ] && resume=(--resume)
+  "${cg[@]}" eval run "$@" --out "$dir" --no-progress "${resume[@]}"
+}
+
+run retrieval "${retrieval[@]}" --limit "$limit"
+run mirage-closed "${mirage[@]}" --mode closed --limit "$limit"
+run mirage-retrieval-only "${mirage[@]}" --mode retrieval-only --limit "$limit"
+run mirage-rag "${mirage[@]}" --mode rag --limit "$limit"
+"${cg[@]}" eval report "$out"/runs/*/* --out "$out"
