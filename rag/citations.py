@@ -94,6 +94,8 @@ _MARKUP = re.compile(
     "[\u200b\u200c\u200d\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u2069\U000e0000-\U000e007f]"
 )
 _WORDY = re.compile(r"[^\W\d_]{2,}|[\u4e00-\u9fff]")
+# A prompt label on its own ("Answer:", "Sources:") says nothing.
+_LABEL = re.compile(r"^\W*(?:answer|question|sources?|references?|response|context|citations?)\W*$", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
 #: A sentence sharing this many consecutive words with a flagged span copies it.
 COPY_RUN = 5
@@ -182,7 +184,7 @@ def check_sentences(
             continue
         seen.add(key)
         issues = [f"instruction:{c}" for c in sorted({f.code for f in inspect_text(bare)} & INSTRUCTION_CODES)]
-        if not _WORDY.search(plain):
+        if not _WORDY.search(plain) or _LABEL.match(plain):
             issues.append("markup_only")
         issues += [f"copies_flagged_passage:{n}" for n, ss in spans.items() if any(copies(plain, s) for s in ss)]
         check = SentenceCheck(text=plain or bare, citations=[], support=0.0, supported=False, dropped=bool(issues))

@@ -264,6 +264,8 @@ def test_a_copied_withheld_marker_is_not_an_answer() -> None:
         "Rest helps tension headache [1]. … [2]", [CURATED, USER_DOC], ["a", "b"], min_support=0.5, attribute=True
     )
     assert [c.dropped for c in checks] == [False, True] and checks[1].issues[0] == "markup_only"
+    checks, _, _ = check_sentences("Answer: [1]", [CURATED + " Answer: rest."], ["a"], min_support=0.5, attribute=True)
+    assert checks[0].dropped and checks[0].issues == ["markup_only"]  # a bare prompt label is no sentence
 
 
 # -- the adversarial suite's data ----------------------------------------------------------------------------
