@@ -47,7 +47,9 @@ class AnswerSettings(BaseModel):
         default=0.5, ge=0, le=1, description="Share of a sentence's content words found in its cited passages."
     )
     unsupported: Literal["flag", "drop"] = Field(
-        default="flag", description="Flag unsupported sentences, or drop them from the answer."
+        # Drop by default: a flagged sentence is still read, and an unconfirmed dose must not be read at all.
+        default="drop",
+        description="Drop unsupported sentences from the answer, or keep them marked '(unsupported)'.",
     )
     attribute_uncited: bool = Field(
         default=True, description="When the model cites nothing, attribute sentences to their best passage."

@@ -59,6 +59,9 @@ def test_ask_streams_tokens_to_stderr(patched: ClinicalAssistant) -> None:
 
 
 def test_chat_session_with_history_sources_and_reset(patched: ClinicalAssistant) -> None:
+    # The canned answer cites [1], which in the second turn is another passage: keep it, marked, so that both
+    # turns print references (the default, `drop`, would refuse that turn: see test_chain for that path).
+    patched.settings.answer.unsupported = "flag"
     script = (
         "\n".join(
             [
