@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The evaluation behind reports/eval/: the default generator on seeded samples, then one combined report.
-#   bash bench/eval_suite.sh [LIMIT] [OUT]      (LIMIT per task, default 100; rerun to resume after a kill)
+#   bash bench/eval_suite.sh [LIMIT] [OUT] [GEN_LIMIT]
+#   LIMIT per exam/retrieval task (default 100), GEN_LIMIT per task whose answers are generated text
+#   (long-form QA, consultation, diagnosis; default 30). Rerun the same command to resume after a kill.
 # Needs a built knowledge base (`clinicalgpt kb build`) and CLINICALGPT_DATA_DIR.
 set -euo pipefail
 limit="${1:-100}"
 out="${2:-reports/eval}"
+gen_limit="${3:-30}"
 cg=(clinicalgpt)
 command -v clinicalgpt >/dev/null || cg=(.venv/bin/clinicalgpt)
 mirage=(-t mirage-mmlu -t mirage-medqa -t mirage-medmcqa -t mirage-pubmedqa -t mirage-bioasq)
@@ -21,4 +24,8 @@ run retrieval "${retrieval[@]}" --limit "$limit"
 run mirage-closed "${mirage[@]}" --mode closed --limit "$limit"
 run mirage-retrieval-only "${mirage[@]}" --mode retrieval-only --limit "$limit"
 run mirage-rag "${mirage[@]}" --mode rag --limit "$limit"
+run mmlu-closed -t mmlu-medical --mode closed --limit "$limit"
+run longform-rag -t liveqa-2017 -t medicationqa --mode rag --limit "$gen_limit"
+run consultation-closed -t mts-dialog --mode closed --limit "$gen_limit"
+run diagnosis-closed -t ddxplus -t medfound-dx --mode closed --limit "$gen_limit"
 "${cg[@]}" eval report "$out"/runs/*/* --out "$out"
