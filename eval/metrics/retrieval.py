@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from eval.metrics import MetricInputError, MetricNotApplicableError, ScoringContext
 from eval.schema import Item, ItemResult, RetrievalItem
@@ -17,44 +16,11 @@ from eval.schema import Item, ItemResult, RetrievalItem
 _NDCG_K = 10
 
 
-def _fallback_normalize_url(url: str) -> str:
-    """`eval.datasets.normalize_url`'s rules, for when that module is absent.
-
-    `http`, `https` and a missing scheme become `https`; the host is lower-cased without `www.` or a default
-    port; the fragment and a trailing slash go; path and query stay (a query can identify a page). Text that
-    is not a web address comes back stripped.
-    """
-    text = url.strip()
-    if not text:
-        return ""
-    if "://" not in text:
-        if "." not in text.split("/")[0] or " " in text:
-            return text
-        text = "https://" + text
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
-        return text
-    host = parts.hostname.lower().removeprefix("www.")
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port not in (None, 80, 443):
-        host = f"{host}:{port}"
-    query = f"?{parts.query}" if parts.query else ""
-    return f"https://{host}{parts.path.rstrip('/')}{query}"
-
-
 def _url_normalizer() -> Callable[[str], str]:
-    # The dataset loaders own URL normalisation when they define it; the fallback follows the same rules.
-    try:
-        from eval.datasets import normalize_url
-    except ModuleNotFoundError as exc:
-        if exc.name != "eval.datasets":
-            raise
-        return _fallback_normalize_url
-    except ImportError:
-        return _fallback_normalize_url
+    # One home for URL rules: the dataset loaders normalise reference URLs the same way (imported lazily so
+    # that importing the metrics registry reads no dataset code).
+    from eval.datasets import normalize_url
+
     return normalize_url
 
 

@@ -357,8 +357,8 @@ def test_retrieval_by_urls_by_hand() -> None:
         "",
     ],
 )
-def test_fallback_url_rules_match_the_dataset_loaders(url: str) -> None:
-    from eval.metrics.retrieval import _fallback_normalize_url
+def test_url_relevance_uses_the_dataset_loaders_rules(url: str) -> None:
+    from eval.metrics.retrieval import _url_normalizer
 
     expected = {
         " HTTP://www.NLM.nih.gov/medlineplus/ency/article/000001.htm#top ": (
@@ -374,9 +374,7 @@ def test_fallback_url_rules_match_the_dataset_loaders(url: str) -> None:
         "ftp://files.example.org/x": "ftp://files.example.org/x",
         "": "",
     }[url]
-    assert _fallback_normalize_url(url) == expected
-    datasets = pytest.importorskip("eval.datasets")
-    assert datasets.normalize_url(url) == expected
+    assert _url_normalizer()(url) == expected
     with pytest.raises(MetricNotApplicableError, match="neither"):
         mrr(ok("q", ["c1"]), RetrievalItem(id="q", question="?"), CTX)
 
