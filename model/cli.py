@@ -440,9 +440,19 @@ def _print_answer(answer: Any) -> None:
         out.print("\nReferences", style="bold")
         for c in answer.citations:
             out.print(f"[{c.n}] {c.title} — {c.id}" + (f" — {c.url}" if c.url else "") + _trust_note(c))
-    unsupported = [s for s in answer.sentences if not s.supported]
-    if unsupported and not answer.refused:
-        out.print(f"{len(unsupported)} sentence(s) not supported by their citations.", style="yellow")
+    if not answer.refused:
+        # Dropped sentences (instruction-like, markup such as a bare "Answer:") were never shown; unsupported
+        # ones are shown marked in `flag` mode and left out in `drop` mode. Say which, so the count matches the text.
+        marked = sum(
+            1 for s in answer.sentences if not s.dropped and not s.supported and "(unsupported)" in answer.answer
+        )
+        withheld = sum(1 for s in answer.sentences if s.dropped or not s.supported) - marked
+        if marked:
+            out.print(f"{marked} sentence(s) marked (unsupported): not supported by their citations.", style="yellow")
+        if withheld:
+            out.print(
+                f"{withheld} sentence(s) of the model's answer withheld: unsupported or not an answer.", style="dim"
+            )
     out.print(f"\n{answer.notice}", style="dim")
     out.print(
         f"{answer.model.name}{' + ' + answer.model.adapter if answer.model.adapter else ''} · "

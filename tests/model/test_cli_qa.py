@@ -112,3 +112,33 @@ def test_references_say_when_a_source_is_the_users_own_document() -> None:
     assert "trust: user" in cli._trust_note(user)
     assert cli._trust_note(curated) == ""
     assert "flagged: addresses_model" in cli._trust_note(flagged)
+
+
+def test_the_unsupported_count_matches_what_the_text_shows(capsys: pytest.CaptureFixture[str]) -> None:
+    from types import SimpleNamespace
+
+    from rag.citations import SentenceCheck
+
+    shown = SentenceCheck(text="Rest helps.", citations=[1], support=0.8, supported=True)
+    fragment = SentenceCheck(text="Answer:", citations=[], support=0.0, supported=False, dropped=True)
+
+    def answer(text: str, *sentences: SentenceCheck) -> SimpleNamespace:
+        return SimpleNamespace(
+            red_flags=[],
+            answer=text,
+            clarifying_question=None,
+            citations=[],
+            sentences=list(sentences),
+            refused=False,
+            notice="notice",
+            model=SimpleNamespace(name="m", adapter=None),
+            timings_ms={"total": 1.0},
+        )
+
+    # A bare "Answer:" the chain withheld is no unsupported sentence of the shown text (it was reported as one).
+    cli._print_answer(answer("Rest helps [1].", shown, fragment))
+    text = capsys.readouterr().out
+    assert "not supported" not in text and "1 sentence(s) of the model's answer withheld" in text
+    unsupported = SentenceCheck(text="It cures it.", citations=[1], support=0.1, supported=False)
+    cli._print_answer(answer("Rest helps [1]. It cures it [1] (unsupported).", shown, unsupported))
+    assert "1 sentence(s) marked (unsupported)" in capsys.readouterr().out
