@@ -20,7 +20,7 @@ import json
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -28,7 +28,7 @@ from eval import judges
 from eval.judges import LABELS, Judge, JudgeFeatures, Label, LocalJudge, LocalJudgeParams, decide
 
 PAIRS_PATH = Path(judges.__file__).parent / "data" / "judge_pairs.jsonl"
-KINDS = (
+Kind = Literal[
     "exact_copy",
     "paraphrase",
     "wrong_number",
@@ -39,7 +39,8 @@ KINDS = (
     "partial_support",
     "unrelated",
     "answer_style",
-)
+]
+KINDS: tuple[str, ...] = get_args(Kind)
 
 
 class JudgePair(BaseModel):
@@ -51,18 +52,7 @@ class JudgePair(BaseModel):
     premise: str
     hypothesis: str
     label: Label
-    kind: Literal[
-        "exact_copy",
-        "paraphrase",
-        "wrong_number",
-        "negation_flip",
-        "direction_flip",
-        "wrong_entity",
-        "topic_related",
-        "partial_support",
-        "unrelated",
-        "answer_style",
-    ]
+    kind: Kind
 
 
 def load_pairs(path: Path = PAIRS_PATH) -> list[JudgePair]:
