@@ -48,3 +48,7 @@ class KnowledgeBaseWriteError(KnowledgeError, OSError):
 
 class DownloadError(KnowledgeError, OSError):
     """A source could not be downloaded or failed verification."""
+
+
+class EmbeddingModelMissingError(KnowledgeError):
+    """The embedding model a knowledge base was built with is no longer where the build found it."""

@@ -33,7 +33,12 @@ from tqdm.auto import tqdm
 from knowledge import kb_layout
 from knowledge.chunking import chunk_document
 from knowledge.embeddings import SentenceTransformerEmbeddings, resolve_dtype
-from knowledge.errors import ClinicalAssistantError, IndexCorruptError, SourceFormatError
+from knowledge.errors import (
+    ClinicalAssistantError,
+    EmbeddingModelMissingError,
+    IndexCorruptError,
+    SourceFormatError,
+)
 from knowledge.graph import EntityLinker, build_graph, render_facts, save_graph
 from knowledge.graph.snapshot import load_graph_bytes
 from knowledge.kb_layout import REBUILD, FileRecord
@@ -78,6 +83,9 @@ class KBManifest(BaseModel):
     node_types: dict[str, int]
     edge_types: dict[str, int]
     embedding_model: str
+    embedding_model_path: str | None = Field(
+        default=None, description="Model folder the passages were embedded with; None = the bundled default."
+    )
     embedding_dim: int
     embedding_dtype: str = Field(default="float32", description="Compute dtype the vectors were made with.")
     settings_hash: str
@@ -144,7 +152,7 @@ def build_knowledge_base(
         msg = f"the sources {settings.sources} produced no passages to index; add a source with text, e.g. medquad"
         raise SourceFormatError(msg)
     embeddings = embeddings or SentenceTransformerEmbeddings(
-        model_path=str(settings.embedding.model_path) if settings.embedding.model_path else None,
+        model_path=str(settings.embedding.model_path.expanduser().resolve()) if settings.embedding.model_path else None,
         device=settings.embedding.device,
         batch_size=settings.embedding.batch_size,
         dtype=settings.embedding.dtype,
@@ -217,6 +225,7 @@ def _write_build(
             node_types=_count(d["type"] for _, d in graph.nodes(data=True)),
             edge_types=_count(d["relation"] for _, _, d in graph.edges(data=True)),
             embedding_model=embeddings.model_name,
+            embedding_model_path=embeddings.model_path,
             embedding_dim=int(vectors.shape[1]) if len(vectors) else 0,
             embedding_dtype=resolve_dtype(embeddings.dtype, embeddings.device),
             settings_hash=settings_hash(settings),
@@ -411,7 +420,14 @@ class KnowledgeBase:
         graph = _read_graph(build_dir, manifest)
         # Queries are embedded like the passages were (fp16 is GPU-only: fall back to `auto` elsewhere).
         dtype = manifest.embedding_dtype if manifest.embedding_dtype != "float16" else "auto"
-        embeddings = embeddings or SentenceTransformerEmbeddings(dtype=dtype)  # type: ignore[arg-type]
+        embeddings = embeddings or _query_embeddings(manifest, dtype)
+        if embeddings.model_name != manifest.embedding_model:
+            # Vectors of two models live in unrelated spaces: every search would return noise.
+            msg = (
+                f"the knowledge base at {kb_dir} was embedded with {manifest.embedding_model}, but queries would "
+                f"be embedded with {embeddings.model_name}; load it without `embeddings` or rebuild it"
+            )
+            raise IndexCorruptError(msg)
         dense = _guarded(build_dir / "dense", lambda: FaissVectorStore.load(build_dir / "dense", embeddings))
         if dense.dimension not in (None, manifest.embedding_dim):
             msg = f"{build_dir / 'dense'}: vectors have {dense.dimension} dimensions, the manifest says "
@@ -435,6 +451,18 @@ class KnowledgeBase:
     def embed_query(self, text: str) -> np.ndarray:
         """Normalised query vector, shape (1, dim)."""
         return self.embeddings.embed_array([text])
+
+
+def _query_embeddings(manifest: KBManifest, dtype: str) -> SentenceTransformerEmbeddings:
+    """The embedder the passages were built with, so queries land in the same vector space."""
+    path = manifest.embedding_model_path
+    if path is not None and not Path(path).is_dir():
+        msg = (
+            f"the knowledge base was embedded with the model at {path}, which is gone; put the model back there "
+            "or rebuild with `clinicalgpt kb build` (setting `knowledge.embedding.model_path`)"
+        )
+        raise EmbeddingModelMissingError(msg)
+    return SentenceTransformerEmbeddings(model_path=path, dtype=dtype)  # type: ignore[arg-type]
 
 
 def _guarded(folder: Path, load: Callable[[], T]) -> T:

@@ -62,7 +62,8 @@ class ClinicalAssistant:
     @cached_property
     def retriever(self) -> ClinicalRetriever:
         """Hybrid retriever over the knowledge base."""
-        return ClinicalRetriever(searcher=HybridSearcher(self.kb, self.settings.retrieval), k=self.settings.retrieval.k)
+        # k and mode stay unset: the searcher reads them from `retrieval` settings, their one home.
+        return ClinicalRetriever(searcher=HybridSearcher(self.kb, self.settings.retrieval))
 
     def chain(self, k: int | None = None) -> ClinicalQAChain:
         """The QA chain, optionally with a different number of retrieved passages."""

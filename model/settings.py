@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from knowledge.schema import json_hash
@@ -57,11 +57,22 @@ class AppSettings(BaseSettings):
         # Explicit arguments (CLI flags, config file) beat the environment.
         return init_settings, env_settings
 
+    @model_validator(mode="after")
+    def _one_home_for_folders(self) -> AppSettings:
+        # The knowledge section has the same two fields for library users; here the top-level ones are the
+        # only home, so a nested value would be silently overwritten: refuse it and name the right setting.
+        for name in ("kb_dir", "data_dir"):
+            if name in self.knowledge.model_fields_set:
+                msg = (
+                    f"`knowledge.{name}` is not read by the application; set `{name}` instead "
+                    f"(env CLINICALGPT_{name.upper()}, or `{name}` at the top of the config file)"
+                )
+                raise ValueError(msg)
+        return self
+
     def knowledge_settings(self) -> KnowledgeSettings:
-        """Knowledge settings with the top-level `data_dir`/`kb_dir` applied."""
-        return self.knowledge.model_copy(
-            update={"data_dir": self.data_dir or self.knowledge.data_dir, "kb_dir": self.kb_dir}
-        )
+        """Knowledge settings with the top-level `data_dir`/`kb_dir` applied (their only home)."""
+        return self.knowledge.model_copy(update={"data_dir": self.data_dir, "kb_dir": self.kb_dir})
 
     def settings_hash(self) -> str:
         """Hash of all settings, stamped on outputs."""
@@ -89,6 +100,9 @@ def _describe_invalid(exc: ValidationError, config: Path | None) -> str:
     where = f" or in {config}" if config is not None else ""
     problems = []
     for error in exc.errors():
+        if not error["loc"]:  # a rule across fields: its message names the settings itself
+            problems.append(str(error["msg"]).removeprefix("Value error, "))
+            continue
         dotted = ".".join(str(part) for part in error["loc"])
         env = "CLINICALGPT_" + "__".join(str(part) for part in error["loc"]).upper()
         given = error.get("input")

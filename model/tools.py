@@ -21,7 +21,9 @@ class ClinicalQAInput(BaseModel):
         description="The medical question to answer, in plain language, with any relevant "
         "patient details (age, duration, severity)."
     )
-    k: int = Field(default=5, ge=1, le=20, description="How many knowledge-base passages to retrieve.")
+    k: int | None = Field(
+        default=None, ge=1, le=20, description="How many knowledge-base passages to retrieve; default: the assistant's."
+    )
 
 
 class ClinicalQATool(BaseTool):
@@ -39,7 +41,7 @@ class ClinicalQATool(BaseTool):
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     assistant: ClinicalAssistant = Field(exclude=True)
 
-    def _run(self, question: str, k: int = 5, **kwargs: Any) -> tuple[str, dict[str, Any]]:
+    def _run(self, question: str, k: int | None = None, **kwargs: Any) -> tuple[str, dict[str, Any]]:
         answer = self.assistant.ask(question, k=k)
         return answer.render_text(), answer.model_dump(mode="json")
 

@@ -30,8 +30,11 @@ class ClinicalRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     searcher: HybridSearcher = Field(description="Searcher over a loaded knowledge base.")
-    k: int = Field(default=5, ge=1, description="Documents returned.")
-    mode: SearchMode = Field(default="hybrid", description="`dense`, `bm25`, `kg` or `hybrid`.")
+    # None = the searcher's `RetrievalSettings` (`retrieval.k`, `retrieval.mode`): one home for each setting.
+    k: int | None = Field(default=None, ge=1, description="Documents returned; None = `retrieval.k`.")
+    mode: SearchMode | None = Field(
+        default=None, description="`dense`, `bm25`, `kg`, `hybrid`; None = `retrieval.mode`."
+    )
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any

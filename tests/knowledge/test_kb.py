@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.errors import IndexCorruptError, IndexNotBuiltError, SourceNotFoundError
+from knowledge.errors import EmbeddingModelMissingError, IndexCorruptError, IndexNotBuiltError, SourceNotFoundError
 from knowledge.kb import KnowledgeBase, build_knowledge_base, open_build, read_manifest
 from knowledge.lexical import BM25Index
 from knowledge.settings import KnowledgeSettings
@@ -91,3 +91,27 @@ def test_errors_name_the_fix(tiny_kb_dir: Path, tmp_path: Path) -> None:
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(IndexCorruptError, match="rebuild"):
         KnowledgeBase.load(broken)
+
+
+def test_queries_use_the_model_the_knowledge_base_was_built_with(tmp_path: Path) -> None:
+    """Issue 8: `load` embedded queries with the default model even when the passages used another."""
+    from knowledge.embeddings import SentenceTransformerEmbeddings, default_model_path
+
+    other = tmp_path / "my-encoder"  # same weights, another folder: the manifest must remember which one
+    shutil.copytree(default_model_path(), other)
+    settings = KnowledgeSettings(
+        data_dir=TEST_DATA, kb_dir=tmp_path / "kb", sources=["medquad"], show_progress=False
+    ).model_copy(update={"embedding": KnowledgeSettings().embedding.model_copy(update={"model_path": other})})
+    build_knowledge_base(settings)
+    manifest = read_manifest(tmp_path / "kb")
+    assert manifest.embedding_model == "my-encoder" and manifest.embedding_model_path == str(other.resolve())
+
+    kb = KnowledgeBase.load(tmp_path / "kb")
+    assert kb.embeddings.model_path == str(other.resolve())
+
+    with pytest.raises(IndexCorruptError, match="embedded with my-encoder.*all-MiniLM-L6-v2"):
+        KnowledgeBase.load(tmp_path / "kb", embeddings=SentenceTransformerEmbeddings())
+
+    shutil.rmtree(other)
+    with pytest.raises(EmbeddingModelMissingError, match="model at .*my-encoder, which is gone"):
+        KnowledgeBase.load(tmp_path / "kb")

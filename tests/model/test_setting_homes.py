@@ -1,0 +1,62 @@
+"""Every setting has one home and reaches every entry point (issue 8: settings that were silently lost)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from knowledge.kb import KnowledgeBase
+from model.assistant import ClinicalAssistant
+from model.errors import ConfigError
+from model.settings import load_settings
+from model.tools import ClinicalQATool
+
+_LLM_REPLY = "Myocarditis can cause chest pain and shortness of breath [1]."
+
+
+def _assistant(tiny_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, **env: str) -> ClinicalAssistant:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings(None, kb_dir=tiny_kb.kb_dir)
+    return ClinicalAssistant(settings, kb=tiny_kb, llm=FakeListChatModel(responses=[_LLM_REPLY]))
+
+
+@pytest.mark.parametrize("name", ["KB_DIR", "DATA_DIR"])
+def test_nested_folder_settings_are_refused_not_overwritten(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(f"CLINICALGPT_KNOWLEDGE__{name}", "/somewhere/else")
+    with pytest.raises(ConfigError, match=f"`knowledge.{name.lower()}` is not read.*CLINICALGPT_{name}"):
+        load_settings(None)
+
+
+def test_top_level_folders_reach_the_knowledge_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    monkeypatch.setenv("CLINICALGPT_KB_DIR", str(tmp_path / "kb"))
+    monkeypatch.setenv("CLINICALGPT_DATA_DIR", str(tmp_path / "data"))
+    ks = load_settings(None).knowledge_settings()
+    assert ks.kb_dir == tmp_path / "kb" and ks.data_dir == tmp_path / "data"
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "kg"])
+def test_retrieval_mode_setting_reaches_ask(mode: str, tiny_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    assistant = _assistant(tiny_kb, monkeypatch, CLINICALGPT_RETRIEVAL__MODE=mode)
+    docs = assistant.retriever.invoke("What are the symptoms of myocarditis?")
+    assert docs, "the tiny knowledge base has myocarditis passages in every mode"
+    assert {name for d in docs for name in d.metadata["via"]} == {mode}
+
+
+def test_retrieval_k_setting_reaches_ask_and_the_tool(tiny_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    assistant = _assistant(tiny_kb, monkeypatch, CLINICALGPT_RETRIEVAL__K="2")
+    assert len(assistant.retriever.invoke("myocarditis symptoms")) == 2
+    seen: list[int] = []
+    original = assistant.retriever.searcher.search
+
+    def spy(query: str, **kwargs: Any) -> Any:
+        result = original(query, **kwargs)
+        seen.append(len(result.hits))
+        return result
+
+    monkeypatch.setattr(assistant.retriever.searcher, "search", spy)
+    ClinicalQATool(assistant=assistant).invoke({"question": "What are the symptoms of myocarditis?"})
+    ClinicalQATool(assistant=assistant).invoke({"question": "What are the symptoms of myocarditis?", "k": 4})
+    assert seen == [2, 4]
