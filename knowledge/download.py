@@ -1,9 +1,9 @@
 """Fetch the permissively licensed sources from their GitHub repositories (`clinicalgpt kb download`).
 
 Files come at the commit pinned in `en/MANIFEST.tsv`, are checked against its size and SHA-256 prefix
-and moved into place atomically. Whole-repository archives get the same check: the manifest records
-their bytes, so any other archive (even a sound one) is refused. `DERIVED` rows are built locally and
-cannot be downloaded. Every error raised here is a `ClinicalAssistantError` with a one-line message."""
+and moved into place atomically. Whole-repository archives are checked by content: the manifest records
+every file's path and SHA-256 (`tree_digest`), so any other tree is refused. `DERIVED` rows are built
+locally and cannot be downloaded. Every error raised here is a `ClinicalAssistantError` with a one-line message."""
 
 from __future__ import annotations
 
@@ -186,12 +186,56 @@ def _sha256_16(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()[:16]
 
 
+def tree_digest(archive: Path) -> tuple[int, str]:
+    """Total bytes and SHA-256 prefix of a tar archive's *content*: its regular files, by path, with the
+    archive's own top folder ("./" or GitHub's "<repo>-<commit>/") removed.
+
+    A whole-repository archive is pinned by what it holds, not by its bytes: GitHub builds its archives on
+    request and does not promise the same compression, member order or header fields, so two sound
+    archives of one commit may differ byte for byte. Member names are hashed, never extracted.
+
+    Raises:
+        tarfile.TarError, EOFError, zlib.error, OSError: The archive cannot be read.
+    """
+    files: list[tuple[str, str]] = []
+    total = 0
+    with tarfile.open(archive, "r:*") as tar:
+        for member in tar:
+            if not member.isfile():
+                continue
+            handle = tar.extractfile(member)
+            if handle is None:
+                continue
+            files.append((member.name, hashlib.file_digest(handle, "sha256").hexdigest()))
+            total += member.size
+    names = [PurePosixPath(name.removeprefix("./")).parts for name, _ in files]
+    tops = {parts[0] for parts in names if parts}
+    strip = len(tops) == 1 and all(len(parts) > 1 for parts in names)
+    lines = sorted(
+        ("/".join(parts[1:] if strip else parts), digest) for parts, (_, digest) in zip(names, files, strict=True)
+    )
+    listing = "".join(f"{name}\0{digest}\n" for name, digest in lines).encode("utf-8")
+    return total, hashlib.sha256(listing).hexdigest()[:16]
+
+
 def _mismatch(path: Path, entry: ManifestEntry) -> str:
-    """How `path` differs from its manifest row ('' when it matches); whole-tree rows included.
+    """How `path` differs from its manifest row ('' when it matches).
+
+    For a whole-tree row, `bytes` and `sha256_16` describe the archive's content (`tree_digest`).
 
     Raises:
         DownloadError: The file cannot be read.
     """
+    if entry.whole_tree:
+        try:
+            size, digest = tree_digest(path)
+        except _UNPACK_ERRORS as exc:
+            return f"not a readable tar archive ({_one_line(exc)})"
+        if size != entry.size:
+            return f"content size mismatch: expected {entry.size} bytes of files, got {size}"
+        if digest != entry.sha256_16:
+            return f"content mismatch: expected tree digest {entry.sha256_16}, got {digest}"
+        return ""
     try:
         actual_size = path.stat().st_size
         if actual_size != entry.size:
@@ -425,10 +469,9 @@ def _temp_file_for(final: Path, entry: ManifestEntry) -> Path:
 
 def _fix_hint(entry: ManifestEntry) -> str:
     if entry.whole_tree:
-        # The manifest records a re-tarred archive, which GitHub's own archive need not reproduce.
         return (
-            "the bad download was deleted; copy a verified archive from a data dir into place "
-            "(or set CLINICALGPT_DATA_DIR) or update the manifest row"
+            "the bad download was deleted; the repository may have been rewritten at that commit: copy a verified "
+            "archive from a data dir into place (or set CLINICALGPT_DATA_DIR) or update the manifest row"
         )
     return "the bad download was deleted; retry, or update the manifest row if the pinned file changed"
 

@@ -7,12 +7,17 @@ Disease Ontology: current DO reports (`HumanDO.tsv` hierarchy, `do_definitions.t
 from __future__ import annotations
 
 import csv
+import gzip
+import logging
 from collections import defaultdict
 from pathlib import Path
 
+from knowledge.errors import SourceNotFoundError
 from knowledge.schema import EdgeRecord, NodeRecord, Provenance, SourceDoc
 from knowledge.sources.base import LoadReport, SourceBundle, clean_text, normalize_xref, require_file
 from knowledge.sources.obo import read_obo
+
+logger = logging.getLogger(__name__)
 
 DO = "disease_ontology"
 SYMP = "symptom_ontology"
@@ -41,11 +46,47 @@ def _tsv_rows(path: Path, report: LoadReport, width: int) -> list[tuple[int, lis
     return rows
 
 
+DEFINITIONS = "do_definitions.tsv"
+#: `facets.tsv.gz` (a DO report that `kb download` fetches) holds id, name, definition and one row per facet.
+FACETS = "facets.tsv.gz"
+
+
+def _definitions_file(data_dir: Path | None) -> Path:
+    """`do_definitions.tsv` (a table derived from the current DO release, shipped with the shared data) or,
+    when it is absent (a fresh `kb download` cannot fetch derived files), the downloadable `facets.tsv.gz`.
+
+    Both give the same diseases a definition document: on the shared data, 9,946 from `do_definitions.tsv`
+    and 9,957 from `facets.tsv.gz` plus the 2016 OBO (38 of them); the other rows of `do_definitions.tsv` are
+    of ids that `HumanDO.tsv` does not list."""
+    try:
+        return require_file(data_dir, f"{DO_DIR}/{DEFINITIONS}", DO)
+    except SourceNotFoundError:
+        return require_file(data_dir, f"{DO_DIR}/{FACETS}", DO)
+
+
+def _read_definitions(path: Path, report: LoadReport) -> dict[str, str]:
+    """DOID → definition from either definitions file; the first non-empty definition of an id wins."""
+    if path.name == DEFINITIONS:
+        return {doid: d for _, (doid, _n, d) in _tsv_rows(path, report, 3) if d}
+    definitions: dict[str, str] = {}
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh, delimiter="\t")
+        next(reader, None)  # header: ?id ?name ?definition ?facet …
+        for row in reader:
+            if len(row) < 3:
+                report.bad(path.name, reader.line_num, f"expected at least 3 tab-separated columns, got {len(row)}")
+                continue
+            doid, definition = row[0].strip().strip('"'), row[2].strip().strip('"')
+            if doid.startswith("DOID:") and definition:
+                definitions.setdefault(doid, definition)
+    return definitions
+
+
 def load_disease_ontology(data_dir: Path | None) -> SourceBundle:
     """Diseases, definitions, is_a, cross-references and disease→symptom edges from the DO."""
     report = LoadReport(source=DO)
     human = require_file(data_dir, f"{DO_DIR}/HumanDO.tsv", DO)
-    defs_path = require_file(data_dir, f"{DO_DIR}/do_definitions.tsv", DO)
+    defs_path = _definitions_file(data_dir)
     xref_path = require_file(data_dir, f"{DO_DIR}/allXREFinDO.tsv", DO)
     dsym_path = require_file(data_dir, f"{DO_DIR}/disease-symptom.tsv", DO)
     obo_path = require_file(data_dir, f"{DO_DIR}/doid_2016-09-01.obo", DO)
@@ -64,7 +105,7 @@ def load_disease_ontology(data_dir: Path | None) -> SourceBundle:
         names[doid] = label
         if parent_label:
             parents[doid].append(parent_label)
-    definitions = {doid: d for _, (doid, _n, d) in _tsv_rows(defs_path, report, 3) if d}
+    definitions = _read_definitions(defs_path, report)
     xrefs: dict[str, list[str]] = defaultdict(list)
     for _, (doid, _label, xref) in _tsv_rows(xref_path, report, 3):
         norm = normalize_xref(xref)
@@ -72,10 +113,16 @@ def load_disease_ontology(data_dir: Path | None) -> SourceBundle:
             xrefs[doid].append(norm)
     synonyms: dict[str, list[str]] = defaultdict(list)
     obo_report = LoadReport(source=DO)
+    obo_definitions = 0
     for term in read_obo(obo_path, obo_report):
         synonyms[term.id] += [text for text, scope in term.synonyms if scope in {"EXACT", "RELATED"}]
+        if defs_path.name == FACETS and term.definition and term.id not in definitions:
+            definitions[term.id] = term.definition  # the 2016 OBO fills some of the facets' gaps
+            obo_definitions += 1
         for alt in term.alt_ids:  # older ids, so that older cross-references still land
             xrefs[term.id].append(alt)
+    if defs_path.name == FACETS:
+        logger.info("%s: %d definitions from %s, %d from the 2016 OBO", DO, len(definitions), FACETS, obo_definitions)
     report.malformed += obo_report.malformed
     report.problems += obo_report.problems
 

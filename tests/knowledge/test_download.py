@@ -9,6 +9,7 @@ import io
 import os
 import shutil
 import tarfile
+import tempfile
 import urllib.error
 import zlib
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from knowledge.download import (
     plan_download,
     read_manifest,
     safe_extract_tar,
+    tree_digest,
     urllib_fetch,
     urllib_probe,
     verify_file,
@@ -46,6 +48,15 @@ def _digest(data: bytes) -> str:
 
 def _row(file: str, repo: str, commit: str, source_path: str, data: bytes) -> str:
     return "\t".join([file, repo, commit, source_path, str(len(data)), _digest(data)])
+
+
+def _tree_row(file: str, repo: str, commit: str, archive: bytes) -> str:
+    """A whole-tree row: bytes and digest of the archive's content, as the shipped manifest records them."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "a.tar.gz"
+        path.write_bytes(archive)
+        size, digest = tree_digest(path)
+    return "\t".join([file, repo, commit, "(whole tree HEAD, git archive; content)", str(size), digest])
 
 
 def _tar_gz(members: dict[str, bytes], prefix: str = "") -> bytes:
@@ -80,13 +91,7 @@ def manifest(tmp_path: Path) -> Path:
         _row("mirage/benchmark.json", "DERIVED", "-", "(built here from files above)", b"{}"),
         _row("medquad/medquad_answered.jsonl", "DERIVED", "-", "(built here from files above)", b"x"),
         _row("medquad/medquad_raw_xml.tar.gz", "DERIVED", "-", "(built here from files above)", RETARRED),
-        _row(
-            "medquad/medquad_raw_xml.tar.gz",
-            "abachaa/MedQuAD",
-            C1,
-            "(whole tree HEAD, git archive)",
-            RETARRED,
-        ),
+        _tree_row("medquad/medquad_raw_xml.tar.gz", "abachaa/MedQuAD", C1, RETARRED),
     ]
     return _write_manifest(tmp_path / "MANIFEST.tsv", rows)
 
@@ -239,24 +244,25 @@ def test_verify_file_missing(tmp_path: Path) -> None:
         verify_file(tmp_path / "absent", _entry(HSDN_TSV))
 
 
-def test_verify_whole_tree_archive_enforces_size_and_checksum(tmp_path: Path, manifest: Path) -> None:
+def test_verify_whole_tree_archive_checks_its_content_not_its_packaging(tmp_path: Path, manifest: Path) -> None:
+    """Issue 8: GitHub's own archive of the pinned commit must verify; any other content must not."""
     whole = read_manifest(manifest)[-1]
     assert whole.whole_tree
-    retarred, other, same_size = tmp_path / "a.tar.gz", tmp_path / "b.tar.gz", tmp_path / "c.tar.gz"
+    retarred, github, other = tmp_path / "a.tar.gz", tmp_path / "b.tar.gz", tmp_path / "c.tar.gz"
     retarred.write_bytes(RETARRED)
-    other.write_bytes(GITHUB_ARCHIVE)  # a sound archive, but not the bytes the manifest records
-    flipped = bytearray(RETARRED)
-    flipped[len(flipped) // 2] ^= 0xFF
-    same_size.write_bytes(bytes(flipped))
+    github.write_bytes(GITHUB_ARCHIVE)  # other bytes, top folder and order: the same files
+    assert RETARRED != GITHUB_ARCHIVE
     verify_file(retarred, whole)
+    verify_file(github, whole)
+    edited = _tar_gz({"readme.txt": b"MedQuAX", "1_CancerGov_QA/0001.xml": b"<Document/>"}, "MedQuAD-x/")
+    other.write_bytes(edited)  # same size, one byte of one file changed
     with pytest.raises(DownloadError) as info:
         verify_file(other, whole)
     message = str(info.value)
-    assert "size mismatch" in message and whole.file in message and str(other) in message
-    assert f"expected {len(RETARRED)} bytes, got {len(GITHUB_ARCHIVE)}" in message
-    with pytest.raises(DownloadError) as info:
-        verify_file(same_size, whole)
-    assert f"expected {_digest(RETARRED)}, got {_digest(bytes(flipped))}" in str(info.value)
+    assert "content mismatch" in message and whole.file in message and str(other) in message
+    other.write_bytes(GITHUB_ARCHIVE[: len(GITHUB_ARCHIVE) // 2])  # truncated download
+    with pytest.raises(DownloadError, match="not a readable tar archive"):
+        verify_file(other, whole)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["MANIFEST.tsv", "a.tar.gz", "b.tar.gz", "c.tar.gz"]
 
 
@@ -336,7 +342,7 @@ def test_unsafe_whole_tree_archive_is_rejected(tmp_path: Path, manifest: Path) -
     dest = tmp_path / "data"
     remote = _remote({".tar.gz": _tar_gz({"../evil.txt": b"x"})})
     report = download_sources(dest, ["medquad"], manifest, fetch=remote, show_progress=False)
-    assert "size mismatch" in report.failed[ARCHIVE]
+    assert "content size mismatch" in report.failed[ARCHIVE]
     assert not (dest / ARCHIVE).exists()
     assert not (dest / "en/evil.txt").exists() and not (dest / "en/medquad/evil.txt").exists()
     assert list((dest / "en/medquad").iterdir()) == []
@@ -348,8 +354,8 @@ def test_arbitrary_tarball_is_not_accepted_as_whole_tree_archive(tmp_path: Path,
     report = download_sources(dest, ["medquad"], manifest, fetch=remote, show_progress=False)
     assert report.downloaded == [] and report.already_present == []
     reason = report.failed[ARCHIVE]
-    assert "medquad/medquad_raw_xml.tar.gz" in reason and "size mismatch" in reason
-    assert f"expected {len(RETARRED)} bytes, got {len(ARBITRARY_TAR)}" in reason
+    assert "medquad/medquad_raw_xml.tar.gz" in reason and "content size mismatch" in reason
+    assert "expected 18 bytes of files, got 11" in reason
     assert "\n" not in reason
     assert not (dest / ARCHIVE).exists()  # the bad download is deleted
     assert _leftovers(dest) == []
@@ -604,9 +610,14 @@ def _data_dir() -> Path:
     pytest.fail(f"set CLINICALGPT_DATA_DIR to the shared datasets folder (no {fallback})")
 
 
+#: The manifest `clinicalgpt kb download` uses (the shared data's own MANIFEST.tsv pins the MedQuAD
+#: archive by its bytes, which GitHub's archive does not reproduce; ours pins its content).
+SHIPPED_MANIFEST = Path(__file__).parents[2] / "knowledge" / "sources_manifest.tsv"
+
+
 def test_real_manifest_checksums_match_local_copies() -> None:
     data_dir = _data_dir()
-    entries = read_manifest(data_dir / "en" / "MANIFEST.tsv")
+    entries = read_manifest(SHIPPED_MANIFEST)
     planned = plan_download(entries, DEFAULT_SOURCES)
     for source, folder in SOURCE_FOLDERS.items():
         assert any(f"en/{e.file}".startswith(folder + "/") for e in planned), source
@@ -624,7 +635,7 @@ def test_real_manifest_checksums_match_local_copies() -> None:
 def test_real_manifest_round_trip_through_fake_fetch(tmp_path: Path) -> None:
     """Download every default source with a fetcher that copies from the local data dir."""
     data_dir = _data_dir()
-    manifest = data_dir / "en" / "MANIFEST.tsv"
+    manifest = SHIPPED_MANIFEST
     by_url = {e.url: data_dir / "en" / e.file for e in plan_download(read_manifest(manifest), DEFAULT_SOURCES)}
 
     def local_copy(url: str, dest_path: Path, timeout: float) -> None:
@@ -635,3 +646,12 @@ def test_real_manifest_round_trip_through_fake_fetch(tmp_path: Path) -> None:
     assert len(report.downloaded) == len(by_url)
     assert "en/disease_ontology/do_definitions.tsv" in report.derived_skipped
     assert _leftovers(tmp_path) == []
+
+
+def test_shipped_manifest_rows_agree_with_the_shared_data_manifest() -> None:
+    """Single files are pinned as the shared data pins them; only whole-tree rows are pinned by content."""
+    shared = {(e.file, e.repo): e for e in read_manifest(_data_dir() / "en" / "MANIFEST.tsv")}
+    for entry in read_manifest(SHIPPED_MANIFEST):
+        assert (entry.file, entry.repo) in shared, entry.file
+        if not entry.whole_tree:
+            assert shared[(entry.file, entry.repo)] == entry, entry.file

@@ -87,6 +87,33 @@ def test_disease_ontology_reads_hierarchy_xrefs_synonyms(test_data: Path) -> Non
     assert {d.doc_id for d in bundle.docs} == {"do:DOID:820", "do:DOID:8469", "do:DOID:2841"}
 
 
+def test_disease_ontology_without_the_derived_definitions_uses_the_facets_report(
+    test_data: Path, tmp_path: Path
+) -> None:
+    """Issue 8: `kb download` cannot fetch the derived `do_definitions.tsv`, and the build then failed."""
+    import csv
+    import gzip
+    import shutil
+
+    folder = tmp_path / "en" / "disease_ontology"
+    shutil.copytree(test_data / "en" / "disease_ontology", folder)
+    with (folder / "do_definitions.tsv").open(encoding="utf-8") as fh:
+        rows = list(csv.reader(fh, delimiter="\t"))[1:]
+    (folder / "do_definitions.tsv").unlink()
+    with gzip.open(folder / "facets.tsv.gz", "wt", encoding="utf-8") as fh:
+        fh.write("?id\t?name\t?definition\t?facet\n")
+        for doid, name, definition in rows:  # the report repeats a disease once per facet, values quoted
+            for facet in ("anatomy", "cell"):
+                fh.write(f'"{doid}"\t"{name}"\t"{definition}"\t"{facet}"\n')
+        fh.write('"DOID:820"\n')  # a short row is counted, not fatal
+
+    bundle = load_disease_ontology(tmp_path)
+    original = load_disease_ontology(test_data)
+    assert {d.doc_id: d.text for d in bundle.docs} == {d.doc_id: d.text for d in original.docs}
+    assert any(p.file == "facets.tsv.gz" and "3 tab-separated" in p.reason for p in bundle.report.problems)
+    assert str(folder / "facets.tsv.gz") in bundle.report.files
+
+
 def test_symptom_ontology(test_data: Path) -> None:
     bundle = load_symptom_ontology(test_data)
     fever = {n.node_id: n for n in bundle.nodes}["SYMP:0000613"]
