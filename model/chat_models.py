@@ -16,7 +16,7 @@ from langchain_core.language_models import BaseChatModel, LangSmithParams
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict, Field, PrivateAttr
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator
 
 from model.errors import GenerationError
 from model.generators import Generator, load_generator
@@ -40,7 +40,11 @@ def to_role_messages(messages: list[BaseMessage]) -> list[dict[str, str]]:
 
 
 class ChatClinicalGPT(BaseChatModel):
-    """Chat model over a ClinicalGPT generator (`default`, `hf:PATH`, `openai:URL`)."""
+    """Chat model over a local ClinicalGPT generator (`default` or `hf:PATH`).
+
+    An OpenAI-compatible endpoint (`openai:URL[#model]`) is served by `ChatOpenAI`: `model.assistant.
+    build_chat_model` picks the right class for any spec.
+    """
 
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
 
@@ -54,6 +58,18 @@ class ChatClinicalGPT(BaseChatModel):
     streaming: bool = Field(default=False, description="Stream tokens when invoked.")
 
     _generator: Generator | None = PrivateAttr(default=None)
+
+    @field_validator("generator_spec")
+    @classmethod
+    def _local_spec(cls, spec: str) -> str:
+        # Refuse at construction what `load_generator` would refuse at the first answer, minutes later.
+        if spec.startswith("openai:"):
+            msg = (
+                f"`model` {spec!r}: ChatClinicalGPT runs local generators (default, hf:PATH); for an OpenAI-"
+                "compatible endpoint use model.assistant.build_chat_model(settings) or langchain_openai.ChatOpenAI"
+            )
+            raise ValueError(msg)
+        return spec
 
     @classmethod
     def from_generator(cls, generator: Generator, **kwargs: Any) -> ChatClinicalGPT:

@@ -71,3 +71,14 @@ def test_answers_through_an_openai_compatible_server(server: str, tiny_kb: Knowl
 def test_bad_openai_spec_names_the_setting() -> None:
     with pytest.raises(GenerationError, match="generator.spec"):
         build_chat_model(AppSettings(generator=GeneratorSettings(spec="openai:localhost:8000")))
+
+
+def test_chat_clinicalgpt_refuses_an_openai_spec_at_construction() -> None:
+    """Issue 8: the class documented `openai:URL`, then failed inside `load_generator` at the first answer."""
+    from pydantic import ValidationError
+
+    from model.chat_models import ChatClinicalGPT
+
+    with pytest.raises(ValidationError, match="build_chat_model"):
+        ChatClinicalGPT(model="openai:http://localhost:8000/v1")
+    assert ChatClinicalGPT(model="hf:/some/folder").generator_spec == "hf:/some/folder"  # lazy: nothing loaded
