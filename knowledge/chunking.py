@@ -4,29 +4,46 @@ from __future__ import annotations
 
 import re
 
+from sentencex import segment
+
 from knowledge.injection import injection_flags
 from knowledge.schema import Chunk, SourceDoc
 from knowledge.settings import ChunkingSettings
 
-# Split after sentence punctuation (English and Chinese) followed by space, or after CJK punctuation.
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])")
+_LINE_BREAKS = re.compile(r"\s*\n\s*")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+#: CJK characters per budget "word" (see `_word_count`).
+_CJK_CHARS_PER_WORD = 2
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of `text`, whitespace-trimmed, empties dropped."""
-    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+    """Sentences of `text`, whitespace-trimmed, empties dropped; a line break always ends a sentence.
+
+    `sentencex` (Wikimedia, MIT) knows abbreviations ("e.g.", "Dr.", "approx.") and CJK punctuation, which a
+    punctuation regex splits wrongly. Line breaks end sentences too: model answers are often lists.
+    """
+    sentences: list[str] = []
+    for line in _LINE_BREAKS.split(text):
+        if line.strip():
+            language = "zh" if _CJK.search(line) else "en"  # the zh rules also split Latin text correctly
+            sentences += [s.strip() for s in segment(language, line) if s.strip()]
+    return sentences
 
 
 def _word_count(text: str) -> int:
     # CJK text has no spaces: count characters / 2 as a rough "word" budget.
-    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-    return len(text.split()) + cjk // 2
+    cjk = len(_CJK.findall(text))
+    return len(text.split()) + cjk // _CJK_CHARS_PER_WORD
 
 
 def _pieces(sentence: str, max_words: int) -> list[str]:
-    words = sentence.split()
-    if len(words) <= max_words:
+    """`sentence` cut into pieces within the word budget: at spaces, or between characters for CJK text."""
+    if _word_count(sentence) <= max_words:
         return [sentence]
+    if _CJK.search(sentence):
+        step = max_words * _CJK_CHARS_PER_WORD  # a CJK sentence may have no space to cut at
+        return [sentence[i : i + step].strip() for i in range(0, len(sentence), step) if sentence[i : i + step].strip()]
+    words = sentence.split()
     return [" ".join(words[i : i + max_words]) for i in range(0, len(words), max_words)]
 
 

@@ -23,6 +23,31 @@ def test_split_sentences_handles_english_and_chinese() -> None:
     assert split_sentences("发热常见。咳嗽也常见。") == ["发热常见。", "咳嗽也常见。"]
 
 
+def test_split_sentences_keeps_abbreviations_and_ends_at_line_breaks() -> None:
+    """Issue 8: the punctuation regex split after "e.g." and "Dr."."""
+    text = "Take it with food, e.g. after breakfast. Dr. Smith agrees (approx. 2 weeks).\n- Rest\n- Fluids"
+    assert split_sentences(text) == [
+        "Take it with food, e.g. after breakfast.",
+        "Dr. Smith agrees (approx. 2 weeks).",
+        "- Rest",
+        "- Fluids",
+    ]
+
+
+def test_long_cjk_text_is_cut_within_the_budget() -> None:
+    """Issue 8: a long Chinese sentence has no space to cut at and became one oversized chunk."""
+    doc = SourceDoc(
+        doc_id="zh:1",
+        title="高血压",
+        text="高血压是一种常见的慢性疾病" * 60 + "。",
+        provenance=Provenance(source="user", native_id="1", licence="CC0"),
+    )
+    chunks = chunk_document(doc, ChunkingSettings(max_words=50, overlap_words=0))
+    assert len(chunks) > 1
+    assert all(len(c.text) <= 100 for c in chunks)  # 50 words of budget = 100 CJK characters
+    assert "".join(c.text for c in chunks) == doc.text
+
+
 def test_chunks_respect_budget_overlap_and_ids() -> None:
     sentences = [f"Sentence number {i} has exactly seven words." for i in range(30)]
     settings = ChunkingSettings(max_words=40, overlap_words=10)
