@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,43 @@ def test_loops_are_detected_and_cut() -> None:
     assert cut_loop(looped) == sentence
     fine = "Myocarditis is inflammation of the heart muscle. It can follow a viral infection and cause chest pain."
     assert find_loop(fine) is None and cut_loop(fine) == fine
+
+
+def test_stop_strings_end_generation_without_decoding_every_step(
+    tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 8: the stop check decoded the whole completion at every step; transformers' stop_strings do not."""
+    gen = HFGenerator(tiny_model_dir)
+    msgs = [{"role": "user", "content": "What is myocarditis?"}]
+    free = gen.generate(msgs, max_new_tokens=24)
+    tokenizer, _ = gen.load()
+    # The random tiny model writes letter soup: stop at a run of ASCII letters after its first characters.
+    match = re.search(r"[A-Za-z]{3}", free.text[3:])
+    assert match, f"the tiny model should write some letters, got {free.text!r}"
+    stop = match.group(0)
+    calls = 0
+    decode = tokenizer.decode
+
+    def counting_decode(*args: object, **kwargs: object) -> str:
+        nonlocal calls
+        calls += 1
+        return decode(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tokenizer, "decode", counting_decode)
+    stopped = gen.generate(msgs, max_new_tokens=24, stop=[stop])
+    assert stop not in stopped.text and free.text.startswith(stopped.text)
+    assert stopped.finish_reason == "stop" and stopped.completion_tokens < free.completion_tokens
+    assert calls <= 2  # the final decode, not one per generated token
+
+
+def test_generation_stops_when_the_completion_repeats_itself() -> None:
+    from model.generators import LOOP_TOKENS, _LoopCriterion
+
+    torch = pytest.importorskip("torch")
+    criterion = _LoopCriterion(prompt_len=3)
+    prompt = [7, 8, 9]
+    looping = prompt + list(range(100, 100 + LOOP_TOKENS)) * 2
+    varied = prompt + list(range(100, 100 + 2 * LOOP_TOKENS))
+    assert criterion(torch.tensor([looping]), None) is True
+    assert criterion(torch.tensor([varied]), None) is False
+    assert criterion(torch.tensor([looping[:-1]]), None) is False
