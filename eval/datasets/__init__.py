@@ -1,12 +1,13 @@
 """Task items from the public datasets: one loader per source format, and `load_items` for a task.
 
 `LOADERS[name](path, options)` yields items; `load_items(task, data_dir)` resolves the task's `dataset.path`
-under the data folder (`CLINICALGPT_DATA_DIR`), runs its loader for the task's family, drops duplicate ids,
-and optionally takes a seeded sample. Bad records are skipped and counted (never a crash on one row):
-`load_dataset` returns the items with that report and the sample it took.
+under the data folder (`CLINICALGPT_DATA_DIR`; `package:…` names data shipped in the `eval` package), runs its
+loader for the task's family, drops duplicate ids, and optionally takes a seeded sample. Bad records are skipped
+and counted (never a crash on one row): `load_dataset` returns the items with that report and the sample it took.
 
 Modules, one per source family: `generic` (the documented JSONL format), `exams` (MIRAGE, MMLU),
-`consumer_qa` (LiveQA, MEDIQA, MedicationQA, MedQuAD held-out; QA or retrieval items), `consultation`
+`consumer_qa` (LiveQA, MEDIQA, MedicationQA, MedQuAD held-out; QA or retrieval items), `patient_rewrites`
+(hand-written patient rewrites of MedQuAD questions, shipped as package data), `consultation`
 (MTS-Dialog, ACI-Bench, COVID-Dialogue), `diagnosis` (DDXPlus, MedFound).
 """
 
@@ -15,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
-from pathlib import Path
+from importlib import resources
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,6 +36,7 @@ from eval.datasets.consumer_qa import (
 from eval.datasets.diagnosis import load_ddxplus, load_medfound
 from eval.datasets.exams import MirageOptions, MMLUOptions, load_mirage, load_mmlu
 from eval.datasets.generic import load_jsonl
+from eval.datasets.patient_rewrites import PatientRewriteOptions, load_medquad_patient
 from eval.errors import DatasetError
 from eval.schema import Family, Item
 
@@ -69,6 +72,9 @@ LOADER_INFO: dict[str, LoaderInfo] = {
     "mediqa_qa": LoaderInfo(load_mediqa_qa, _CONSUMER, NoOptions, "MEDIQA 2019 Task 3 QA XML with labels"),
     "medicationqa": LoaderInfo(load_medicationqa, _CONSUMER, NoOptions, "MedicationQA JSONL"),
     "medquad_heldout": LoaderInfo(load_medquad_heldout, _CONSUMER, MedQuADOptions, "MedQuAD split by focus hash"),
+    "medquad_patient": LoaderInfo(
+        load_medquad_patient, ("retrieval",), PatientRewriteOptions, "MedQuAD questions rewritten as patients ask"
+    ),
     "mts_dialog": LoaderInfo(load_mts_dialog, ("consultation",), MTSOptions, "MTS-Dialog CSVs"),
     "aci_bench": LoaderInfo(load_aci_bench, ("consultation",), ACIOptions, "ACI-Bench challenge CSVs"),
     "covid_dialogue": LoaderInfo(load_covid_dialogue, ("consultation",), NoOptions, "COVID-Dialogue English txt"),
@@ -95,8 +101,28 @@ class LoadedDataset(BaseModel):
     report: LoadReport = Field(description="Records read, malformed ones with file and line/record.")
 
 
+#: `dataset.path` prefix of a file shipped inside the `eval` package (package data), e.g.
+#: `package:data/medquad_patient_questions.jsonl`: data written for this project travels with the code.
+PACKAGE_PATH_PREFIX = "package:"
+
+
+def _package_path(task: TaskConfig) -> Path:
+    rel = PurePosixPath(task.dataset.path.removeprefix(PACKAGE_PATH_PREFIX))
+    path = Path(str(resources.files("eval").joinpath(*rel.parts)))
+    if rel.is_absolute() or ".." in rel.parts or not path.is_file():
+        msg = (
+            f"task `{task.name}`: `dataset.path` {task.dataset.path!r} is not a file shipped in the `eval` "
+            f"package (looked at {path}); `package:` paths are relative to it, e.g. `package:data/<file>.jsonl`"
+        )
+        raise DatasetError(msg)
+    return path
+
+
 def resolve_dataset_path(task: TaskConfig, data_dir: Path | None) -> Path:
-    """The task's `dataset.path` under `data_dir` (an absolute path is used as is); `DatasetError` when missing."""
+    """The task's `dataset.path` under `data_dir` (an absolute path is used as is; `package:<path>` is a file
+    shipped inside the `eval` package, read without a data folder); `DatasetError` when missing."""
+    if task.dataset.path.startswith(PACKAGE_PATH_PREFIX):
+        return _package_path(task)
     rel = Path(task.dataset.path).expanduser()
     if rel.is_absolute():
         path = rel

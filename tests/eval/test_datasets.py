@@ -439,6 +439,7 @@ EXPECTED_COUNTS = {
     "retrieval-medicationqa": 638,  # 13 answers have no source page (URL "n/a")
     "medquad-heldout": 1718,
     "retrieval-medquad": 1504,
+    "retrieval-medquad-patient": 60,  # the test half (eval/data/medquad_patient_questions.jsonl)
     "mts-dialog": 400,
     "aci-bench": 120,
     "covid-dialogue": 604,

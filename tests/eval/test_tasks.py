@@ -36,6 +36,7 @@ SHIPPED = {
     "retrieval-medicationqa",
     "retrieval-mediqa",
     "retrieval-medquad",
+    "retrieval-medquad-patient",
 }
 
 GOOD = """\
@@ -93,6 +94,7 @@ def test_shipped_leakage_and_baselines() -> None:
         "retrieval-mediqa",
         "retrieval-medicationqa",
         "retrieval-medquad",
+        "retrieval-medquad-patient",
     }
     with_baselines = {n for n, t in tasks.items() if t.published}
     assert with_baselines == {n for n in tasks if n.startswith("mirage-")}
