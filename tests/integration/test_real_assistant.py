@@ -22,8 +22,13 @@ def test_default_generator_answers_with_checked_citations(assistant: ClinicalAss
     assert answer.contexts and answer.contexts[0].id
     context_ids = {c.id for c in answer.contexts}
     assert all(c.id in context_ids for c in answer.citations)  # never cites what was not retrieved
-    if not answer.refused:
-        assert answer.sentences and all(0.0 <= s.support <= 1.0 for s in answer.sentences)
+    # The knowledge base holds MedQuAD's myocarditis pages: the default model must answer from them (it
+    # did on this machine), not refuse, and name symptoms those pages list.
+    assert not answer.refused, answer.refusal_reason
+    assert answer.citations and all("myocarditis" in c.title.lower() for c in answer.citations)
+    assert any(s in answer.answer.lower() for s in ("chest pain", "shortness of breath", "fatigue", "heartbeat"))
+    shown = [s for s in answer.sentences if s.supported]
+    assert shown and all(s.citations for s in shown)
     assert answer.timings_ms["generate"] > 0 and "not a substitute" in answer.notice
 
 
