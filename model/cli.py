@@ -187,7 +187,8 @@ def _print_manifest(manifest: Any, kb_dir: Path) -> None:
     out.print(", ".join(f"{k}={v}" for k, v in manifest.counts.items()))
     out.print(
         f"embedding model {manifest.embedding_model} (dim {manifest.embedding_dim}); "
-        f"built {manifest.built_at} in {manifest.build_seconds:.0f}s; settings {manifest.settings_hash}"
+        f"built {manifest.built_at} in {manifest.build_seconds:.0f}s; build settings {manifest.settings_hash} "
+        "(`config show`: kb_build_settings_hash)"
     )
 
 
@@ -556,7 +557,17 @@ def chat(
 def config_show(config: ConfigOpt = None) -> None:
     """Print the effective settings as JSON (environment + config file)."""
     settings = _settings(config)
-    _emit_json(settings.model_dump(mode="json") | {"settings_hash": settings.settings_hash()})
+    from knowledge.kb import settings_hash as build_settings_hash
+
+    # Two hashes, named apart: `kb info` shows the build one (the knowledge settings that shape what a
+    # build holds), answers and eval runs are stamped with the one over all settings.
+    _emit_json(
+        settings.model_dump(mode="json")
+        | {
+            "settings_hash": settings.settings_hash(),
+            "kb_build_settings_hash": build_settings_hash(settings.knowledge_settings()),
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------------- plugins

@@ -111,3 +111,17 @@ def test_config_show_reads_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert shown["retrieval"]["rrf_k"] == 10
     bad = runner.invoke(app, ["config", "show", "--config", str(tmp_path / "nope.json")])
     assert bad.exit_code == 2 and "--config" in bad.stderr
+
+
+def test_config_show_and_kb_info_print_the_same_build_hash(tiny_kb_dir: Path, tmp_path: Path) -> None:
+    """Issue 8: `kb info` and `config show` printed different "settings" hashes for the same settings."""
+    from tests.conftest import TINY_SOURCES
+
+    cfg = tmp_path / "settings.json"
+    cfg.write_text(json.dumps({"kb_dir": str(tiny_kb_dir), "knowledge": {"sources": TINY_SOURCES}}))
+    shown = json.loads(runner.invoke(app, ["config", "show", "--config", str(cfg)]).stdout)
+    info = json.loads(runner.invoke(app, ["kb", "info", "--config", str(cfg), "--json"]).stdout)
+    assert shown["kb_build_settings_hash"] == info["settings_hash"]
+    assert shown["settings_hash"] != info["settings_hash"]  # the other hash covers every setting
+    text = runner.invoke(app, ["kb", "info", "--config", str(cfg)]).stdout
+    assert f"build settings {info['settings_hash']}" in text
