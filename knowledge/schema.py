@@ -11,6 +11,7 @@ import hashlib
 import json
 from typing import Any, Literal
 
+from langchain_core.documents import Document
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 NodeType = Literal["disease", "symptom", "phenotype", "icd10cm", "test", "drug", "evidence", "concept"]
@@ -99,8 +100,9 @@ class Chunk(BaseModel):
         return f"{head}: {self.text}" if self.kind == "text" else self.text
 
     def metadata(self) -> dict[str, Any]:
-        """Provenance as flat metadata for a LangChain `Document`."""
+        """The chunk record minus its text: the metadata of its LangChain `Document` (see `to_document`)."""
         return {
+            "chunk_id": self.chunk_id,
             "doc_id": self.doc_id,
             "kind": self.kind,
             "title": self.title,
@@ -114,6 +116,14 @@ class Chunk(BaseModel):
             "flags": list(self.flags),
             "trust": self.trust,
         }
+
+    def to_document(self) -> Document:
+        """The chunk as a LangChain `Document`: id = chunk id, text = page content, the record as metadata.
+
+        Retrieval adds one key to this metadata, `retrieval` (`rag.retrieve.RetrievalInfo`); every other key
+        is the record as the knowledge base stores it, from index to citation.
+        """
+        return Document(id=self.chunk_id, page_content=self.text, metadata=self.metadata())
 
 
 class NodeRecord(BaseModel):
@@ -145,6 +155,7 @@ class EdgeRecord(BaseModel):
         "treated_with",
         "has_evidence",
         "has_risk_factor",
+        "not_indicated",
     ]
     tail: str
     weight: float | None = Field(default=None, description="Edge strength when the source gives one.")

@@ -6,11 +6,13 @@ Facts let the graph be retrieved like text (dense, BM25) and cited like any pass
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
 
 from knowledge.schema import Chunk
+from knowledge.sources.indications import CATEGORY_NAMES, CATEGORY_WEIGHTS, RESOURCE_LABELS
 
 #: Relation → how a fact about it reads. `{name}` is the head entity.
 RELATION_TEMPLATES: dict[str, str] = {
@@ -19,6 +21,20 @@ RELATION_TEMPLATES: dict[str, str] = {
     "has_risk_factor": "Risk factors and history relevant to {name} (DDXPlus)",
     "has_test": "Tests and procedures for {name}",
     "treated_with": "Medications used for {name}",
+    "not_indicated": (
+        "Drugs listed for {name} by some resource but judged NOT to treat it by physician curators "
+        "(they may treat a complication or a co-occurring condition)"
+    ),
+}
+#: Facts read from the tail's side: incoming relation → (fact section, template). A drug question ("what is
+#: metformin used for?") links the drug, whose own edges are few; the conditions pointing at it answer it.
+INVERSE_TEMPLATES: dict[str, tuple[str, str]] = {
+    "treated_with": ("used_for", "Conditions {name} is used for"),
+    "not_indicated": (
+        "not_indicated_for",
+        "Conditions {name} was listed for by some resource but judged NOT to treat by physician curators "
+        "(it may treat a complication or a co-occurring condition there)",
+    ),
 }
 #: Keep facts short enough for the embedder's window and a prompt.
 MAX_ITEMS = 25
@@ -31,7 +47,11 @@ _SOURCE_LABELS = {
     "hpo": "HPO",
     "icd10cm": "ICD-10-CM",
     "medquad": "MedQuAD",
+    "indications": "Indications",
+    "fda_labels": "FDA label",
 }
+#: Edge weight → what it means, for sources whose weight is a category rather than a strength.
+_WEIGHT_NOTES = {"indications": {weight: CATEGORY_NAMES[c] for c, weight in CATEGORY_WEIGHTS.items()}}
 
 
 def fact_id(node_id: str, relation: str) -> str:
@@ -48,7 +68,8 @@ def _licences(edges: list[dict[str, Any]]) -> str:
 
 
 def node_facts(graph: nx.MultiDiGraph, node_id: str) -> list[Chunk]:
-    """All fact chunks about one node: an identity fact and one per outgoing relation."""
+    """All fact chunks about one node: an identity fact, one per outgoing relation and one per incoming relation
+    of `INVERSE_TEMPLATES`."""
     attrs = graph.nodes[node_id]
     name = attrs["name"]
     by_relation: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
@@ -85,27 +106,58 @@ def node_facts(graph: nx.MultiDiGraph, node_id: str) -> list[Chunk]:
         edges = [d for rel in ("is_a", "has_code") for ds in by_relation.get(rel, {}).values() for d in ds]
         chunks.append(make("about", f"{name} ({node_id}, {attrs['type']}). " + " ".join(identity), edges))
     for relation, template in RELATION_TEMPLATES.items():
-        tails = by_relation.get(relation)
-        if not tails:
-            continue
-        # Rank by how many sources agree, then by the strongest weight (HSDN TF-IDF).
-        ranked = sorted(
-            tails.items(),
-            key=lambda kv: (
-                -len({d["provenance"]["source"] for d in kv[1]}),
-                -max((d.get("weight") or 0.0) for d in kv[1]),
-                graph.nodes[kv[0]]["name"],
-            ),
-        )[:MAX_ITEMS]
-        items = []
-        for tail, datas in ranked:
-            sources = sorted({_SOURCE_LABELS.get(d["provenance"]["source"], d["provenance"]["source"]) for d in datas})
-            items.append(f"{graph.nodes[tail]['name']} [{', '.join(sources)}]")
-        edges = [d for _, ds in ranked for d in ds]
-        chunks.append(make(relation, f"{template.format(name=name)}: " + "; ".join(items) + ".", edges))
+        if by_relation.get(relation):
+            chunks.append(_listing(graph, relation, template.format(name=name), by_relation[relation], make))
+    incoming: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for head, _, data in graph.in_edges(node_id, data=True):
+        incoming[data["relation"]][head].append(data)
+    for relation, (section, template) in INVERSE_TEMPLATES.items():
+        if incoming.get(relation):
+            chunks.append(_listing(graph, section, template.format(name=name), incoming[relation], make))
     return chunks
 
 
-def render_facts(graph: nx.MultiDiGraph, types: tuple[str, ...] = ("disease",)) -> list[Chunk]:
-    """Fact chunks for every node of the given types, in id order."""
+def _resource(data: dict[str, Any]) -> str:
+    """Who states an edge: the resource within the source when the source bundles several, else the source."""
+    prov = data["provenance"]
+    return RESOURCE_LABELS.get(prov.get("url") or "") or _SOURCE_LABELS.get(prov["source"], prov["source"])
+
+
+def _edge_label(data: dict[str, Any]) -> str:
+    """The resource, with what the edge's weight means when it is a category ("PharmacotherapyDB: symptomatic")."""
+    note = _WEIGHT_NOTES.get(data["provenance"]["source"], {}).get(data.get("weight"))
+    return f"{_resource(data)}: {note}" if note else _resource(data)
+
+
+def _listing(
+    graph: nx.MultiDiGraph,
+    section: str,
+    heading: str,
+    others: dict[str, list[dict[str, Any]]],
+    make: Callable[[str, str, list[dict[str, Any]]], Chunk],
+) -> Chunk:
+    """One fact listing the nodes at the other end of `section`'s edges, best supported first."""
+    # Rank by how many resources agree, then by the strongest weight (HSDN TF-IDF, indication category).
+    ranked = sorted(
+        others.items(),
+        key=lambda kv: (
+            -len({_resource(d) for d in kv[1]}),
+            -max((d.get("weight") or 0.0) for d in kv[1]),
+            graph.nodes[kv[0]]["name"],
+        ),
+    )[:MAX_ITEMS]
+    items = [
+        f"{graph.nodes[other]['name']} [{', '.join(sorted({_edge_label(d) for d in datas}))}]"
+        for other, datas in ranked
+    ]
+    edges = [d for _, ds in ranked for d in ds]
+    return make(section, f"{heading}: " + "; ".join(items) + ".", edges)
+
+
+def render_facts(graph: nx.MultiDiGraph, types: tuple[str, ...] = ("disease", "drug")) -> list[Chunk]:
+    """Fact chunks for every node of the given types, in id order.
+
+    Drugs are included so that a drug question finds the drug's names (brands, salts) and the conditions it
+    is used for as one citable passage; symptoms and codes are reached through the diseases' facts.
+    """
     return [c for n in sorted(graph.nodes) if graph.nodes[n]["type"] in types for c in node_facts(graph, n)]

@@ -114,6 +114,11 @@ _XREF_PREFIXES = {
     "ORDO": "ORPHA",
     "ORPHA": "ORPHA",
     "GARD": "GARD",
+    # Drugs: openFDA calls RxNorm ids `rxcui`, LabeledIn `rxnorm_id`; one namespace so they can be compared.
+    "RXCUI": "RXNORM",
+    "RXNORM": "RXNORM",
+    "UNII": "UNII",
+    "DRUGBANK": "DRUGBANK",
 }
 
 
