@@ -121,6 +121,16 @@ def _sentence(text: str) -> str:
     return text if not text or _END.search(text) else text + "."
 
 
+# `knowledge.injection` reads "System: …" opening a sentence as a chat-role label and distrusts the whole passage;
+# a table header or glossary term that is such a word ("System" in A&P's stress table) gets a dash instead.
+_ROLE_WORD = re.compile(r"(?:system|assistant|developer|ai|bot|chatbot)(?:\s+(?:message|prompt))?", re.IGNORECASE)
+
+
+def _labelled(label: str, text: str) -> str:
+    """`label: text`, or `label — text` when the label would read as a chat role."""
+    return f"{label} — {text}" if _ROLE_WORD.fullmatch(label.strip()) else f"{label}: {text}"
+
+
 def _drop_credits(caption: str) -> str:
     """Caption without its "(credit a: …; credit b: …)" parentheticals, nested parentheses included."""
     while match := _CREDIT.search(caption):
@@ -220,7 +230,7 @@ class _Renderer:
             if first.get("effect") is None and (first.tail or "").strip()[:1].isalpha():
                 term = self.inner(first).strip()
                 rest = (first.tail or "") + "".join(self.element(c) + (c.tail or "") for c in el[1:])
-                return f"{term}: {rest.strip()}"
+                return _labelled(term, rest.strip())
         return self.inner(el)
 
     def note(self, el: ET.Element) -> str:
@@ -267,7 +277,7 @@ class _Renderer:
                 entries = row.findall(f"{_CNX}entry")
                 cells = [clean_text(self.inner(e)) for e in entries]
                 if header and len(cells) == len(header) and not any(_spans(e) for e in entries):
-                    text = "; ".join(f"{h}: {c}" if h else c for h, c in zip(header, cells, strict=True) if c)
+                    text = "; ".join(_labelled(h, c) if h else c for h, c in zip(header, cells, strict=True) if c)
                 else:
                     text = "; ".join(c for c in cells if c)
                 out.append(_sentence(text))
@@ -398,7 +408,7 @@ def read_page(root: ET.Element, dropped: Counter[str]) -> _Page:
             term = clean_text(render.inner(term_el)) if term_el is not None else ""
             meanings = [clean_text(render.inner(m)) for m in definition.iter(f"{_CNX}meaning")]
             if term and any(meanings):
-                entries.append(_sentence(f"{term}: {'; '.join(m for m in meanings if m)}"))
+                entries.append(_sentence(_labelled(term, "; ".join(m for m in meanings if m))))
         if entries:
             parts.append(_Part(key_for("glossary"), ["Glossary"], "glossary", " ".join(entries)))
     return _Page(title, cls, parts)

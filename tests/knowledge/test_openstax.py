@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from knowledge.errors import SourceNotFoundError
+from knowledge.injection import injection_flags
 from knowledge.schema import SourceDoc
 from knowledge.sources import DATA_LOADERS, load_openstax_anatomy_physiology, load_openstax_microbiology
-from knowledge.sources.openstax import ANATOMY_PHYSIOLOGY, page_slug, read_openstax
+from knowledge.sources.openstax import ANATOMY_PHYSIOLOGY, page_slug, parse_xml, read_openstax, read_page
 
 BOOK = "Anatomy and Physiology 2e"
 CHAPTER_1 = f"{BOOK} › 1 An Introduction to the Human Body"
@@ -234,3 +236,19 @@ def test_missing_book_names_the_setting(tmp_path: Path) -> None:
         load_openstax_microbiology(tmp_path)
     with pytest.raises(SourceNotFoundError, match="CLINICALGPT_DATA_DIR"):
         load_openstax_microbiology(None)
+
+
+def test_a_system_table_header_does_not_read_as_a_chat_role() -> None:
+    # "System: Digestive system" opening a sentence is what `knowledge.injection` flags as a role label.
+    page = read_page(
+        parse_xml(
+            b'<document xmlns="http://cnx.rice.edu/cnxml"><title>Stress</title><content><table><tgroup cols="2">'
+            b"<thead><row><entry>System</entry><entry>Illness</entry></row></thead><tbody>"
+            b"<row><entry>Digestive system</entry><entry>Heartburn</entry></row></tbody></tgroup></table>"
+            b"</content></document>"
+        ),
+        Counter(),
+    )
+    (part,) = page.parts
+    assert part.text == "System — Digestive system; Illness: Heartburn."
+    assert injection_flags(part.text) == []
