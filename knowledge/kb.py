@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 import networkx as nx
 import numpy as np
+from langchain_core.documents import Document
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tqdm.auto import tqdm
 
@@ -50,7 +51,8 @@ from knowledge.vectorstores import FaissVectorStore
 
 logger = logging.getLogger(__name__)
 
-KB_FORMAT = 2
+#: 3: the dense index keeps only its id map (`dense/ids.jsonl`); passages are read from `chunks.jsonl`.
+KB_FORMAT = 3
 MANIFEST = kb_layout.MANIFEST
 CHUNKS = "chunks.jsonl"
 GRAPH = "graph.json.gz"
@@ -200,7 +202,7 @@ def _write_build(
             metadatas=[c.metadata() for c in dense_chunks],
             ids=[c.chunk_id for c in dense_chunks],
         )
-        store.save(tmp / "dense")
+        store.save(tmp / "dense", documents=False)  # passages live once, in chunks.jsonl
         logger.info("indexing %d chunks for BM25", len(chunks))
         BM25Index.build([c.index_text() for c in chunks], show_progress=settings.show_progress).save(tmp / "bm25")
         with (tmp / CHUNKS).open("w", encoding="utf-8") as fh:
@@ -225,7 +227,7 @@ def _write_build(
             node_types=_count(d["type"] for _, d in graph.nodes(data=True)),
             edge_types=_count(d["relation"] for _, _, d in graph.edges(data=True)),
             embedding_model=embeddings.model_name,
-            embedding_model_path=embeddings.model_path,
+            embedding_model_path=getattr(embeddings, "model_path", None),  # test fakes have no folder
             embedding_dim=int(vectors.shape[1]) if len(vectors) else 0,
             embedding_dtype=resolve_dtype(embeddings.dtype, embeddings.device),
             settings_hash=settings_hash(settings),
@@ -428,7 +430,17 @@ class KnowledgeBase:
                 f"be embedded with {embeddings.model_name}; load it without `embeddings` or rebuild it"
             )
             raise IndexCorruptError(msg)
-        dense = _guarded(build_dir / "dense", lambda: FaissVectorStore.load(build_dir / "dense", embeddings))
+        row_of = {c.chunk_id: row for row, c in enumerate(chunks)}
+
+        def lookup(chunk_id: str) -> Document:
+            return chunks[row_of[chunk_id]].to_document()
+
+        dense = _guarded(
+            build_dir / "dense", lambda: FaissVectorStore.load(build_dir / "dense", embeddings, lookup=lookup)
+        )
+        if not set(dense.ids()) <= row_of.keys():
+            msg = f"{build_dir / 'dense'}: the vector index names passages that chunks.jsonl does not hold; {REBUILD}"
+            raise IndexCorruptError(msg)
         if dense.dimension not in (None, manifest.embedding_dim):
             msg = f"{build_dir / 'dense'}: vectors have {dense.dimension} dimensions, the manifest says "
             msg += f"{manifest.embedding_dim}; {REBUILD}"

@@ -4,6 +4,9 @@ Vectors are L2-normalised on add and on query and kept in `IndexIDMap2(IndexFlat
 product is cosine similarity and an exact match always ranks first, whatever the embedder. String
 ids map to int64 faiss ids, which makes delete and upsert possible. Documents live in a dict and are
 saved as JSONL next to `faiss.index`; nothing is unpickled on load.
+
+A store inside a knowledge base keeps no documents of its own: it saves only its id map (`ids.jsonl`) and
+reads documents from the knowledge base's chunk records through a lookup, so each passage is stored once.
 """
 
 from __future__ import annotations
@@ -27,8 +30,12 @@ logger = logging.getLogger(__name__)
 
 INDEX_FILE = "faiss.index"
 DOCSTORE_FILE = "docstore.jsonl"
+#: Id map of a store whose documents live elsewhere (`save(..., documents=False)`).
+IDS_FILE = "ids.jsonl"
 
 MetadataFilter = dict[str, Any] | Callable[[dict[str, Any]], bool]
+#: Document of an id, for stores whose documents live outside them.
+DocumentLookup = Callable[[str], Document]
 
 
 def _normalise(vectors: Any) -> np.ndarray:
@@ -52,10 +59,12 @@ class FaissVectorStore(VectorStore):
         embedding: Embedder for texts and queries. The index dimension is taken from its first vector.
     """
 
-    def __init__(self, embedding: Embeddings) -> None:
+    def __init__(self, embedding: Embeddings, *, lookup: DocumentLookup | None = None) -> None:
         self._embedding = embedding
         self._index: Any = None  # faiss.IndexIDMap2, created on the first add
         self._docs: dict[str, Document] = {}
+        # Set for a store read from a knowledge base: documents come from its chunks, and the store is read-only.
+        self._lookup = lookup
         self._str_to_int: dict[str, int] = {}
         self._int_to_str: dict[int, str] = {}
         self._next_int = 0
@@ -68,12 +77,23 @@ class FaissVectorStore(VectorStore):
         return self._embedding
 
     def __len__(self) -> int:
-        return len(self._docs)
+        return len(self._str_to_int)
 
     def ids(self) -> list[str]:
         """Ids of every stored document."""
         with self._lock:
-            return list(self._docs)
+            return list(self._str_to_int)
+
+    def _doc(self, sid: str) -> Document | None:
+        """The stored document of `sid`, or None."""
+        if sid not in self._str_to_int:
+            return None
+        return self._lookup(sid) if self._lookup is not None else self._docs[sid]
+
+    def _writable(self) -> None:
+        if self._lookup is not None:
+            msg = "this vector store belongs to a knowledge base and is read-only; rebuild with `clinicalgpt kb build`"
+            raise KnowledgeError(msg)
 
     @property
     def dimension(self) -> int | None:
@@ -125,6 +145,7 @@ class FaissVectorStore(VectorStore):
             )
         if n == 0:
             return []
+        self._writable()
         # The same id twice in one batch: the last one wins, as a sequence of upserts would.
         last = {sid: pos for pos, sid in enumerate(str_ids)}
         keep = sorted(last.values())
@@ -143,8 +164,9 @@ class FaissVectorStore(VectorStore):
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
         """Delete documents by id (unknown ids are ignored; `None` deletes everything); returns True."""
+        self._writable()
         with self._lock:
-            self._remove(list(self._docs) if ids is None else ids)
+            self._remove(list(self._str_to_int) if ids is None else ids)
         return True
 
     def _remove(self, ids: Iterable[str]) -> None:
@@ -169,7 +191,8 @@ class FaissVectorStore(VectorStore):
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
         """Documents for the ids that exist, in the order given."""
         with self._lock:
-            return [self._docs[sid].model_copy(deep=True) for sid in ids if sid in self._docs]
+            found = [self._doc(sid) for sid in ids]
+            return [doc.model_copy(deep=True) for doc in found if doc is not None]
 
     def search_vectors(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
         """Batched search: for each row of `query_vectors`, up to `k` `(id, cosine)` pairs, best first."""
@@ -196,11 +219,11 @@ class FaissVectorStore(VectorStore):
         while True:
             hits = self.search_vectors(np.asarray([embedding], dtype=np.float32), min(fetch, total))[0]
             with self._lock:
-                docs = self._docs
-                found = [(sid, s) for sid, s in hits if sid in docs and _matches(docs[sid].metadata, filter)]
+                docs = [(self._doc(sid), s) for sid, s in hits]
+                found = [(doc, s) for doc, s in docs if doc is not None and _matches(doc.metadata, filter)]
                 # A selective filter may need a wider search; stop once everything has been seen.
                 if len(found) >= k or fetch >= total:
-                    return [(docs[sid].model_copy(deep=True), s) for sid, s in found[:k]]
+                    return [(doc.model_copy(deep=True), s) for doc, s in found[:k]]
             fetch *= 4
 
     def similarity_search_with_score(self, query: str, k: int = 4, **kwargs: Any) -> list[tuple[Document, float]]:
@@ -232,9 +255,11 @@ class FaissVectorStore(VectorStore):
         store.add_texts(texts, metadatas=metadatas, ids=kwargs.get("ids"))
         return store
 
-    def save(self, folder: Path) -> None:
+    def save(self, folder: Path, *, documents: bool = True) -> None:
         """Write `faiss.index` and `docstore.jsonl` into `folder` (created if needed).
 
+        With `documents=False` the documents are not written, only the id map (`ids.jsonl`): for stores
+        whose documents are kept elsewhere (a knowledge base's chunks), read back with `load(..., lookup=)`.
         A store that never received a vector has no dimension yet, so only the (empty) docstore is
         written; `load` reads that back as an empty store.
         """
@@ -245,32 +270,39 @@ class FaissVectorStore(VectorStore):
                 import faiss
 
                 faiss.write_index(self._index, str(folder / INDEX_FILE))
-            with open(folder / DOCSTORE_FILE, "w", encoding="utf-8") as fh:
-                for sid, doc in self._docs.items():
-                    rec = {"id": sid, "int_id": self._str_to_int[sid], "page_content": doc.page_content}
-                    fh.write(json.dumps({**rec, "metadata": doc.metadata}, ensure_ascii=False) + "\n")
+            with open(folder / (DOCSTORE_FILE if documents else IDS_FILE), "w", encoding="utf-8") as fh:
+                for sid, int_id in self._str_to_int.items():
+                    rec: dict[str, Any] = {"id": sid, "int_id": int_id}
+                    if documents:
+                        doc = self._doc(sid)
+                        assert doc is not None  # every id in the map has a document
+                        rec |= {"page_content": doc.page_content, "metadata": doc.metadata}
+                    fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
         logger.info("Saved %d vectors to %s", len(self), folder)
 
     @classmethod
-    def load(cls, folder: Path, embedding: Embeddings) -> FaissVectorStore:
-        """Read a store written by `save`.
+    def load(cls, folder: Path, embedding: Embeddings, *, lookup: DocumentLookup | None = None) -> FaissVectorStore:
+        """Read a store written by `save`; one saved without documents needs `lookup` (id → Document).
 
         Raises:
             IndexNotBuiltError: The folder or one of its files is missing.
             IndexCorruptError: The files cannot be read or disagree with each other.
         """
         folder = Path(folder)
-        docstore_path, index_path = folder / DOCSTORE_FILE, folder / INDEX_FILE
+        index_path = folder / INDEX_FILE
         rebuild = "run `clinicalgpt kb build` to (re)build it"
+        with_docs = lookup is None
+        docstore_path = folder / (DOCSTORE_FILE if with_docs else IDS_FILE)
         if not docstore_path.is_file():
-            raise IndexNotBuiltError(f"No vector index in {folder} (missing {DOCSTORE_FILE}); {rebuild}.")
-        store = cls(embedding)
+            raise IndexNotBuiltError(f"No vector index in {folder} (missing {docstore_path.name}); {rebuild}.")
+        store = cls(embedding, lookup=lookup)
         try:
             with open(docstore_path, encoding="utf-8") as fh:
                 records = [json.loads(line) for line in fh if line.strip()]
             for rec in records:
                 sid, int_id = str(rec["id"]), int(rec["int_id"])
-                store._docs[sid] = Document(id=sid, page_content=rec["page_content"], metadata=rec["metadata"])
+                if with_docs:
+                    store._docs[sid] = Document(id=sid, page_content=rec["page_content"], metadata=rec["metadata"])
                 store._str_to_int[sid], store._int_to_str[int_id] = int_id, sid
         except (ValueError, KeyError, TypeError) as exc:
             raise IndexCorruptError(f"Unreadable {docstore_path}: {exc}; {rebuild}.") from exc
@@ -285,7 +317,7 @@ class FaissVectorStore(VectorStore):
             stored_ids = set(faiss.vector_to_array(store._index.id_map).tolist())
         except (RuntimeError, AttributeError) as exc:
             raise IndexCorruptError(f"Unreadable {index_path}: {exc}; {rebuild}.") from exc
-        counts = {store._index.ntotal, len(records), len(store._docs), len(store._int_to_str)}
+        counts = {store._index.ntotal, len(records), len(store._str_to_int), len(store._int_to_str)}
         if len(counts) != 1 or stored_ids != set(store._int_to_str):
             raise IndexCorruptError(
                 f"{index_path} holds {store._index.ntotal} vectors but {docstore_path} has {len(records)} "

@@ -155,7 +155,7 @@ def test_a_format_1_knowledge_base_is_reported_and_replaced_by_a_rebuild(tmp_pat
 def test_full_disk_is_a_clear_error_and_the_old_build_survives(kb_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = (kb_dir / "CURRENT").read_text()
 
-    def full(self: FaissVectorStore, folder: Path) -> None:
+    def full(self: FaissVectorStore, folder: Path, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(folder))
 
     monkeypatch.setattr(FaissVectorStore, "save", full)
