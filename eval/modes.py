@@ -44,13 +44,14 @@ from eval.schema import ConsultationItem, DiagnosisItem, Item, MCItem, Mode, QAI
 from eval.tasks.config import TaskConfig
 
 if TYPE_CHECKING:
+    from langchain_core.documents import Document
     from langchain_core.language_models import BaseChatModel
 
     from knowledge.kb import KnowledgeBase
     from model.assistant import ClinicalAssistant
     from model.generators import HFGenerator
     from model.settings import AppSettings
-    from rag.retrieve import Hit, HybridSearcher
+    from rag.retrieve import HybridSearcher
 
 logger = logging.getLogger(__name__)
 
@@ -196,20 +197,19 @@ def generate(res: Resources, prompt: str, max_tokens: int) -> str:
     return message.text if isinstance(message.text, str) else str(message.content)
 
 
-def retrieve(res: Resources, query: str, *, k: int | None = None, mode: SearchMode | None = None) -> list[Hit]:
-    """The searcher's hits for a question-only query."""
-    return res.searcher.search(_query(query, res.settings), k=k, mode=mode).hits
+def retrieve(res: Resources, query: str, *, k: int | None = None, mode: SearchMode | None = None) -> list[Document]:
+    """The searcher's documents (chunk records) for a question-only query."""
+    return res.searcher.search(_query(query, res.settings), k=k, mode=mode).documents
 
 
-def context_block(res: Resources, hits: list[Hit]) -> tuple[str, dict[str, str]]:
+def context_block(res: Resources, docs: list[Document]) -> tuple[str, dict[str, str]]:
     """The passages as the product shows them (numbered, quoted as data, within `answer.context_tokens`)."""
     from rag.context import pack_contexts
     from rag.prompts import render_sources
-    from rag.retrievers import hit_to_document
 
     s = res.settings.answer
-    blocks = pack_contexts([hit_to_document(h) for h in hits], s.context_tokens, max_blocks=s.max_blocks)
-    return render_sources(blocks), {b.id: b.text for b in blocks}
+    sources = pack_contexts(docs, s.context_tokens, max_blocks=s.max_blocks)
+    return render_sources(sources), {str(d.id): d.page_content for d in sources}
 
 
 # -- multiple choice ---------------------------------------------------------------------------------
@@ -222,10 +222,10 @@ def exam_predictor(task: TaskConfig, mode: Mode, res: Resources, mc: MCMethod) -
         extras: dict[str, Any] = {}
         context = ""
         if mode == "rag":
-            hits = retrieve(res, item.question)
-            if not hits:
+            docs = retrieve(res, item.question)
+            if not docs:
                 return Prediction(status="no_context", error="retrieval returned no passage")
-            context, passages = context_block(res, hits)
+            context, passages = context_block(res, docs)
             extras["retrieved_ids"] = list(passages)
         prompt = render_prompt(task, item, context)
         generator = res.likelihood_generator() if mc == "likelihood" else None
@@ -249,17 +249,17 @@ def exam_predictor(task: TaskConfig, mode: Mode, res: Resources, mc: MCMethod) -
     return predict
 
 
-def option_support(res: Resources, item: MCItem, hits: list[Hit]) -> tuple[str, dict[str, float]]:
+def option_support(res: Resources, item: MCItem, hits: list[Document]) -> tuple[str, dict[str, float]]:
     """The retrieval-only choice (see the module docstring) and each option's support."""
     import numpy as np
 
     from knowledge.lexical import tokenize
 
     embed = res.kb.embeddings.embed_array
-    passages = embed([f"{h.title}\n{h.text}" for h in hits])
+    passages = embed([f"{h.metadata['title']}\n{h.page_content}" for h in hits])
     queries = embed([f"{item.question} {text}" for text in item.options.values()])
     support = (queries @ passages.T).max(axis=1)
-    passage_words = set(tokenize(" ".join(h.text for h in hits)))
+    passage_words = set(tokenize(" ".join(h.page_content for h in hits)))
     overlap = {
         letter: len(set(tokenize(text)) & passage_words) / max(len(set(tokenize(text))), 1)
         for letter, text in item.options.items()
@@ -276,11 +276,13 @@ def exam_retrieval_only(res: Resources) -> Predictor:
 
     def predict(item: Item) -> Prediction:
         assert isinstance(item, MCItem)
-        hits = retrieve(res, item.question)
-        if not hits:
+        docs = retrieve(res, item.question)
+        if not docs:
             return Prediction(status="no_context", error="retrieval returned no passage")
-        choice, support = option_support(res, item, hits)
-        return Prediction(prediction=choice, extras={"option_support": support, "retrieved_ids": [h.id for h in hits]})
+        choice, support = option_support(res, item, docs)
+        return Prediction(
+            prediction=choice, extras={"option_support": support, "retrieved_ids": [str(h.id) for h in docs]}
+        )
 
     return predict
 
@@ -303,14 +305,14 @@ def cited_answer_prediction(answer: Any, *, drop_unsupported: bool = False) -> P
     `answer.unsupported` is `drop`, left out), without citation markers or flags; `extras` holds the sentences
     with the chunk ids they cite, the passages shown, the rendered answer and why it was refused, if it was.
     """
-    ids = {block.n: block.id for block in answer.contexts}
+    ids = {n: str(doc.id) for n, doc in enumerate(answer.contexts, start=1)}
     shown = [s for s in answer.sentences if not s.dropped and (s.supported or not drop_unsupported)]
     extras: dict[str, Any] = {
         "sentences": [
             {"text": s.text, "citations": [ids[n] for n in s.citations if n in ids], "supported": s.supported}
             for s in shown
         ],
-        "passages": {block.id: block.text for block in answer.contexts},
+        "passages": {str(doc.id): doc.page_content for doc in answer.contexts},
         "rendered_answer": answer.answer,
         "citation_origin": answer.citation_origin,
         "refusal_reason": answer.refusal_reason,
@@ -335,10 +337,10 @@ def text_predictor(task: TaskConfig, mode: Mode, res: Resources) -> Predictor:
         extras: dict[str, Any] = {}
         context = ""
         if mode == "rag":
-            hits = retrieve(res, _input_text(item))
-            if not hits:
+            docs = retrieve(res, _input_text(item))
+            if not docs:
                 return Prediction(status="no_context", error="retrieval returned no passage")
-            context, passages = context_block(res, hits)
+            context, passages = context_block(res, docs)
             extras["passages"] = passages
         text = generate(res, render_prompt(task, item, context), max_tokens)
         if not text.strip():
@@ -352,16 +354,16 @@ def text_retrieval_only(res: Resources) -> Predictor:
     """QA and consultation without a generator: the top passage is the answer."""
 
     def predict(item: Item) -> Prediction:
-        hits = retrieve(res, _input_text(item))
-        if not hits:
+        docs = retrieve(res, _input_text(item))
+        if not docs:
             return Prediction(status="no_context", error="retrieval returned no passage")
-        top = hits[0]
+        top = docs[0]
         return Prediction(
-            prediction=top.text,
+            prediction=top.page_content,
             extras={
-                "sentences": [{"text": top.text, "citations": [top.id]}],
-                "passages": {h.id: h.text for h in hits},
-                "retrieved_ids": [h.id for h in hits],
+                "sentences": [{"text": top.page_content, "citations": [str(top.id)]}],
+                "passages": {str(d.id): d.page_content for d in docs},
+                "retrieved_ids": [str(d.id) for d in docs],
             },
         )
 
@@ -413,10 +415,10 @@ def diagnosis_predictor(task: TaskConfig, mode: Mode, res: Resources) -> Predict
         extras: dict[str, Any] = {}
         context = ""
         if mode == "rag":
-            hits = retrieve(res, item.record)
-            if not hits:
+            docs = retrieve(res, item.record)
+            if not docs:
                 return Prediction(status="no_context", error="retrieval returned no passage")
-            context, passages = context_block(res, hits)
+            context, passages = context_block(res, docs)
             extras["passages"] = passages
         text = generate(res, render_prompt(task, item, context), DIAGNOSIS_MAX_TOKENS)
         names = parse_diagnoses(text)
@@ -483,14 +485,14 @@ def retrieval_predictor(res: Resources, search_mode: SearchMode) -> Predictor:
     """Ranked chunk ids from one searcher mode, with their pages (`extras["ranked_urls"]`) and documents."""
 
     def predict(item: Item) -> Prediction:
-        hits = retrieve(res, _input_text(item), k=RETRIEVAL_K, mode=search_mode)
-        if not hits:
+        docs = retrieve(res, _input_text(item), k=RETRIEVAL_K, mode=search_mode)
+        if not docs:
             return Prediction(status="no_context", prediction=[], error="retrieval returned no result")
         return Prediction(
-            prediction=[h.id for h in hits],
+            prediction=[str(h.id) for h in docs],
             extras={
-                "ranked_urls": [h.url for h in hits],
-                "ranked_doc_ids": [h.doc_id for h in hits],
+                "ranked_urls": [h.metadata.get("url") for h in docs],
+                "ranked_doc_ids": [h.metadata.get("doc_id") for h in docs],
                 "search_mode": search_mode,
             },
         )

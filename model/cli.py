@@ -362,32 +362,41 @@ def search(
     """Retrieve cited passages and KG facts for a query."""
     configure_logging(verbose)
     from knowledge.kb import KnowledgeBase
-    from rag.retrieve import HybridSearcher
+    from rag.retrieve import HybridSearcher, retrieval_info
 
     settings = _settings(config, kb_dir=kb)
     with user_errors():
         knowledge = KnowledgeBase.load(settings.knowledge_settings().resolved_kb_dir())
         result = HybridSearcher(knowledge, settings.retrieval).search(query, k=k, mode=mode)  # type: ignore[arg-type]
     if as_json:
-        _emit_json(result.model_dump() | {"settings_hash": settings.settings_hash()})
+        _emit_json(result.model_dump(mode="json") | {"settings_hash": settings.settings_hash()})
         return
     if result.entities:
         out.print("entities: " + ", ".join(f"{e.name} ({e.node_id}, {e.score:.2f})" for e in result.entities))
     if result.intent:
         out.print(f"question type: {result.intent}")
-    if not result.hits:
-        out.print("no results")
-    for rank, hit in enumerate(result.hits, start=1):
-        out.print(f"[{rank}] {hit.title}" + (f" — {hit.section}" if hit.section else ""), style="bold")
-        out.print(
-            f"    id: {hit.id}   source: {hit.source} ({hit.licence})   score: {hit.score:.4f}   "
-            f"via: {', '.join(f'{k}#{v}' for k, v in hit.via.items())}"
-        )
-        if hit.url:
-            out.print(f"    url: {hit.url}")
-        snippet = hit.text if len(hit.text) <= 300 else hit.text[:297] + "..."
-        out.print(f"    {snippet}")
+    if not result.documents:
+        out.print(_no_results_reason(result))
+    for rank, doc in enumerate(result.documents, start=1):
+        meta, info = doc.metadata, retrieval_info(doc)
+        out.print(f"[{rank}] {meta['title']}" + (f" — {meta['section']}" if meta.get("section") else ""), style="bold")
+        found = f"score: {info.score:.4f}   via: {', '.join(f'{k}#{v}' for k, v in info.ranks.items())}" if info else ""
+        out.print(f"    id: {doc.id}   source: {meta['source']} ({meta['licence']})   {found}")
+        if meta.get("url"):
+            out.print(f"    url: {meta['url']}")
+        text = doc.page_content
+        out.print(f"    {text if len(text) <= 300 else text[:297] + '...'}")
     out.print(f"{result.timings_ms['total']:.0f} ms", style="dim")
+
+
+def _no_results_reason(result: Any) -> str:
+    """Why a search found nothing, in words a user can act on."""
+    if result.mode == "kg" and result.entities:
+        names = ", ".join(e.name for e in result.entities)
+        return f"no results: linked {names}, but the knowledge graph holds no facts about it; try --mode hybrid"
+    if result.mode == "kg":
+        return "no results: no knowledge-graph entity recognised in the query; try --mode hybrid"
+    return "no results"
 
 
 # ---------------------------------------------------------------------------------------- ask, chat
@@ -412,15 +421,6 @@ def _assistant(config: Path | None, kb: Path | None, generator: str | None, adap
     return load_assistant(settings)
 
 
-def _answer_json(answer: Any) -> dict[str, Any]:
-    data = answer.model_dump(mode="json")
-    data["contexts"] = [
-        {k: c[k] for k in ("n", "id", "text", "source", "title", "url", "score", "trust", "flags")}
-        for c in data["contexts"]
-    ]
-    return data
-
-
 def _trust_note(citation: Any) -> str:
     """Say so when a citation is the user's own document (trust: user) or was flagged at build time."""
     notes = []
@@ -440,7 +440,8 @@ def _print_answer(answer: Any) -> None:
     if answer.citations:
         out.print("\nReferences", style="bold")
         for c in answer.citations:
-            out.print(f"[{c.n}] {c.title} — {c.id}" + (f" — {c.url}" if c.url else "") + _trust_note(c))
+            line = f"[{c.n}] {c.title} — {c.id}" + (f" — {c.url}" if c.url else "")
+            out.print(line + (f" — {c.attribution}" if c.attribution else "") + _trust_note(c))
     if not answer.refused:
         # Dropped sentences (instruction-like, markup such as a bare "Answer:") were never shown; unsupported
         # ones are shown marked in `flag` mode and left out in `drop` mode. Say which, so the count matches the text.
@@ -489,7 +490,7 @@ def ask(
         else:
             answer = assistant.ask(question, k=k)
     if as_json:
-        _emit_json(_answer_json(answer))
+        _emit_json(answer.model_dump(mode="json"))
     else:
         _print_answer(answer)
 
@@ -536,8 +537,9 @@ def chat(
         if line == "/sources":
             if last is None:
                 out.print("no answer yet")
-            for c in last.contexts if last else []:
-                out.print(f"[{c.n}] {c.title} — {c.id}" + (f" — {c.url}" if c.url else ""))
+            for n, doc in enumerate(last.contexts if last else [], start=1):
+                url = doc.metadata.get("url")
+                out.print(f"[{n}] {doc.metadata.get('title') or doc.id} — {doc.id}" + (f" — {url}" if url else ""))
             continue
         if line.startswith("/"):
             out.print(f"unknown command {line}. {CHAT_HELP}")

@@ -3,7 +3,7 @@
 from rag.chain import ClinicalQAChain, build_qa_chain
 from rag.errors import RetrievalError
 from rag.intent import detect_intent
-from rag.retrieve import Hit, HybridSearcher, SearchResult
+from rag.retrieve import HybridSearcher, RetrievalInfo, SearchResult
 from rag.retrievers import ClinicalRetriever
 from rag.safety import DISCLAIMER, RedFlag, detect_red_flags
 from rag.schema import Citation, CitedAnswer
@@ -16,10 +16,10 @@ __all__ = [
     "CitedAnswer",
     "ClinicalQAChain",
     "ClinicalRetriever",
-    "Hit",
     "HybridSearcher",
     "RedFlag",
     "RetrievalError",
+    "RetrievalInfo",
     "RetrievalSettings",
     "SearchResult",
     "build_qa_chain",

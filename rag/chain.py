@@ -22,10 +22,10 @@ from langchain_core.runnables.config import run_in_executor
 
 from knowledge.schema import json_hash
 from rag.citations import check_sentences, render_answer
-from rag.context import ContextBlock, pack_contexts
+from rag.context import ATTRIBUTION, LICENCE, SOURCE, URL, pack_contexts, source_flags, source_title, source_trust
 from rag.errors import RetrievalError
 from rag.prompts import REFUSAL_SENTINEL, build_messages
-from rag.retrieve import require_text
+from rag.retrieve import require_text, retrieval_info
 from rag.safety import DISCLAIMER, clarifying_question, detect_red_flags, missing_key_facts
 from rag.schema import Citation, CitedAnswer, ModelInfo
 from rag.settings import AnswerSettings
@@ -90,25 +90,30 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         return docs, (time.perf_counter() - t0) * 1000
 
     def _gate(self, docs: list[Document]) -> str | None:
-        """Why to refuse before generating, or None to go ahead."""
+        """Why to refuse before generating, or None to go ahead.
+
+        The confidence floor reads the `retrieval` block our retriever adds; documents from another retriever
+        have none, so only "no documents at all" refuses them here (citation checks still apply).
+        """
         if not docs:
             return "no_context"
-        dense = [d.metadata["scores"]["dense"] for d in docs if "dense" in d.metadata.get("scores", {})]
-        linked = any({"entity", "kg"} & set(d.metadata.get("via", {})) for d in docs)
+        infos = [info for info in map(retrieval_info, docs) if info is not None]
+        dense = [info.scores["dense"] for info in infos if "dense" in info.scores]
+        linked = any({"entity", "kg"} & set(info.ranks) for info in infos)
         floor = self.settings.min_dense_score_linked if linked else self.settings.min_dense_score
         if dense and max(dense) < floor:
             return "low_retrieval_confidence"
         return None
 
-    def _messages(self, question: str, history: list[dict[str, str]], blocks: list[ContextBlock]) -> list[BaseMessage]:
-        return [_LC_ROLES[m["role"]](content=m["content"]) for m in build_messages(question, blocks, history)]
+    def _messages(self, question: str, history: list[dict[str, str]], sources: list[Document]) -> list[BaseMessage]:
+        return [_LC_ROLES[m["role"]](content=m["content"]) for m in build_messages(question, sources, history)]
 
     def _finish(
         self,
         question: str,
         query: str,
         history: list[dict[str, str]],
-        blocks: list[ContextBlock],
+        sources: list[Document],
         raw: str | None,
         refusal: str | None,
         model: ModelInfo,
@@ -126,12 +131,12 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             else:
                 checks, dropped, origin = check_sentences(
                     raw,
-                    [b.text for b in blocks],
-                    [b.id for b in blocks],
+                    [d.page_content for d in sources],
+                    [str(d.id) for d in sources],
                     min_support=s.min_support,
                     attribute=s.attribute_uncited,
-                    flags=[b.flags for b in blocks],
-                    trust=[b.trust for b in blocks],
+                    flags=[source_flags(d) for d in sources],
+                    trust=[source_trust(d) for d in sources],
                 )
                 answer = render_answer(checks, drop_unsupported=s.unsupported == "drop")
                 if not answer:
@@ -140,9 +145,19 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         shown = [c for c in checks if not c.dropped and (s.unsupported == "flag" or c.supported)]
         cited = sorted({n for c in shown for n in c.citations})
         citations = [
-            Citation(n=b.n, id=b.id, source=b.source, title=b.title, url=b.url, trust=b.trust, flags=b.flags)
-            for b in blocks
-            if b.n in cited
+            Citation(
+                n=n,
+                id=str(d.id),
+                source=str(d.metadata.get(SOURCE) or "unknown"),
+                title=source_title(d),
+                url=d.metadata.get(URL),
+                licence=d.metadata.get(LICENCE),
+                attribution=d.metadata.get(ATTRIBUTION),
+                trust=source_trust(d),
+                flags=source_flags(d),
+            )
+            for n, d in enumerate(sources, start=1)
+            if n in cited
         ]
         missing = missing_key_facts(user_text)
         return CitedAnswer(
@@ -150,7 +165,7 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             retrieval_query=query,
             answer=answer if refusal is None else REFUSAL_TEXT,
             citations=citations if refusal is None else [],
-            contexts=blocks,
+            contexts=sources,
             sentences=checks,
             citation_origin=origin if refusal is None else "none",
             dropped_citations=dropped,
@@ -198,13 +213,13 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         query = condense_query(question, history)
         logger.debug("question: %s", question)  # patient text: DEBUG only
         docs, retrieve_ms = self._retrieve(query, config)
-        blocks = pack_contexts(docs, self.settings.context_tokens, max_blocks=self.settings.max_blocks)
+        sources = pack_contexts(docs, self.settings.context_tokens, max_blocks=self.settings.max_blocks)
         refusal = self._gate(docs)
         raw: str | None = None
         message: AIMessage | None = None
         t0 = time.perf_counter()
         if refusal is None:
-            messages = self._messages(question, history, blocks)
+            messages = self._messages(question, history, sources)
             options = {"max_tokens": self.settings.max_new_tokens}
             if stream:
                 merged = None
@@ -220,7 +235,7 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             raw = message.text if message is not None else ""
         generate_ms = (time.perf_counter() - t0) * 1000
         timings = {"retrieve": retrieve_ms, "generate": generate_ms, "total": (time.perf_counter() - started) * 1000}
-        answer = self._finish(question, query, history, blocks, raw, refusal, self._model_info(message), timings)
+        answer = self._finish(question, query, history, sources, raw, refusal, self._model_info(message), timings)
         logger.info(
             "answered: refused=%s citations=%d red_flags=%d",
             answer.refused,

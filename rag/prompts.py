@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from langchain_core.documents import Document
+
 from knowledge.injection import redact, untrusted
-from rag.context import ContextBlock
+from rag.context import SECTION, source_flags, source_title
 
 REFUSAL_SENTINEL = "INSUFFICIENT_EVIDENCE"
 
@@ -37,29 +39,30 @@ def quote(text: str) -> str:
     return " ".join(text.split())
 
 
-def passage_text(block: ContextBlock) -> str:
+def passage_text(source: Document) -> str:
     """What the model sees of a passage: sentences of an untrusted passage that give orders are withheld."""
-    text = redact(block.text) if untrusted(block.flags) else block.text
+    text = redact(source.page_content) if untrusted(source_flags(source)) else source.page_content
     return quote(text)
 
 
-def render_sources(blocks: list[ContextBlock]) -> str:
-    """The `<sources>` block: one numbered, id-labelled passage per context, each quoted as data."""
+def render_sources(sources: list[Document]) -> str:
+    """The `<sources>` block: one numbered, id-labelled passage per source (from 1), each quoted as data."""
     lines = ["<sources>"]
-    for block in blocks:
-        head = block.title + (f" — {block.section}" if block.section else "")
-        head = redact(head) if untrusted(block.flags) else head
-        lines.append(f"[{block.n}] ({quote(block.id)}) {quote(head)}\n{passage_text(block)}")
+    for n, source in enumerate(sources, start=1):
+        section = source.metadata.get(SECTION)
+        head = source_title(source) + (f" — {section}" if section else "")
+        head = redact(head) if untrusted(source_flags(source)) else head
+        lines.append(f"[{n}] ({quote(str(source.id))}) {quote(head)}\n{passage_text(source)}")
     lines.append("</sources>")
     return "\n\n".join(lines)
 
 
 def build_messages(
-    question: str, blocks: list[ContextBlock], history: list[dict[str, str]] | None = None
+    question: str, sources: list[Document], history: list[dict[str, str]] | None = None
 ) -> list[dict[str, str]]:
     """Role messages for the chat model: system rules, earlier turns, then sources + question."""
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
     for turn in history or []:
         messages.append({"role": turn["role"], "content": turn["content"]})
-    messages.append({"role": "user", "content": f"{render_sources(blocks)}\n\nQuestion: {question}\nAnswer:"})
+    messages.append({"role": "user", "content": f"{render_sources(sources)}\n\nQuestion: {question}\nAnswer:"})
     return messages

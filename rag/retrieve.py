@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from typing import Literal
 
 import numpy as np
+from langchain_core.documents import Document
 from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.graph import EntityLink
@@ -26,29 +26,27 @@ from rag.settings import RetrievalSettings, SearchMode
 logger = logging.getLogger(__name__)
 
 
-class Hit(BaseModel):
-    """One retrieved chunk with its provenance and how it was found."""
+#: The one key retrieval adds to a chunk's metadata (`knowledge.schema.Chunk.metadata`).
+RETRIEVAL_KEY = "retrieval"
+
+
+class RetrievalInfo(BaseModel):
+    """How a passage was found: the block stored under `metadata["retrieval"]` of a retrieved `Document`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(description="Stable chunk id, citable.")
-    score: float
-    kind: str
-    title: str
-    section: str | None
-    text: str
-    source: str
-    native_id: str
-    url: str | None
-    licence: str
-    doc_id: str
-    entities: list[str]
-    flags: list[str] = Field(default_factory=list, description="Instruction/markup codes of the chunk (`Chunk.flags`).")
-    trust: Literal["curated", "user"] = Field(default="curated", description="`user` for the user's own documents.")
-    via: dict[str, int] = Field(default_factory=dict, description="Rank (1-based) in each list that found it.")
+    score: float = Field(description="Fused score (weighted RRF in `hybrid`, else the list's own score).")
+    mode: SearchMode
+    ranks: dict[str, int] = Field(default_factory=dict, description="Rank (1-based) in each list that found it.")
     scores: dict[str, float] = Field(
         default_factory=dict, description="Raw score in each list: dense cosine, BM25, link/intent score."
     )
+
+
+def retrieval_info(document: Document) -> RetrievalInfo | None:
+    """The retrieval block of a document, or None for documents from other retrievers."""
+    block = document.metadata.get(RETRIEVAL_KEY)
+    return RetrievalInfo.model_validate(block) if isinstance(block, dict) else None
 
 
 class SearchResult(BaseModel):
@@ -60,7 +58,7 @@ class SearchResult(BaseModel):
     mode: SearchMode
     intent: str | None
     entities: list[EntityLink]
-    hits: list[Hit]
+    documents: list[Document] = Field(description="Chunk records as documents, best first, each with `retrieval`.")
     timings_ms: dict[str, float]
 
 
@@ -227,34 +225,21 @@ class HybridSearcher:
             ranked = lists[mode]
             via = {row: {mode: rank} for rank, (row, _) in enumerate(ranked, start=1)}
         raw = self._raw_scores(lists)
-        hits = [self._hit(row, score, via[row], raw[row]) for row, score in ranked[:k]]
+        documents = [self._document(row, score, mode, via[row], raw[row]) for row, score in ranked[:k]]
         timings["total"] = sum(timings.values())
         return SearchResult(
             query=query,
             mode=mode,
             intent=intent,
             entities=links,
-            hits=hits,
+            documents=documents,
             timings_ms={key: round(v, 2) for key, v in timings.items()},
         )
 
-    def _hit(self, row: int, score: float, via: dict[str, int], scores: dict[str, float]) -> Hit:
-        c = self.kb.chunks[row]
-        return Hit(
-            id=c.chunk_id,
-            score=round(float(score), 6),
-            kind=c.kind,
-            title=c.title,
-            section=c.section,
-            text=c.text,
-            source=c.source,
-            native_id=c.native_id,
-            url=c.url,
-            licence=c.licence,
-            doc_id=c.doc_id,
-            entities=c.entities,
-            flags=c.flags,
-            trust=c.trust,
-            via=via,
-            scores=scores,
-        )
+    def _document(
+        self, row: int, score: float, mode: SearchMode, ranks: dict[str, int], scores: dict[str, float]
+    ) -> Document:
+        document = self.kb.chunks[row].to_document()
+        info = RetrievalInfo(score=round(float(score), 6), mode=mode, ranks=ranks, scores=scores)
+        document.metadata[RETRIEVAL_KEY] = info.model_dump()
+        return document

@@ -1,7 +1,8 @@
 """`ClinicalRetriever`: the hybrid search as a LangChain `BaseRetriever`.
 
-Documents carry the stable chunk id (`Document.id`) and full provenance in metadata, so a chain or agent
-can cite them. `k` can be set in the constructor or per call: `retriever.invoke(q, k=3)`.
+Documents are the knowledge base's chunk records (`knowledge.schema.Chunk.to_document`: stable chunk id,
+full provenance) plus one `retrieval` block (`rag.retrieve.RetrievalInfo`), so a chain or agent can cite
+them. `k` and `mode` can be set in the constructor or per call: `retriever.invoke(q, k=3)`.
 """
 
 from __future__ import annotations
@@ -13,15 +14,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
-from rag.retrieve import Hit, HybridSearcher
+from rag.retrieve import HybridSearcher
 from rag.settings import SearchMode
-
-
-def hit_to_document(hit: Hit) -> Document:
-    """A retrieved chunk as a LangChain document (id = chunk id, provenance in metadata)."""
-    metadata = hit.model_dump(exclude={"text", "id"})
-    metadata["chunk_id"] = hit.id
-    return Document(id=hit.id, page_content=hit.text, metadata=metadata)
 
 
 class ClinicalRetriever(BaseRetriever):
@@ -41,5 +35,4 @@ class ClinicalRetriever(BaseRetriever):
     ) -> list[Document]:
         k = kwargs.get("k", self.k)
         mode = kwargs.get("mode", self.mode)
-        result = self.searcher.search(query, k=k, mode=mode)
-        return [hit_to_document(h) for h in result.hits]
+        return self.searcher.search(query, k=k, mode=mode).documents

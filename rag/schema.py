@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
+from langchain_core.documents import Document
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.citations import SentenceCheck
-from rag.context import BlockTrust, ContextBlock
+from rag.context import BlockTrust
 from rag.safety import RedFlag
 
 
@@ -21,6 +22,8 @@ class Citation(BaseModel):
     source: str
     title: str
     url: str | None = None
+    licence: str | None = None
+    attribution: str | None = Field(default=None, description="Credit line the source's licence asks for.")
     trust: BlockTrust = Field(default="unknown", description="`curated`, `user` (the user's document) or `unknown`.")
     flags: list[str] = Field(default_factory=list, description="Instruction/markup codes found in the passage.")
 
@@ -43,7 +46,9 @@ class CitedAnswer(BaseModel):
     retrieval_query: str
     answer: str = Field(description="Answer text with [n] markers (or the refusal message).")
     citations: list[Citation] = Field(default_factory=list, description="Sources cited, each retrieved.")
-    contexts: list[ContextBlock] = Field(default_factory=list, description="Sources shown to the model.")
+    contexts: list[Document] = Field(
+        default_factory=list, description="Sources shown to the model, numbered from 1 in this order."
+    )
     sentences: list[SentenceCheck] = Field(default_factory=list)
     citation_origin: Literal["model", "attributed", "none"] = "none"
     dropped_citations: list[str] = Field(default_factory=list, description="Cited ids that were not retrieved.")
@@ -66,6 +71,7 @@ class CitedAnswer(BaseModel):
             lines.append("\nReferences:")
             lines += [
                 f"[{c.n}] {c.title} ({c.id}){' ' + c.url if c.url else ''}"
+                + (f" — {c.attribution}" if c.attribution else "")
                 + (f" — trust: {c.trust}" if c.trust != "curated" else "")
                 for c in self.citations
             ]

@@ -64,9 +64,9 @@ def test_build_info_link_search_json(tmp_path: Path) -> None:
     )
     assert found.exit_code == 0, found.output
     result = json.loads(found.stdout)
-    assert len(result["hits"]) == 3 and result["hits"][0]["id"] == "medquad:T1-2#0"
-    for key in ("id", "source", "title", "url", "score"):
-        assert key in result["hits"][0]
+    assert len(result["documents"]) == 3 and result["documents"][0]["id"] == "medquad:T1-2#0"
+    for key in ("source", "title", "url", "retrieval"):
+        assert key in result["documents"][0]["metadata"]
     assert result["settings_hash"]
 
     text = runner.invoke(app, ["search", "flu treatment", "--mode", "bm25", "--kb", str(kb)])
@@ -125,3 +125,12 @@ def test_config_show_and_kb_info_print_the_same_build_hash(tiny_kb_dir: Path, tm
     assert shown["settings_hash"] != info["settings_hash"]  # the other hash covers every setting
     text = runner.invoke(app, ["kb", "info", "--config", str(cfg)]).stdout
     assert f"build settings {info['settings_hash']}" in text
+
+
+def test_kg_search_without_facts_says_why(tiny_kb_dir: Path) -> None:
+    """Issue 8: `search "metformin side effects" --mode kg` linked the drug and printed a bare "no results"."""
+    linked = runner.invoke(app, ["search", "pyrexia", "--mode", "kg", "--kb", str(tiny_kb_dir)])
+    assert linked.exit_code == 0, linked.output
+    assert "linked fever, but the knowledge graph holds no facts about it; try --mode hybrid" in linked.stdout
+    unlinked = runner.invoke(app, ["search", "zzzz qqqq", "--mode", "kg", "--kb", str(tiny_kb_dir)])
+    assert "no knowledge-graph entity recognised in the query" in unlinked.stdout

@@ -111,7 +111,7 @@ def _docs_with(rows: list[dict[str, object]]) -> Setup:
 def _full_disk(kb: Path, tmp: Path, mp: pytest.MonkeyPatch) -> list[str]:
     copy = _kb_copy(kb, tmp)
 
-    def full(self: FaissVectorStore, folder: Path) -> None:
+    def full(self: FaissVectorStore, folder: Path, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(folder))
 
     mp.setattr(FaissVectorStore, "save", full)

@@ -31,10 +31,17 @@ def test_ask_json_has_the_contract(patched: ClinicalAssistant) -> None:
         "source": "medquad",
         "title": "Myocarditis",
         "url": "https://example.org/myocarditis",
+        "licence": "CC BY 4.0",
+        "attribution": None,
         "trust": "curated",
         "flags": [],
     }
-    assert set(data["contexts"][0]) == {"n", "id", "text", "source", "title", "url", "score", "trust", "flags"}
+    context = data["contexts"][0]  # the chunk record as a LangChain document, plus how it was retrieved
+    assert context["id"] == "medquad:T1-2#0" and context["page_content"]
+    assert {"chunk_id", "doc_id", "title", "section", "source", "url", "licence", "trust", "flags"} <= set(
+        context["metadata"]
+    )
+    assert set(context["metadata"]["retrieval"]) == {"score", "mode", "ranks", "scores"}
     assert set(data["timings_ms"]) == {"retrieve", "generate", "total"}
     assert data["refused"] is False and data["model"]["name"]
 

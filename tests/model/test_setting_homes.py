@@ -42,7 +42,7 @@ def test_retrieval_mode_setting_reaches_ask(mode: str, tiny_kb: KnowledgeBase, m
     assistant = _assistant(tiny_kb, monkeypatch, CLINICALGPT_RETRIEVAL__MODE=mode)
     docs = assistant.retriever.invoke("What are the symptoms of myocarditis?")
     assert docs, "the tiny knowledge base has myocarditis passages in every mode"
-    assert {name for d in docs for name in d.metadata["via"]} == {mode}
+    assert {name for d in docs for name in d.metadata["retrieval"]["ranks"]} == {mode}
 
 
 def test_retrieval_k_setting_reaches_ask_and_the_tool(tiny_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,7 +53,7 @@ def test_retrieval_k_setting_reaches_ask_and_the_tool(tiny_kb: KnowledgeBase, mo
 
     def spy(query: str, **kwargs: Any) -> Any:
         result = original(query, **kwargs)
-        seen.append(len(result.hits))
+        seen.append(len(result.documents))
         return result
 
     monkeypatch.setattr(assistant.retriever.searcher, "search", spy)

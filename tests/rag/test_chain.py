@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from langchain_core.documents import Document
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
@@ -15,6 +17,7 @@ from rag.prompts import REFUSAL_SENTINEL
 from rag.retrieve import HybridSearcher
 from rag.retrievers import ClinicalRetriever
 from rag.safety import DISCLAIMER
+from rag.schema import CitedAnswer
 
 Q = "What are the symptoms of myocarditis?"
 
@@ -147,7 +150,7 @@ def test_conversation_history_condenses_into_the_query(retriever: ClinicalRetrie
         {"question": "How is it treated?", "history": history}
     )
     assert answer.retrieval_query.endswith("influenza.")
-    assert any("influenza" in c.title.lower() or "flu" in c.text.lower() for c in answer.contexts)
+    assert any("influenza" in c.metadata["title"].lower() or "flu" in c.page_content.lower() for c in answer.contexts)
 
 
 def test_bad_input_names_the_field(retriever: ClinicalRetriever) -> None:
@@ -158,3 +161,26 @@ def test_bad_input_names_the_field(retriever: ClinicalRetriever) -> None:
         chain.invoke("x" * 5000)
     with pytest.raises(RetrievalError, match=r"`history\[0\]`"):
         chain.invoke({"question": "hi", "history": [{"role": "doctor", "content": "x"}]})
+
+
+class _PlainRetriever(BaseRetriever):
+    """A retriever that knows nothing of ClinicalGPT: no chunk ids, no `retrieval` block, no trust."""
+
+    def _get_relevant_documents(self, query: str, *, run_manager: Any, **kwargs: Any) -> list[Document]:
+        return [
+            Document(page_content="Influenza is treated with rest, fluids and sometimes antiviral drugs."),
+            Document(page_content="Oseltamivir is an antiviral drug for influenza.", metadata={"title": "Oseltamivir"}),
+        ]
+
+
+def test_chain_works_with_any_retriever() -> None:
+    """Issue 8: the chain read our own metadata keys; any `BaseRetriever` must do."""
+    answer = build_qa_chain(_PlainRetriever(), fake("Influenza is treated with rest and fluids [1].")).invoke(
+        "How is the flu treated?"
+    )
+    assert not answer.refused and answer.sentences[0].supported
+    assert [c.id for c in answer.citations] == ["doc1"] and answer.citations[0].trust == "unknown"
+    assert answer.citations[0].title == "doc1" and answer.citations[0].source == "unknown"
+    assert [d.id for d in answer.contexts] == ["doc1", "doc2"]
+    assert answer.contexts[1].metadata["title"] == "Oseltamivir"
+    assert CitedAnswer.model_validate_json(answer.model_dump_json()).contexts == answer.contexts  # JSON round trip

@@ -20,7 +20,7 @@ from langchain_core.retrievers import BaseRetriever
 
 from rag.chain import REFUSAL_TEXT, build_qa_chain
 from rag.citations import check_sentences, copies, longest_common_run, render_answer, strip_markup
-from rag.context import ContextBlock, pack_contexts
+from rag.context import pack_contexts, source_flags, source_trust
 from rag.prompts import build_messages, render_sources
 from rag.settings import AnswerSettings
 
@@ -166,8 +166,8 @@ def test_plain_retriever_without_metadata_works() -> None:
     retriever = Bare(texts=[CURATED, USER_DOC])
     reply = "Tension headache is treated with rest and pain relievers [1]. Take 2 tablets [1]. " + INJECTION
     answer = build_qa_chain(retriever, FakeListChatModel(responses=[reply])).invoke(Q)
-    assert [b.trust for b in answer.contexts] == ["unknown", "unknown"]
-    assert answer.contexts[1].flags == ["addresses_model"]  # inspected at answer time
+    assert [source_trust(d) for d in answer.contexts] == ["unknown", "unknown"]
+    assert source_flags(answer.contexts[1]) == ["addresses_model"]  # inspected at answer time
     first, dose, injected = answer.sentences
     assert first.supported and not dose.supported and injected.dropped
     assert answer.citations[0].trust == "unknown"
@@ -228,8 +228,8 @@ def test_instructions_in_a_title_are_withheld() -> None:
 
 
 def test_context_blocks_carry_trust_and_flags() -> None:
-    block = pack_contexts([_ours("user:headache.md#0", USER_DOC, "user", "user", [])], 700)[0]
-    assert isinstance(block, ContextBlock) and block.trust == "user" and block.flags == ["addresses_model"]
+    source = pack_contexts([_ours("user:headache.md#0", USER_DOC, "user", "user", [])], 700)[0]
+    assert source.metadata["trust"] == "user" and source.metadata["flags"] == ["addresses_model"]
 
 
 # -- end to end over a built knowledge base ----------------------------------------------------------------------

@@ -86,10 +86,12 @@ def test_pack_contexts_dedupes_and_respects_budget() -> None:
         Document(id="b", page_content="fever is  COMMON.", metadata={"title": "B", "source": "s"}),
         Document(id="c", page_content=long, metadata={"title": "C", "source": "s", "url": "u"}),
     ]
-    blocks = pack_contexts(docs, budget_tokens=200)
-    assert [b.id for b in blocks] == ["a", "c"] and [b.n for b in blocks] == [1, 2]
-    assert blocks[1].text.endswith("…") and sum(approx_tokens(b.text) + 12 for b in blocks) <= 215
-    rendered = render_sources(blocks)
+    sources = pack_contexts(docs, budget_tokens=200)
+    assert [d.id for d in sources] == ["a", "c"]
+    assert sources[1].page_content.endswith("…")
+    assert sum(approx_tokens(d.page_content) + 12 for d in sources) <= 215
+    assert docs[3].page_content == long  # packing copies; the retrieved document is untouched
+    rendered = render_sources(sources)
     assert rendered.startswith("<sources>") and "[2] (c) C" in rendered
 
 
