@@ -1,13 +1,16 @@
-"""Retrieval benchmark: MedQuAD question → the passage holding its own answer.
+"""Retrieval benchmark: MedQuAD question → the passage holding its own answer, on a held-out split.
 
 Measures recall@1/5/20 and MRR for each mode of our knowledge base (dense, bm25, kg, hybrid) and for a
 naive LangChain baseline built in the same run (community FAISS over one document per distinct MedQuAD
-answer + rank_bm25, fused by `EnsembleRetriever`), plus per-query latency p50/p95.
+answer, indexed with the same "title — section: text" our index gets, + rank_bm25, fused by
+`EnsembleRetriever`), plus per-query latency p50/p95.
 
-    python -m bench.retrieval --kb ~/.cache/clinicalgpt/kb --n 1000 --seed 0 [--json out.json]
+    python -m bench.retrieval --split test --n 1000 --seed 0 [--json out.json]
 
-Needs the `bench` extra (`pip install -e ".[bench]"`) and CLINICALGPT_DATA_DIR. The baseline's vectors
-are cached under ~/.cache/clinicalgpt/bench so re-runs skip the ~10 min re-embedding.
+Questions come from one split of `eval.datasets.medquad_split` (by focus): `test` (the default) is held
+out, `dev` is the only one tuning may read (`bench.retrieval_sweep`). Needs the `bench` extra
+(`pip install -e ".[bench]"`) and CLINICALGPT_DATA_DIR. The baseline's vectors are cached under
+~/.cache/clinicalgpt/bench so re-runs skip the re-embedding.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from tqdm import tqdm
@@ -30,26 +33,28 @@ from tqdm import tqdm
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from eval.datasets.consumer_qa import medquad_split  # noqa: E402
 from knowledge.kb import KnowledgeBase  # noqa: E402
 from knowledge.schema import json_hash  # noqa: E402
-from knowledge.sources.base import clean_text  # noqa: E402
+from knowledge.sources.base import LoadReport, clean_text, iter_jsonl  # noqa: E402
 from knowledge.sources.medquad import JSONL, load_medquad  # noqa: E402
 from rag.retrieve import HybridSearcher  # noqa: E402
 from rag.settings import RetrievalSettings  # noqa: E402
 
 CUTOFFS = (1, 5, 20)
+Split = Literal["dev", "test"]
 
 
-def sample_questions(data_dir: Path, n: int, seed: int) -> list[dict[str, str]]:
-    """`n` seeded MedQuAD questions with the id of the document holding their answer."""
+def sample_questions(data_dir: Path, n: int, seed: int, split: Split = "test") -> list[dict[str, str]]:
+    """`n` seeded MedQuAD questions of one split with the id of the document holding their answer."""
     doc_of_text = {d.text: d.doc_id for d in load_medquad(data_dir).docs}
     rows = []
-    with (data_dir / JSONL).open(encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            gold = doc_of_text.get(clean_text(row.get("answer") or ""))
-            if gold and row.get("question"):
-                rows.append({"question": row["question"], "gold": gold, "qtype": row.get("qtype") or ""})
+    for _, row in iter_jsonl(data_dir / JSONL, LoadReport(source="medquad")):  # malformed lines are skipped
+        gold = doc_of_text.get(clean_text(row.get("answer") or ""))
+        if gold and row.get("question") and medquad_split(row.get("focus")) == split:
+            rows.append(
+                {"question": row["question"], "gold": gold, "qtype": row.get("qtype") or "", "focus": row["focus"]}
+            )
     random.Random(seed).shuffle(rows)
     return rows[:n]
 
@@ -103,7 +108,8 @@ def run_baseline(data_dir: Path, questions: list[dict[str, str]], kb: KnowledgeB
     from langchain_core.documents import Document
 
     docs = load_medquad(data_dir).docs
-    texts = [d.text for d in docs]
+    # The same text our index embeds (`Chunk.index_text`): title and section, then the body.
+    texts = [f"{d.title} — {d.section}: {d.text}" if d.section else f"{d.title}: {d.text}" for d in docs]
     ids = [d.doc_id for d in docs]
     cache.mkdir(parents=True, exist_ok=True)
     vec_path = cache / f"baseline-{json_hash(texts)}.npy"
@@ -153,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=os.environ.get("CLINICALGPT_DATA_DIR"))
     parser.add_argument("--n", type=int, default=1000, help="questions (default 1000)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--split", choices=["dev", "test"], default="test", help="MedQuAD split (tune on dev only)")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--cache", type=Path, default=Path("~/.cache/clinicalgpt/bench"))
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -161,19 +168,21 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("set CLINICALGPT_DATA_DIR or pass --data-dir")
     data_dir = Path(args.data_dir).expanduser()
     kb = KnowledgeBase.load(args.kb.expanduser())
-    questions = sample_questions(data_dir, args.n, args.seed)
+    questions = sample_questions(data_dir, args.n, args.seed, args.split)
     report: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.python_version()}",
         "command": " ".join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])]),
         "questions": len(questions),
         "seed": args.seed,
+        "split": args.split,
         "kb_chunks": len(kb.chunks),
         "kb_embedded": len(kb.dense),
         "kb_settings_hash": kb.manifest.settings_hash,
     }
     report["ours"] = run_ours(kb, questions, RetrievalSettings())
-    print(table(f"ours ({len(kb.chunks)} chunks, {len(questions)} questions, seed {args.seed})", report["ours"]))
+    title = f"ours ({len(kb.chunks)} chunks, {len(questions)} {args.split} questions, seed {args.seed})"
+    print(table(title, report["ours"]))
     if not args.no_baseline:
         report["baseline"] = run_baseline(data_dir, questions, kb, args.cache.expanduser())
         print(table(f"naive LangChain baseline ({report['baseline']['documents']} documents)", report["baseline"]))
