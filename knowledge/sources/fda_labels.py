@@ -242,12 +242,16 @@ def label_drug(openfda: dict[str, Any]) -> LabelDrug | None:
         if not norm or norm.startswith(normalize(moiety_name(generic))) or drug_key(brand) == key:
             continue
         brands.append(_brand_case(brand))
+    single = "+" not in key and len(substances) <= 1
+    # A combination's substances (and their UNIIs) are its ingredients, not other names of it: "lidocaine"
+    # must not name the lidocaine and prilocaine cream. RxCUIs are product ids, right for either.
+    others = [*(substances if single else []), *map(readable, generics[1:])]
     xrefs = [normalize_xref(f"RXCUI:{r}") for r in _strings(openfda, "rxcui")]
-    xrefs += [normalize_xref(f"UNII:{u}") for u in _strings(openfda, "unii")]
+    xrefs += [normalize_xref(f"UNII:{u}") for u in _strings(openfda, "unii")] if single else []
     return LabelDrug(
         generic=generic,
         brands=list(dict.fromkeys(brands)),
-        substances=[s for s in dict.fromkeys([*substances, *map(readable, generics[1:])]) if s != generic],
+        substances=[s for s in dict.fromkeys(others) if s != generic],
         xrefs=sorted({x for x in xrefs if x}),
     )
 

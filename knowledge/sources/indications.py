@@ -49,51 +49,57 @@ def uninvert(mesh_name: str) -> str:
     return f"{tail} {head}"
 
 
-def _rows(path: Path, report: LoadReport, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    """`(line, row)` of a TSV with a header; rows missing a column or a value are counted as malformed."""
+def _rows(path: Path, file: str, report: LoadReport, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    """`(line, row)` of a TSV with a header; rows missing a column or a value are counted as malformed.
+
+    `file` is the file as problems name it: both resources call their file `indications.tsv`.
+    """
     rows: list[tuple[int, dict[str, str]]] = []
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh, delimiter="\t")
         missing = [c for c in columns if c not in (reader.fieldnames or [])]
         if missing:
-            report.bad(path.name, 1, f"header lacks {', '.join(missing)}; expected the columns {', '.join(columns)}")
+            report.bad(file, 1, f"header lacks {', '.join(missing)}; expected the columns {', '.join(columns)}")
             return rows
         for row in reader:
             values = {c: clean_text(row.get(c) or "") for c in columns}
             if not all(values.values()):
+                # LabeledIn leaves the name empty for some diseases and combination drugs; an id alone gives
+                # nothing to show or to merge on by name, so the pair is left out.
                 empty = [c for c, v in values.items() if not v]
-                report.bad(path.name, reader.line_num, f"empty {', '.join(empty)}")
+                report.bad(file, reader.line_num, f"no {', '.join(empty)}; the pair is left out")
                 continue
             rows.append((reader.line_num, values))
     return rows
 
 
-def _drug_node(nodes: dict[str, NodeRecord], name: str, xref: str, prov: Provenance) -> str:
-    """Id of the drug's node, created or given one more name and xref."""
+def _drug_node(nodes: dict[str, NodeRecord], name: str, xrefs: list[str], prov: Provenance) -> str:
+    """Id of the drug's node, created or given one more name and more xrefs."""
     node_id = drug_node_id(name)
     old = nodes.get(node_id)
     if old is None:
         canonical = moiety_name(name)
         synonyms = [name] if name != canonical else []
         nodes[node_id] = NodeRecord(
-            node_id=node_id, type="drug", name=canonical, synonyms=synonyms, xrefs=[xref], provenance=prov
+            node_id=node_id, type="drug", name=canonical, synonyms=synonyms, xrefs=sorted(set(xrefs)), provenance=prov
         )
     else:
         synonyms = [s for s in dict.fromkeys([*old.synonyms, name]) if s != old.name]
-        nodes[node_id] = old.model_copy(update={"synonyms": synonyms, "xrefs": sorted({*old.xrefs, xref})})
+        nodes[node_id] = old.model_copy(update={"synonyms": synonyms, "xrefs": sorted({*old.xrefs, *xrefs})})
     return node_id
 
 
 def _pharmacotherapydb(path: Path, report: LoadReport, nodes: dict[str, NodeRecord]) -> list[EdgeRecord]:
     columns = ("doid_id", "drugbank_id", "disease", "drug", "category")
     edges: list[EdgeRecord] = []
-    for lineno, row in _rows(path, report, columns):
+    file = PHARMACOTHERAPYDB_FILE.removeprefix("en/")
+    for lineno, row in _rows(path, file, report, columns):
         doid, drugbank, category = row["doid_id"], row["drugbank_id"], row["category"].upper()
         if not doid.startswith("DOID:"):
-            report.bad(path.name, lineno, f"disease id {doid!r} is not a DOID")
+            report.bad(file, lineno, f"disease id {doid!r} is not a DOID")
             continue
         if category not in {*CATEGORY_WEIGHTS, "NOT"}:
-            report.bad(path.name, lineno, f"category {category!r} is none of DM, SYM, NOT")
+            report.bad(file, lineno, f"category {category!r} is none of DM, SYM, NOT")
             continue
         prov = Provenance(
             source=SOURCE,
@@ -103,9 +109,9 @@ def _pharmacotherapydb(path: Path, report: LoadReport, nodes: dict[str, NodeReco
             file=PHARMACOTHERAPYDB_FILE,
         )
         try:
-            drug = _drug_node(nodes, row["drug"], f"DRUGBANK:{drugbank}", prov)
+            drug = _drug_node(nodes, row["drug"], [f"DRUGBANK:{drugbank}"], prov)
         except ValueError as exc:
-            report.bad(path.name, lineno, str(exc))
+            report.bad(file, lineno, str(exc))
             continue
         report.records += 1
         relation = "not_indicated" if category == "NOT" else "treated_with"
@@ -119,10 +125,11 @@ def _pharmacotherapydb(path: Path, report: LoadReport, nodes: dict[str, NodeReco
 def _labeledin(path: Path, report: LoadReport, nodes: dict[str, NodeRecord]) -> list[EdgeRecord]:
     columns = ("rxnorm_id", "disease_cui", "disease_mesh_name", "rxnorm_name")
     edges: list[EdgeRecord] = []
-    for lineno, row in _rows(path, report, columns):
+    file = LABELEDIN_FILE.removeprefix("en/")
+    for lineno, row in _rows(path, file, report, columns):
         rxnorm, cui, mesh_name = row["rxnorm_id"], row["disease_cui"].upper(), row["disease_mesh_name"]
         if not cui.startswith("C") or not cui[1:].isdigit():
-            report.bad(path.name, lineno, f"disease_cui {cui!r} is not a UMLS CUI (C followed by digits)")
+            report.bad(file, lineno, f"disease_cui {cui!r} is not a UMLS CUI (C followed by digits)")
             continue
         prov = Provenance(
             source=SOURCE,
@@ -132,9 +139,11 @@ def _labeledin(path: Path, report: LoadReport, nodes: dict[str, NodeRecord]) -> 
             file=LABELEDIN_FILE,
         )
         try:
-            drug = _drug_node(nodes, row["rxnorm_name"], f"RXNORM:{rxnorm}", prov)
+            # A combination product lists its ingredients' ids: "10763;5487".
+            xrefs = [f"RXNORM:{i.strip()}" for i in rxnorm.split(";") if i.strip()]
+            drug = _drug_node(nodes, row["rxnorm_name"], xrefs, prov)
         except ValueError as exc:
-            report.bad(path.name, lineno, str(exc))
+            report.bad(file, lineno, str(exc))
             continue
         report.records += 1
         disease = f"LABELEDIN:{cui}"

@@ -120,3 +120,14 @@ def test_entity_linker_finds_drugs_by_brand(graph: nx.MultiDiGraph) -> None:
     assert tylenol and tylenol[0].node_id == "DRUG:acetaminophen"
     salt = linker.link("metformin hydrochloride side effects")
     assert salt[0].node_id == "DRUG:metformin"
+
+
+def test_lexicon_prefers_canonical_drug_nodes() -> None:
+    g = nx.MultiDiGraph()
+    g.add_node("CHATDOCTOR_DRUG:metformin", type="drug", name="Metformin", synonyms=[])
+    g.add_node("DRUG:metformin", type="drug", name="Metformin", synonyms=["Glucophage"])
+    g.add_node("DOID:9352", type="disease", name="type 2 diabetes mellitus", synonyms=[])
+    lexicon = DrugLexicon.from_graph(g)
+    assert len(lexicon) == 2 and "DOID:9352" not in lexicon
+    match = lexicon.lookup("METFORMIN")
+    assert match is not None and match.node_id == "DRUG:metformin"

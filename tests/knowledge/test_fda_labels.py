@@ -130,8 +130,18 @@ def test_drug_nodes_carry_names_and_ids_without_edges(bundle: SourceBundle) -> N
 def test_label_drug_uses_the_substance_when_the_generic_is_a_brand() -> None:
     drug = label_drug({"generic_name": ["PURIXAN"], "brand_name": ["PURIXAN"], "substance_name": ["MERCAPTOPURINE"]})
     assert drug is not None and drug.generic == "Mercaptopurine" and drug.brands == ["Purixan"]
-    combo = label_drug({"generic_name": ["SULFAMETHOXAZOLE AND TRIMETHOPRIM"], "brand_name": ["Bactrim"]})
+    combo = label_drug(
+        {
+            "generic_name": ["SULFAMETHOXAZOLE AND TRIMETHOPRIM"],
+            "brand_name": ["Bactrim"],
+            "substance_name": ["SULFAMETHOXAZOLE", "TRIMETHOPRIM"],
+            "unii": ["JE42381TNV", "AN164J8Y0X"],
+            "rxcui": ["198335"],
+        }
+    )
     assert combo is not None and combo.generic == "Sulfamethoxazole and trimethoprim" and combo.brands == ["Bactrim"]
+    # Ingredients are not names of the combination, nor are their ids.
+    assert combo.substances == [] and combo.xrefs == ["RXNORM:198335"]
     assert label_drug({"brand_name": ["X"]}) is None
 
 
