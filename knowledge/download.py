@@ -35,6 +35,10 @@ SOURCE_FOLDERS: dict[str, str] = {
     "hsdn": "en/hsdn",
     "ddxplus": "en/ddxplus",
     "chatdoctor": "en/chatdoctor",
+    "fda_labels": "en/fda_labels",
+    "indications": "en/indications",
+    "openstax_anatomy_physiology": "en/openstax_anatomy_physiology",
+    "openstax_microbiology": "en/openstax_microbiology",
 }
 #: Sources shipped as PyPI packages: nothing to download.
 PACKAGE_SOURCES: frozenset[str] = frozenset({"hpo", "icd10cm"})

@@ -41,6 +41,7 @@ from knowledge.errors import (
     SourceFormatError,
 )
 from knowledge.graph import EntityLinker, build_graph, render_facts, save_graph
+from knowledge.graph.names import normalize
 from knowledge.graph.snapshot import load_graph_bytes
 from knowledge.kb_layout import REBUILD, FileRecord
 from knowledge.lexical import BM25Index
@@ -129,11 +130,36 @@ def _load_sources(settings: KnowledgeSettings) -> list[SourceBundle]:
     return bundles
 
 
-def _chunks(docs: list[SourceDoc], alias: dict[str, str], settings: KnowledgeSettings) -> list[Chunk]:
+#: A title names its entity when the whole last segment of the title ("Anthrax", "Headache") is an entity's
+#: name or synonym: such documents join the entity's passages in retrieval, whatever their source.
+TITLE_LINK_MIN_SCORE = 0.9
+#: Separator of a title path ("Microbiology › 21 Skin and Eye Infections › … › Anthrax").
+TITLE_PATH_SEPARATOR = "›"
+
+
+def title_entities(title: str, linker: EntityLinker) -> list[str]:
+    """Entities a document is about by its title: the last title segment, matched whole (not fuzzily)."""
+    segment = title.split(TITLE_PATH_SEPARATOR)[-1].strip()
+    words = len(normalize(segment).split())
+    return [
+        link.node_id
+        for link in linker.link(segment, top=3, fuzzy=False)
+        if link.score >= TITLE_LINK_MIN_SCORE and len(link.surface.split()) == words
+    ][:1]
+
+
+def _chunks(
+    docs: list[SourceDoc], alias: dict[str, str], settings: KnowledgeSettings, graph: nx.MultiDiGraph
+) -> list[Chunk]:
     chunks: list[Chunk] = []
     limit = settings.index.embed_max_chunks_per_doc
+    linker: EntityLinker | None = None
     for doc in docs:
         entities = [alias.get(e, e) for e in doc.entities]
+        if not entities:
+            # Textbook sections and the user's documents name no entity: their title may (see title_entities).
+            linker = linker or EntityLinker(graph)
+            entities = title_entities(doc.title, linker)
         for chunk in chunk_document(doc.model_copy(update={"entities": entities}), settings.chunking):
             chunk.embed = limit == 0 or chunk.chunk_index < limit
             chunks.append(chunk)
@@ -148,7 +174,7 @@ def build_knowledge_base(
     bundles = _load_sources(settings)
     graph, alias = build_graph(bundles)
     docs = [d for b in bundles for d in b.docs]
-    chunks = _chunks(docs, alias, settings) + render_facts(graph)
+    chunks = _chunks(docs, alias, settings, graph) + render_facts(graph)
     _refuse_duplicate_ids(docs)
     if not chunks:
         msg = f"the sources {settings.sources} produced no passages to index; add a source with text, e.g. medquad"

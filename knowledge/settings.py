@@ -20,6 +20,10 @@ DEFAULT_SOURCES: tuple[str, ...] = (
     "ddxplus",
     "chatdoctor",
     "hpo",
+    "fda_labels",
+    "indications",
+    "openstax_anatomy_physiology",
+    "openstax_microbiology",
     "icd10cm",
 )
 

@@ -34,8 +34,9 @@ class ClinicalQATool(BaseTool):
     name: str = "clinical_qa"
     description: str = (
         "Answer a medical question using a curated medical knowledge base (NIH MedQuAD, Disease Ontology, "
-        "symptom networks). Returns a short answer whose sentences cite numbered sources, or 'Insufficient "
-        "evidence'. Use it for facts about diseases, symptoms, tests and treatments; it is not a diagnosis."
+        "symptom networks, FDA drug labels, drug indications, OpenStax textbooks). Returns a short answer whose "
+        "sentences cite numbered sources, or 'Insufficient evidence'. Use it for facts about diseases, symptoms, "
+        "tests, treatments and medicines; it is not a diagnosis."
     )
     args_schema: type[BaseModel] = ClinicalQAInput
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
@@ -50,9 +51,18 @@ class KGLookupInput(BaseModel):
     """Arguments of `kg_lookup`."""
 
     entity: str = Field(description="A disease, symptom, test or drug name, e.g. 'myocarditis' or 'fever'.")
-    relation: Literal["any", "about", "has_symptom", "has_test", "treated_with", "has_risk_factor", "has_evidence"] = (
-        Field(default="any", description="Which facts to return; 'any' returns all of them.")
-    )
+    relation: Literal[
+        "any",
+        "about",
+        "has_symptom",
+        "has_test",
+        "treated_with",
+        "has_risk_factor",
+        "has_evidence",
+        "used_for",
+        "not_indicated",
+        "not_indicated_for",
+    ] = Field(default="any", description="Which facts to return; 'any' returns all of them.")
     limit: int = Field(default=5, ge=1, le=25, description="Maximum number of facts.")
 
 
@@ -64,7 +74,8 @@ class KGLookupTool(BaseTool):
     name: str = "kg_lookup"
     description: str = (
         "Look up a medical entity (disease, symptom, test, drug) in the knowledge graph. Returns facts such "
-        "as symptoms, tests, medications and ICD-10-CM codes, each with an id like fact:DOID:820:has_symptom "
+        "as symptoms, tests, medications, what a drug is used for and ICD-10-CM codes, each with an id like "
+        "fact:DOID:820:has_symptom "
         "that can be cited."
     )
     args_schema: type[BaseModel] = KGLookupInput

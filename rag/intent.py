@@ -1,54 +1,136 @@
-"""What a question asks about (symptoms, treatment, …), from keyword rules.
+"""What a question asks about (symptoms, treatment, side effects, …): a small classifier, not keyword rules.
 
-The labels are MedQuAD's question types, which also name the sections of its passages, plus the KG
-relations that answer each; retrieval uses them to prefer the matching section and fact.
+The classifier is one centroid per question type in the embedding space of the knowledge base's model
+(all-MiniLM-L6-v2): the mean embedding of MedQuAD's questions of that type whose focus is in the `dev`
+split, the MedlinePlus drug questions ("side effects", "usage", …) included. `bench.intent_train` trains it
+and checks it on questions it never saw: MedQuAD's held-out split, hand-written patient rewrites (0.35 of
+them were typed right by the keyword rules this replaces) and MedicationQA's consumer questions.
+
+Which passage sections answer which question type is a table over section names (`SECTION_INTENTS`), so
+sources other than MedQuAD (Disease Ontology definitions, FDA label sections) take part; a section the table
+does not know is preferred for nothing and competes on its text alone.
 """
 
 from __future__ import annotations
 
-import re
+import json
+import logging
+from functools import cache
+from pathlib import Path
+from typing import Any
 
-# (label, pattern, KG fact relations) — first match wins, so specific rules come first.
-_RULES: list[tuple[str, str, tuple[str, ...]]] = [
-    ("genetic changes", r"\bgen(e|es|etic) (change|mutation|variant)s?\b|\bmutations?\b", ()),
-    ("inheritance", r"\binherit|\bhereditary\b|\bpassed down\b|\brun in famil", ()),
-    ("symptoms", r"\bsymptom|\bsigns?\b|\bpresent(s|ation)? with\b|\bfeel like\b", ("has_symptom", "has_evidence")),
-    ("exams and tests", r"\bdiagnos|\btests?\b|\bexams?\b|\bscreen", ("has_test",)),
-    ("treatment", r"\btreat|\btherap|\bmedicat|\bdrugs?\b|\bcure\b|\bmanage", ("treated_with",)),
-    ("prevention", r"\bprevent|\bavoid\b|\bvaccin", ()),
-    ("causes", r"\bcause|\bwhy do\b|\betiolog", ("has_risk_factor",)),
-    ("susceptibility", r"\bat risk\b|\brisk factor|\bwho (gets|is likely)", ("has_risk_factor",)),
-    ("frequency", r"\bhow (many|common)\b|\bprevalen|\bincidence|\bfrequen", ()),
-    ("outlook", r"\boutlook\b|\bprognos|\bsurviv|\blife expectancy\b", ()),
-    ("complications", r"\bcomplication", ()),
-    ("stages", r"\bstages?\b|\bstaging\b", ()),
-    ("research", r"\bresearch\b|\bclinical trials?\b", ()),
-    ("considerations", r"\bwhat to do\b|\bdiet\b|\beat\b|\blifestyle\b", ()),
-    ("information", r"\bwhat (is|are)\b|\bdefin|\bmeaning\b|\bexplain\b", ("about",)),
-]
-_COMPILED = [(label, re.compile(pattern, re.IGNORECASE), rels) for label, pattern, rels in _RULES]
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+CENTROIDS_FILE = Path(__file__).parent / "data" / "intent_centroids.json"
+#: Below this cosine to the nearest centroid a question is not typed (chosen on dev: `bench.intent_train`).
+MIN_INTENT_SIMILARITY = 0.2
+
+#: Section name (lower case) → question types it answers, beyond its own name (a MedQuAD section named
+#: "symptoms" answers "symptoms"). Disease Ontology and ChatDoctor texts are definitions; FDA label sections
+#: (`knowledge.sources.fda_labels.SECTIONS`) answer the drug question types.
+SECTION_INTENTS: dict[str, frozenset[str]] = {
+    "definition": frozenset({"information"}),
+    "description": frozenset({"information"}),
+    "indications and usage": frozenset({"indication", "information", "usage"}),
+    "dosage and administration": frozenset({"usage", "dose", "forget a dose"}),
+    "dosage forms and strengths": frozenset({"dose", "usage"}),
+    "contraindications": frozenset({"contraindication", "precautions"}),
+    "warnings and precautions": frozenset({"precautions", "important warning"}),
+    "warnings": frozenset({"precautions", "important warning"}),
+    "precautions": frozenset({"precautions"}),
+    "boxed warning": frozenset({"important warning", "precautions"}),
+    "adverse reactions": frozenset({"side effects"}),
+    "drug interactions": frozenset(
+        {"interactions with medications", "interactions with foods", "interactions with herbs and supplements"}
+    ),
+    "overdosage": frozenset({"emergency or overdose"}),
+    "mechanism of action": frozenset({"how does it work"}),
+    "pregnancy": frozenset({"precautions"}),
+    "lactation": frozenset({"precautions"}),
+    "patient counseling information": frozenset({"dietary", "storage and disposal", "forget a dose"}),
+    "medication guide": frozenset({"side effects", "usage", "storage and disposal"}),
+    "patient information": frozenset({"side effects", "usage", "storage and disposal"}),
+    "use in specific populations": frozenset({"precautions"}),
+    "pediatric use": frozenset({"precautions"}),
+    "geriatric use": frozenset({"precautions"}),
+    "renal impairment": frozenset({"precautions"}),
+    "hepatic impairment": frozenset({"precautions"}),
+    "labor and delivery": frozenset({"precautions"}),
+    "females and males of reproductive potential": frozenset({"precautions"}),
+    "abuse and dependence": frozenset({"important warning"}),
+}
+#: Question type → knowledge-graph fact sections (`knowledge.graph.facts`) that answer it.
+INTENT_RELATIONS: dict[str, tuple[str, ...]] = {
+    "symptoms": ("has_symptom", "has_evidence"),
+    "exams and tests": ("has_test",),
+    "treatment": ("treated_with",),
+    "causes": ("has_risk_factor",),
+    "susceptibility": ("has_risk_factor",),
+    "information": ("about",),
+    "indication": ("used_for",),
+    "usage": ("used_for",),
+}
 
 
-def detect_intent(question: str) -> str | None:
-    """The question type, or None when no rule fires."""
-    for label, pattern, _ in _COMPILED:
-        if pattern.search(question):
-            return label
-    return None
+class IntentClassifier:
+    """Nearest-centroid question typing over normalised query vectors."""
+
+    def __init__(self, labels: list[str], centroids: np.ndarray, model: str | None = None) -> None:
+        norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+        self.labels = list(labels)
+        self.centroids = (centroids / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+        self.model = model
+
+    def classify(self, vector: np.ndarray, *, min_similarity: float = MIN_INTENT_SIMILARITY) -> str | None:
+        """The question type of one normalised query vector (shape (dim,) or (1, dim)), or None."""
+        sims = self.centroids @ np.asarray(vector, dtype=np.float32).reshape(-1)
+        best = int(np.argmax(sims))
+        return self.labels[best] if float(sims[best]) >= min_similarity else None
+
+    def save(self, path: Path, *, model: str, counts: dict[str, int]) -> None:
+        """Write the centroids as JSON (rounded to 5 decimals: ~100 KB, no pickle)."""
+        data: dict[str, Any] = {
+            "model": model,
+            "labels": self.labels,
+            "training_questions": counts,
+            "centroids": np.round(self.centroids, 5).tolist(),
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> IntentClassifier:
+        """Read centroids written by `save`."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(data["labels"], np.asarray(data["centroids"], dtype=np.float32), model=data.get("model"))
+
+
+@cache
+def default_classifier() -> IntentClassifier:
+    """The shipped classifier (trained for all-MiniLM-L6-v2 query vectors)."""
+    return IntentClassifier.load(CENTROIDS_FILE)
+
+
+def detect_intent(vector: np.ndarray, model: str) -> str | None:
+    """The question type of a query vector made by `model`, or None (untyped, or another embedding model)."""
+    classifier = default_classifier()
+    if classifier.model != model:
+        # Centroids live in one model's space; another model's vectors would be typed at random.
+        logger.debug("question typing off: centroids are for %s, queries come from %s", classifier.model, model)
+        return None
+    return classifier.classify(vector)
 
 
 def intent_relations(intent: str | None) -> tuple[str, ...]:
-    """KG fact relations that answer questions of this type."""
-    for label, _, relations in _COMPILED:
-        if label == intent:
-            return relations
-    return ()
+    """Knowledge-graph fact sections that answer questions of this type."""
+    return INTENT_RELATIONS.get(intent or "", ())
 
 
 def section_matches(intent: str | None, section: str | None) -> bool:
-    """Whether a passage section answers this question type (`definition` answers `information`)."""
+    """Whether a passage section answers this question type."""
     if intent is None or section is None:
         return False
-    if intent == "information":
-        return section in {"information", "definition", "description"}
-    return section == intent
+    name = section.strip().lower()
+    return name == intent or intent in SECTION_INTENTS.get(name, frozenset())

@@ -62,6 +62,14 @@ class SearchResult(BaseModel):
     timings_ms: dict[str, float]
 
 
+#: Fact-list order: a fact answering the question type, then the identity fact ("about"), then the rest.
+FACT_ANSWERS_INTENT_BONUS = 1.0
+IDENTITY_FACT_BONUS = 0.5
+#: Scales the plain dense+BM25 RRF score (at most 2/61 ≈ 0.033) into the range of link scores (0.8–1.0), so
+#: among passages about the same entity the one dense and BM25 rank higher comes first.
+PRIOR_SCALE = 30.0
+#: Among passages of one entity with the same prior, earlier chunks of a document come first.
+LATER_CHUNK_PENALTY = 0.01
 #: Most results one search may return (the settings' `retrieval.k` has the same bound).
 MAX_K = 200
 
@@ -117,7 +125,7 @@ class HybridSearcher:
         ]
 
     def kg_rows(self, links: list[EntityLink], intent: str | None) -> list[tuple[int, float]]:
-        """Fact chunks about linked entities: facts answering the intent first, then by link score."""
+        """Fact chunks about linked entities: facts answering the intent first, then identity facts, by link score."""
         wanted = intent_relations(intent)
         scored: list[tuple[float, int]] = []
         for link in links:
@@ -125,23 +133,30 @@ class HybridSearcher:
                 chunk = self.kb.chunks[row]
                 if chunk.kind != "fact":
                     continue
-                bonus = 1.0 if chunk.section in wanted else 0.5 if chunk.section == "about" else 0.0
+                bonus = (
+                    FACT_ANSWERS_INTENT_BONUS
+                    if chunk.section in wanted
+                    else IDENTITY_FACT_BONUS
+                    if chunk.section == "about"
+                    else 0.0
+                )
                 scored.append((link.score + bonus, row))
         scored.sort(key=lambda t: (-t[0], t[1]))
         return [(row, score) for score, row in scored]
 
-    def entity_rows(
-        self, links: list[EntityLink], intent: str | None, prior: dict[int, float]
-    ) -> list[tuple[int, float]]:
-        """Text passages about linked entities; section matching the intent first, then by `prior` score."""
+    def entity_rows(self, links: list[EntityLink], prior: dict[int, float]) -> list[tuple[int, float]]:
+        """Text passages about linked entities, by link score plus how well dense and BM25 ranked them (`prior`).
+
+        Where a passage's section answers the question type is the `section` list's job (see `search`), not a
+        bonus here as well: one signal, one weight.
+        """
         rows: dict[int, float] = {}
         for link in links:
             for row in self.kb.by_entity.get(link.node_id, []):
                 chunk = self.kb.chunks[row]
                 if chunk.kind == "fact":
                     continue
-                score = link.score + (self.settings.section_bonus if section_matches(intent, chunk.section) else 0.0)
-                score += prior.get(row, 0.0) - 0.01 * chunk.chunk_index
+                score = link.score + prior.get(row, 0.0) - LATER_CHUNK_PENALTY * chunk.chunk_index
                 rows[row] = max(rows.get(row, -1e9), score)
         return sorted(rows.items(), key=lambda t: (-t[1], t[0]))
 
@@ -188,11 +203,15 @@ class HybridSearcher:
         timings: dict[str, float] = {}
         n = max(s.candidates, k)
         lists: dict[str, list[tuple[int, float]]] = {}
-        intent = detect_intent(query)
         links: list[EntityLink] = []
-        if mode in ("dense", "hybrid"):
+        intent: str | None = None
+        if mode != "bm25":
             t0 = time.perf_counter()
             vector = query_vector if query_vector is not None else self.kb.embed_query(query)
+            intent = detect_intent(vector, self.kb.manifest.embedding_model)
+            timings["embed"] = (time.perf_counter() - t0) * 1000
+        if mode in ("dense", "hybrid"):
+            t0 = time.perf_counter()
             lists["dense"] = self.dense_rows(vector, n)
             timings["dense"] = (time.perf_counter() - t0) * 1000
         if mode in ("bm25", "hybrid"):
@@ -205,7 +224,7 @@ class HybridSearcher:
             lists["kg"] = self.kg_rows(links, intent)
             if mode == "hybrid":
                 prior, _ = self._rrf({"dense": lists["dense"], "bm25": lists["bm25"]}, {"dense": 1.0, "bm25": 1.0})
-                lists["entity"] = self.entity_rows(links, intent, {r: 30 * sc for r, sc in prior})
+                lists["entity"] = self.entity_rows(links, {r: PRIOR_SCALE * sc for r, sc in prior})
                 # Passages about the entity that answer the question type, even when their wording is shared
                 # boilerplate that dense and BM25 rank low ("inherited in an autosomal recessive pattern").
                 lists["section"] = [

@@ -27,9 +27,6 @@ class RetrievalSettings(BaseModel):
     weight_section: float = Field(
         default=2.0, ge=0, description="RRF weight of passages about linked entities answering the question type."
     )
-    section_bonus: float = Field(
-        default=2.0, ge=0, description="Boost of entity passages whose section answers the question type."
-    )
     link_min_score: float = Field(default=0.8, ge=0, le=1, description="Entity links below this are ignored.")
     link_top: int = Field(default=3, ge=0, description="Linked entities used for KG facts and entity passages.")
     max_query_chars: int = Field(default=2000, ge=10, description="Longer queries are rejected.")

@@ -63,6 +63,16 @@ def _url(attrs: dict[str, Any]) -> str | None:
     return next((p.get("url") for p in attrs.get("provenance", []) if p.get("url")), None)
 
 
+def _edges_url(edges: list[dict[str, Any]]) -> str | None:
+    """The link a fact cites: the page of the resource that states most of its edges (ties: the first listed).
+
+    A merged node's own first page belongs to whichever source loaded first; a fact listing ChatDoctor's
+    medications must link to ChatDoctor, not to that page.
+    """
+    urls = [e["provenance"].get("url") for e in edges if e["provenance"].get("url")]
+    return max(dict.fromkeys(urls), key=urls.count) if urls else None
+
+
 def _licences(edges: list[dict[str, Any]]) -> str:
     return "; ".join(sorted({e["provenance"]["licence"] for e in edges}))
 
@@ -88,7 +98,7 @@ def node_facts(graph: nx.MultiDiGraph, node_id: str) -> list[Chunk]:
             text=text,
             source="knowledge_graph",
             native_id=node_id,
-            url=url,
+            url=_edges_url(edges) or url,
             licence=_licences(edges) if edges else "CC0 1.0",
             entities=[node_id],
         )

@@ -8,9 +8,12 @@ from pathlib import Path
 
 from knowledge.errors import UnknownSourceError
 from knowledge.sources.base import LoadReport, Problem, SourceBundle
+from knowledge.sources.fda_labels import load_fda_labels
+from knowledge.sources.indications import load_indications
 from knowledge.sources.medquad import load_medquad
 from knowledge.sources.networks import load_chatdoctor, load_ddxplus, load_hsdn
 from knowledge.sources.ontologies import load_disease_ontology, load_symptom_ontology
+from knowledge.sources.openstax import load_openstax_anatomy_physiology, load_openstax_microbiology
 from knowledge.sources.packaged import load_hpo, load_icd10cm
 from knowledge.sources.user_docs import load_user_docs
 
@@ -23,6 +26,10 @@ DATA_LOADERS: dict[str, Callable[[Path | None], SourceBundle]] = {
     "ddxplus": load_ddxplus,
     "chatdoctor": load_chatdoctor,
     "hpo": lambda _data_dir: load_hpo(),
+    "fda_labels": load_fda_labels,
+    "indications": load_indications,
+    "openstax_anatomy_physiology": load_openstax_anatomy_physiology,
+    "openstax_microbiology": load_openstax_microbiology,
 }
 KNOWN_SOURCES: tuple[str, ...] = (*DATA_LOADERS, "icd10cm")
 
@@ -47,10 +54,14 @@ __all__ = [
     "load_chatdoctor",
     "load_ddxplus",
     "load_disease_ontology",
+    "load_fda_labels",
     "load_hpo",
     "load_hsdn",
     "load_icd10cm",
+    "load_indications",
     "load_medquad",
+    "load_openstax_anatomy_physiology",
+    "load_openstax_microbiology",
     "load_symptom_ontology",
     "load_user_docs",
 ]

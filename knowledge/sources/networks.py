@@ -7,6 +7,7 @@ import csv
 import json
 from pathlib import Path
 
+from knowledge.graph.drugs import drug_node_id
 from knowledge.schema import EdgeRecord, NodeRecord, Provenance, SourceDoc
 from knowledge.sources.base import LoadReport, SourceBundle, clean_text, require_file
 
@@ -158,7 +159,13 @@ def load_chatdoctor(data_dir: Path | None) -> SourceBundle:
                 (drugs, "drug", "treated_with"),
             ):
                 for item in items:
-                    item_id = f"CHATDOCTOR_{kind.upper()}:{item.lower()}"
+                    # Drugs share the canonical `DRUG:<key>` identity, so a ChatDoctor medication and the same
+                    # drug from FDA labels or indication catalogues are one node (627 of 1,289 join one).
+                    try:
+                        item_id = drug_node_id(item) if kind == "drug" else f"CHATDOCTOR_{kind.upper()}:{item.lower()}"
+                    except ValueError as exc:
+                        report.bad(path.name, lineno, str(exc))
+                        continue
                     nodes.setdefault(item_id, NodeRecord(node_id=item_id, type=kind, name=item, provenance=prov))  # type: ignore[arg-type]
                     edges.append(
                         EdgeRecord(

@@ -82,3 +82,12 @@ def test_facts_are_citable_and_sourced(graph: nx.MultiDiGraph) -> None:
     # fever is backed by three sources, so it is listed first, with its sources named.
     assert symptoms.text.startswith("Symptoms and signs of influenza: fever [ChatDoctor, Disease Ontology, HSDN]")
     assert "ICD-10-CM: J11.1" in facts["fact:DOID:8469:about"].text
+
+
+def test_a_fact_links_to_the_resource_that_states_it(graph: nx.MultiDiGraph) -> None:
+    """Issue 8: facts from the ChatDoctor table carried another source's page (the node's first) as their link."""
+    facts = {c.section: c for c in node_facts(graph, "DOID:8469")}
+    assert graph.nodes["DOID:8469"]["provenance"][0]["url"] == "https://example.org/flu"  # MedQuAD's page
+    assert facts["treated_with"].url == "https://github.com/Kent0n-Li/ChatDoctor"
+    assert facts["has_evidence"].url == "https://doi.org/10.48550/arXiv.2205.09148"  # DDXPlus
+    assert facts["about"].url == "https://disease-ontology.org/?id=DOID:8469"
