@@ -88,6 +88,7 @@ def chunk_document(doc: SourceDoc, settings: ChunkingSettings) -> list[Chunk]:
             licence=prov.licence,
             entities=list(doc.entities),
             flags=injection_flags(text, doc.title),
+            attribution=doc.metadata.get("attribution"),
         )
         for i, text in enumerate(" ".join(group) for group in groups)
     ]

@@ -75,6 +75,9 @@ class Chunk(BaseModel):
         default_factory=list,
         description="Reason codes of `knowledge.injection` (instruction-like text or markup); empty for ordinary text.",
     )
+    attribution: str | None = Field(
+        default=None, description="Credit line the source's licence asks every citation to show (CC BY books)."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -96,7 +99,9 @@ class Chunk(BaseModel):
 
     def index_text(self) -> str:
         """Text seen by the embedder and BM25: title and section heading, then the body."""
-        head = self.title if not self.section else f"{self.title} — {self.section}"
+        # A title path that already ends with the section heading ("… › Anthrax", section "Anthrax") says it once.
+        repeated = self.section is not None and self.title.rstrip().lower().endswith(self.section.strip().lower())
+        head = self.title if not self.section or repeated else f"{self.title} — {self.section}"
         return f"{head}: {self.text}" if self.kind == "text" else self.text
 
     def metadata(self) -> dict[str, Any]:
@@ -115,6 +120,7 @@ class Chunk(BaseModel):
             "entities": list(self.entities),
             "flags": list(self.flags),
             "trust": self.trust,
+            "attribution": self.attribution,
         }
 
     def to_document(self) -> Document:

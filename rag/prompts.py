@@ -49,8 +49,9 @@ def render_sources(sources: list[Document]) -> str:
     """The `<sources>` block: one numbered, id-labelled passage per source (from 1), each quoted as data."""
     lines = ["<sources>"]
     for n, source in enumerate(sources, start=1):
-        section = source.metadata.get(SECTION)
-        head = source_title(source) + (f" — {section}" if section else "")
+        section, title = source.metadata.get(SECTION), source_title(source)
+        repeated = bool(section) and title.lower().endswith(str(section).lower())  # "… › Anthrax" — Anthrax
+        head = title + (f" — {section}" if section and not repeated else "")
         head = redact(head) if untrusted(source_flags(source)) else head
         lines.append(f"[{n}] ({quote(str(source.id))}) {quote(head)}\n{passage_text(source)}")
     lines.append("</sources>")

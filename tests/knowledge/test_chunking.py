@@ -73,3 +73,21 @@ def test_chunking_is_deterministic_and_splits_giant_sentences() -> None:
     b = chunk_document(_doc(text), settings)
     assert [c.model_dump() for c in a] == [c.model_dump() for c in b]
     assert len(a) == 5 and all(len(c.text.split()) == 100 for c in a)
+
+
+def test_a_sources_attribution_reaches_every_chunk_and_its_document() -> None:
+    """CC BY books ask each citation to credit them: the loader's credit line travels with every chunk."""
+    doc = _doc("Anthrax is caused by Bacillus anthracis. " * 40).model_copy(
+        update={"metadata": {"attribution": "Microbiology, OpenStax, CC BY 4.0, https://openstax.org/x"}}
+    )
+    chunks = chunk_document(doc, ChunkingSettings(max_words=60, overlap_words=0))
+    assert len(chunks) > 1
+    assert {c.attribution for c in chunks} == {"Microbiology, OpenStax, CC BY 4.0, https://openstax.org/x"}
+    assert chunks[0].to_document().metadata["attribution"] == chunks[0].attribution
+
+
+def test_index_text_says_a_heading_once() -> None:
+    chunk = chunk_document(_doc("Spores persist in soil."), ChunkingSettings())[0]
+    titled = chunk.model_copy(update={"title": "Microbiology › 21 Skin Infections › Anthrax", "section": "Anthrax"})
+    assert titled.index_text() == "Microbiology › 21 Skin Infections › Anthrax: Spores persist in soil."
+    assert chunk.index_text() == "T — symptoms: Spores persist in soil."

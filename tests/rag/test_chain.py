@@ -184,3 +184,15 @@ def test_chain_works_with_any_retriever() -> None:
     assert [d.id for d in answer.contexts] == ["doc1", "doc2"]
     assert answer.contexts[1].metadata["title"] == "Oseltamivir"
     assert CitedAnswer.model_validate_json(answer.model_dump_json()).contexts == answer.contexts  # JSON round trip
+
+
+def test_citations_carry_the_sources_attribution() -> None:
+    credit = "Anatomy and Physiology 2e, OpenStax, CC BY 4.0, https://openstax.org/books/anatomy"
+
+    class _Book(BaseRetriever):
+        def _get_relevant_documents(self, query: str, *, run_manager: Any, **kwargs: Any) -> list[Document]:
+            meta = {"title": "A&P › The heart", "source": "openstax_anatomy_physiology", "attribution": credit}
+            return [Document(id="openstax_ap:m1:s1#0", page_content="The heart has four chambers.", metadata=meta)]
+
+    answer = build_qa_chain(_Book(), fake("The heart has four chambers [1].")).invoke("How many chambers?")
+    assert answer.citations[0].attribution == credit and credit in answer.render_text()
