@@ -29,7 +29,7 @@ ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="JSON/TOML settings file.", envvar="CLINICALGPT_CONFIG")
 ]
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Datasets folder [env CLINICALGPT_DATA_DIR].")]
-SearchModeOpt = Literal["dense", "bm25", "kg", "hybrid", "all"]
+SearchModeOpt = Literal["dense", "bm25", "kg", "hybrid", "naive", "all"]
 
 
 def _echo(text: str = "") -> None:
@@ -177,7 +177,11 @@ def run(
         typer.Option("--mc", help="Multiple choice: option log-likelihood (local models) or generate and parse."),
     ] = "likelihood",
     retrieval_mode: Annotated[
-        SearchModeOpt, typer.Option("--retrieval-mode", help="Searcher mode(s) for retrieval tasks.")
+        SearchModeOpt,
+        typer.Option(
+            "--retrieval-mode",
+            help="Searcher mode(s) for retrieval tasks; naive = dense + BM25 by plain RRF (the baseline).",
+        ),
     ] = "all",
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an interrupted run (--out, or the newest of that name).")
@@ -207,7 +211,7 @@ def run(
     plan: list[tuple[Any, str | None]] = []
     for task in loaded:
         if task.family == "retrieval":
-            modes = ["dense", "bm25", "kg", "hybrid"] if retrieval_mode == "all" else [retrieval_mode]
+            modes = ["dense", "bm25", "kg", "hybrid", "naive"] if retrieval_mode == "all" else [retrieval_mode]
             plan += [(task, m) for m in modes]
         else:
             plan.append((task, None))

@@ -56,7 +56,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MCMethod = Literal["likelihood", "generate"]
-SearchMode = Literal["dense", "bm25", "kg", "hybrid"]
+#: The product's searcher modes, plus `naive`: dense and BM25 fused by plain reciprocal-rank fusion with equal
+#: weights (what LangChain's `EnsembleRetriever` does over the same two indexes), no entities, facts or question
+#: types: the baseline the hybrid must beat.
+SearchMode = Literal["dense", "bm25", "kg", "hybrid", "naive"]
 #: Most tokens generated for an exam answer and for a differential (long-form answers use `answer.max_new_tokens`).
 EXAM_MAX_TOKENS = 64
 DIAGNOSIS_MAX_TOKENS = 96
@@ -481,11 +484,24 @@ def diagnosis_retrieval_only(res: Resources) -> Predictor:
 
 
 # -- retrieval family --------------------------------------------------------------------------------
+def naive_retrieve(res: Resources, query: str, k: int) -> list[Document]:
+    """The `naive` baseline: the searcher's own dense and BM25 lists, fused by plain RRF (equal weights)."""
+    searcher = res.searcher
+    text = _query(query, res.settings)
+    n = max(searcher.settings.candidates, k)
+    lists = {"dense": searcher.dense_rows(searcher.kb.embed_query(text), n), "bm25": searcher.bm25_rows(text, n)}
+    ranked, _ = searcher._rrf(lists, {"dense": 1.0, "bm25": 1.0})
+    return [searcher.kb.chunks[row].to_document() for row, _ in ranked[:k]]
+
+
 def retrieval_predictor(res: Resources, search_mode: SearchMode) -> Predictor:
     """Ranked chunk ids from one searcher mode, with their pages (`extras["ranked_urls"]`) and documents."""
 
     def predict(item: Item) -> Prediction:
-        docs = retrieve(res, _input_text(item), k=RETRIEVAL_K, mode=search_mode)
+        if search_mode == "naive":
+            docs = naive_retrieve(res, _input_text(item), RETRIEVAL_K)
+        else:
+            docs = retrieve(res, _input_text(item), k=RETRIEVAL_K, mode=search_mode)
         if not docs:
             return Prediction(status="no_context", prediction=[], error="retrieval returned no result")
         return Prediction(

@@ -189,7 +189,7 @@ def build_report(
 
 
 MODE_ORDER = ("closed", "rag", "retrieval-only")
-SEARCH_ORDER = ("dense", "bm25", "kg", "hybrid")
+SEARCH_ORDER = ("dense", "bm25", "kg", "hybrid", "naive")
 
 
 def _run_order(view: RunView) -> tuple[int, int, str]:

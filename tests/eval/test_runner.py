@@ -356,3 +356,29 @@ def test_timeouts_are_their_own_status(tmp_path: Path) -> None:
     assert "did not answer" in (by_id["q1"].error or "")  # the server's own timeout
     assert "past generator.timeout" in (by_id["q2"].error or "")  # generation ran into the limit
     assert result.summary["metrics"]["accuracy"]["n_failed"] == {"timeout": 6}
+
+
+def test_naive_baseline_is_plain_rrf_of_dense_and_bm25(tiny_kb: Any, tmp_path: Path) -> None:
+    """`naive` fuses the same two lists with equal weights: no entity, fact or question-type list."""
+    from eval.modes import naive_retrieve
+    from rag.retrieve import HybridSearcher
+
+    task = validate_task_file(TASKS / "runner_retrieval.yaml")
+    settings = AppSettings(data_dir=DATA, kb_dir=tiny_kb.kb_dir)
+    result = run(task, settings=settings, kb=tiny_kb, search_mode="naive", out_dir=tmp_path / "naive")
+    assert result.header.search_mode == "naive" and result.results[0].extras["search_mode"] == "naive"
+
+    class _Res:  # just what naive_retrieve reads
+        searcher = HybridSearcher(tiny_kb)
+
+    res: Any = _Res()
+    res.settings = settings
+    query = "What are the symptoms of myocarditis?"
+    dense = [d.id for d in res.searcher.search(query, k=20, mode="dense").documents]
+    bm25 = [d.id for d in res.searcher.search(query, k=20, mode="bm25").documents]
+    expected: dict[str, float] = {}
+    for ranked in (dense, bm25):
+        for rank, chunk_id in enumerate(ranked, start=1):
+            expected[str(chunk_id)] = expected.get(str(chunk_id), 0.0) + 1.0 / (60 + rank)
+    top = sorted(expected, key=lambda c: (-expected[c], tiny_kb.row_of[c]))[:5]
+    assert [d.id for d in naive_retrieve(res, query, 5)] == top
