@@ -490,7 +490,7 @@ def naive_retrieve(res: Resources, query: str, k: int) -> list[Document]:
     text = _query(query, res.settings)
     n = max(searcher.settings.candidates, k)
     lists = {"dense": searcher.dense_rows(searcher.kb.embed_query(text), n), "bm25": searcher.bm25_rows(text, n)}
-    ranked, _ = searcher._rrf(lists, {"dense": 1.0, "bm25": 1.0})
+    ranked, _ = searcher.fuse(lists, {"dense": 1.0, "bm25": 1.0})
     return [searcher.kb.chunks[row].to_document() for row, _ in ranked[:k]]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 from langchain_core.documents import Document
@@ -100,6 +101,16 @@ def check_query(query: str, settings: RetrievalSettings) -> str:
     return require_text(query, field="query", setting="retrieval.max_query_chars", max_chars=settings.max_query_chars)
 
 
+@dataclass(frozen=True, slots=True)
+class RankedLists:
+    """What a query was understood as, and each list's `(row, score)` ranking, best first."""
+
+    lists: dict[str, list[tuple[int, float]]]
+    intent: str | None
+    links: list[EntityLink]
+    timings: dict[str, float]
+
+
 class HybridSearcher:
     """Runs the four retrieval modes over one loaded `KnowledgeBase`."""
 
@@ -161,9 +172,10 @@ class HybridSearcher:
         return sorted(rows.items(), key=lambda t: (-t[1], t[0]))
 
     # -- fusion -------------------------------------------------------------------------------------
-    def _rrf(
+    def fuse(
         self, lists: dict[str, list[tuple[int, float]]], weights: dict[str, float]
     ) -> tuple[list[tuple[int, float]], dict[int, dict[str, int]]]:
+        """Weighted reciprocal-rank fusion: `(row, score)` best first, and each row's rank in every list."""
         fused: dict[int, float] = defaultdict(float)
         via: dict[int, dict[str, int]] = defaultdict(dict)
         for name, ranked in lists.items():
@@ -179,6 +191,56 @@ class HybridSearcher:
             for row, value in ranked:
                 raw[row][name] = round(float(value), 6)
         return raw
+
+    def weights(self) -> dict[str, float]:
+        """RRF weight of each ranked list of the `hybrid` mode, from the settings."""
+        s = self.settings
+        return {
+            "dense": s.weight_dense,
+            "bm25": s.weight_bm25,
+            "kg": s.weight_kg,
+            "entity": s.weight_entity,
+            "section": s.weight_section,
+        }
+
+    def ranked_lists(self, query: str, mode: SearchMode, n: int, query_vector: np.ndarray | None = None) -> RankedLists:
+        """The ranked lists a mode fuses (one for dense, bm25 and kg; five for hybrid), `n` candidates each.
+
+        Public so that `bench.retrieval_sweep` can fuse the same lists under many weightings.
+        """
+        timings: dict[str, float] = {}
+        lists: dict[str, list[tuple[int, float]]] = {}
+        links: list[EntityLink] = []
+        intent: str | None = None
+        vector = query_vector
+        if mode != "bm25":
+            t0 = time.perf_counter()
+            vector = query_vector if query_vector is not None else self.kb.embed_query(query)
+            intent = detect_intent(vector, self.kb.manifest.embedding_model)
+            timings["embed"] = (time.perf_counter() - t0) * 1000
+        if mode in ("dense", "hybrid"):
+            t0 = time.perf_counter()
+            assert vector is not None  # embedded above for every mode but bm25
+            lists["dense"] = self.dense_rows(vector, n)
+            timings["dense"] = (time.perf_counter() - t0) * 1000
+        if mode in ("bm25", "hybrid"):
+            t0 = time.perf_counter()
+            lists["bm25"] = self.bm25_rows(query, n)
+            timings["bm25"] = (time.perf_counter() - t0) * 1000
+        if mode in ("kg", "hybrid"):
+            t0 = time.perf_counter()
+            links = self.link(query)
+            lists["kg"] = self.kg_rows(links, intent)
+            if mode == "hybrid":
+                prior, _ = self.fuse({"dense": lists["dense"], "bm25": lists["bm25"]}, {"dense": 1.0, "bm25": 1.0})
+                lists["entity"] = self.entity_rows(links, {r: PRIOR_SCALE * sc for r, sc in prior})
+                # Passages about the entity that answer the question type, even when their wording is shared
+                # boilerplate that dense and BM25 rank low ("inherited in an autosomal recessive pattern").
+                lists["section"] = [
+                    (row, sc) for row, sc in lists["entity"] if section_matches(intent, self.kb.chunks[row].section)
+                ]
+            timings["kg"] = (time.perf_counter() - t0) * 1000
+        return RankedLists(lists=lists, intent=intent, links=links, timings=timings)
 
     def search(
         self,
@@ -200,46 +262,10 @@ class HybridSearcher:
         if mode not in ("dense", "bm25", "kg", "hybrid"):
             msg = f"unknown search mode `{mode}`; use dense, bm25, kg or hybrid"
             raise RetrievalError(msg)
-        timings: dict[str, float] = {}
-        n = max(s.candidates, k)
-        lists: dict[str, list[tuple[int, float]]] = {}
-        links: list[EntityLink] = []
-        intent: str | None = None
-        if mode != "bm25":
-            t0 = time.perf_counter()
-            vector = query_vector if query_vector is not None else self.kb.embed_query(query)
-            intent = detect_intent(vector, self.kb.manifest.embedding_model)
-            timings["embed"] = (time.perf_counter() - t0) * 1000
-        if mode in ("dense", "hybrid"):
-            t0 = time.perf_counter()
-            lists["dense"] = self.dense_rows(vector, n)
-            timings["dense"] = (time.perf_counter() - t0) * 1000
-        if mode in ("bm25", "hybrid"):
-            t0 = time.perf_counter()
-            lists["bm25"] = self.bm25_rows(query, n)
-            timings["bm25"] = (time.perf_counter() - t0) * 1000
-        if mode in ("kg", "hybrid"):
-            t0 = time.perf_counter()
-            links = self.link(query)
-            lists["kg"] = self.kg_rows(links, intent)
-            if mode == "hybrid":
-                prior, _ = self._rrf({"dense": lists["dense"], "bm25": lists["bm25"]}, {"dense": 1.0, "bm25": 1.0})
-                lists["entity"] = self.entity_rows(links, {r: PRIOR_SCALE * sc for r, sc in prior})
-                # Passages about the entity that answer the question type, even when their wording is shared
-                # boilerplate that dense and BM25 rank low ("inherited in an autosomal recessive pattern").
-                lists["section"] = [
-                    (row, sc) for row, sc in lists["entity"] if section_matches(intent, self.kb.chunks[row].section)
-                ]
-            timings["kg"] = (time.perf_counter() - t0) * 1000
+        found = self.ranked_lists(query, mode, max(s.candidates, k), query_vector)
+        lists, timings = found.lists, found.timings
         if mode == "hybrid":
-            weights = {
-                "dense": s.weight_dense,
-                "bm25": s.weight_bm25,
-                "kg": s.weight_kg,
-                "entity": s.weight_entity,
-                "section": s.weight_section,
-            }
-            ranked, via = self._rrf(lists, weights)
+            ranked, via = self.fuse(lists, self.weights())
         else:
             ranked = lists[mode]
             via = {row: {mode: rank} for rank, (row, _) in enumerate(ranked, start=1)}
@@ -249,8 +275,8 @@ class HybridSearcher:
         return SearchResult(
             query=query,
             mode=mode,
-            intent=intent,
-            entities=links,
+            intent=found.intent,
+            entities=found.links,
             documents=documents,
             timings_ms={key: round(v, 2) for key, v in timings.items()},
         )

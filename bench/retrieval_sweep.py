@@ -1,0 +1,129 @@
+"""Sweep the hybrid retrieval weights on dev questions only, and print the table the defaults come from.
+
+Dev questions: a seeded sample of MedQuAD questions whose focus is in the `dev` split (`bench.retrieval`)
+and the `dev` half of the hand-written patient rewrites (`eval/data/medquad_patient_questions.jsonl`). Held-out
+sets (MedQuAD `test`, the rewrites' `test` half, MedicationQA, LiveQA, MEDIQA) are never read here; score them
+with `bench.retrieval --split test` and `clinicalgpt eval run -t retrieval-…`.
+
+Each question's ranked lists are computed once (`HybridSearcher.ranked_lists`) and fused under every
+weighting of the grid, so a few hundred weightings cost seconds. The score of a weighting is the mean of
+MedQuAD's and the rewrites' recall@5 (document level for MedQuAD, answer page for the rewrites), so the
+templated questions cannot outvote the patients' ones.
+
+    python -m bench.retrieval_sweep [--n 400] [--seed 0] [--json reports/retrieval_sweep.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from bench.retrieval import dedupe_docs, sample_questions  # noqa: E402
+from eval.datasets import normalize_url  # noqa: E402
+from knowledge.kb import KnowledgeBase  # noqa: E402
+from rag.retrieve import HybridSearcher, RankedLists  # noqa: E402
+from rag.settings import RetrievalSettings  # noqa: E402
+
+PATIENT_QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "data" / "medquad_patient_questions.jsonl"
+#: The grid: each list's RRF weight (dense is the reference, weight 1).
+GRID: dict[str, tuple[float, ...]] = {
+    "bm25": (0.0, 0.5, 1.0),
+    "kg": (0.0, 0.5, 1.0),
+    "entity": (0.0, 1.0, 2.0, 3.0),
+    "section": (0.0, 1.0, 2.0, 3.0),
+}
+CUTOFF = 5
+
+
+def patient_dev() -> list[dict[str, Any]]:
+    """The dev half of the patient rewrites, with their answer pages normalised."""
+    rows = [json.loads(line) for line in PATIENT_QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        {"question": r["question"], "urls": {normalize_url(u) for u in r["relevant_urls"]}}
+        for r in rows
+        if r["split"] == "dev"
+    ]
+
+
+def hit_medquad(kb: KnowledgeBase, ranked: list[tuple[int, float]], gold: str) -> bool:
+    """The gold answer document among the first `CUTOFF` documents."""
+    return gold in dedupe_docs([kb.chunks[row].doc_id for row, _ in ranked])[:CUTOFF]
+
+
+def hit_patient(kb: KnowledgeBase, ranked: list[tuple[int, float]], urls: set[str]) -> bool:
+    """An answer page among the first `CUTOFF` passages (as the evaluation package's recall@5)."""
+    return any(normalize_url(kb.chunks[row].url or "") in urls for row, _ in ranked[:CUTOFF])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--kb", type=Path, default=Path(os.environ.get("CLINICALGPT_KB_DIR", "~/.cache/clinicalgpt/kb"))
+    )
+    parser.add_argument("--data-dir", type=Path, default=os.environ.get("CLINICALGPT_DATA_DIR"))
+    parser.add_argument("--n", type=int, default=400, help="MedQuAD dev questions (default 400)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--top", type=int, default=10, help="weightings shown (default 10)")
+    parser.add_argument("--json", type=Path, help="also write the full table here")
+    args = parser.parse_args(argv)
+    if args.data_dir is None:
+        parser.error("set CLINICALGPT_DATA_DIR or pass --data-dir")
+    kb = KnowledgeBase.load(args.kb.expanduser())
+    defaults = RetrievalSettings()
+    searcher = HybridSearcher(kb, defaults)
+    medquad = sample_questions(Path(args.data_dir).expanduser(), args.n, args.seed, "dev")
+    patients = patient_dev()
+    lists: list[tuple[str, RankedLists, Any]] = []
+    for q in tqdm(medquad, desc="medquad dev"):
+        lists.append(("medquad", searcher.ranked_lists(q["question"], "hybrid", defaults.candidates), q["gold"]))
+    for p in tqdm(patients, desc="patient dev"):
+        lists.append(("patient", searcher.ranked_lists(p["question"], "hybrid", defaults.candidates), p["urls"]))
+
+    rows = []
+    for values in itertools.product(*GRID.values()):
+        weights = {"dense": 1.0, **dict(zip(GRID, values, strict=True))}
+        hits: dict[str, list[bool]] = {"medquad": [], "patient": []}
+        for kind, found, gold in lists:
+            ranked, _ = searcher.fuse(found.lists, weights)
+            hits[kind].append(hit_medquad(kb, ranked, gold) if kind == "medquad" else hit_patient(kb, ranked, gold))
+        recall = {kind: sum(v) / max(len(v), 1) for kind, v in hits.items()}
+        rows.append({"weights": weights, **recall, "score": (recall["medquad"] + recall["patient"]) / 2})
+    rows.sort(key=lambda r: (-r["score"], -r["patient"], json.dumps(r["weights"])))
+    current = searcher.weights()
+    now = next(r for r in rows if r["weights"] == current) if current in [r["weights"] for r in rows] else None
+
+    print(f"{len(medquad)} MedQuAD dev + {len(patients)} patient-rewrite dev questions; recall@{CUTOFF}")
+    print(f"{'bm25':>5}{'kg':>5}{'entity':>8}{'section':>9}{'medquad':>9}{'patient':>9}{'mean':>7}")
+    for r in rows[: args.top] + ([now] if now and now not in rows[: args.top] else []):
+        w = r["weights"]
+        mark = "  <- current defaults" if r is now else ""
+        print(
+            f"{w['bm25']:>5}{w['kg']:>5}{w['entity']:>8}{w['section']:>9}"
+            f"{r['medquad']:>9.3f}{r['patient']:>9.3f}{r['score']:>7.3f}{mark}"
+        )
+    if args.json:
+        report = {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": f"{platform.machine()} {os.cpu_count()} cores",
+            "command": " ".join(["python -m bench.retrieval_sweep", *(argv or sys.argv[1:])]),
+            "questions": {"medquad_dev": len(medquad), "patient_dev": len(patients)},
+            "kb_settings_hash": kb.manifest.settings_hash,
+            "rows": rows,
+        }
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
