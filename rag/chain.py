@@ -26,7 +26,7 @@ from rag.context import ATTRIBUTION, LICENCE, SOURCE, URL, pack_contexts, source
 from rag.errors import RetrievalError
 from rag.prompts import REFUSAL_SENTINEL, build_messages
 from rag.retrieve import require_text, retrieval_info
-from rag.safety import DISCLAIMER, clarifying_question, detect_red_flags, missing_key_facts
+from rag.safety import DISCLAIMER, clarifying_question, detect_red_flags, missing_key_facts, mostly_non_latin
 from rag.schema import Citation, CitedAnswer, ModelInfo
 from rag.settings import AnswerSettings
 
@@ -35,6 +35,13 @@ logger = logging.getLogger(__name__)
 REFUSAL_TEXT = (
     "Insufficient evidence: the knowledge base does not contain enough reliable information to answer this question."
 )
+#: Refusals that say more than "insufficient evidence", by reason.
+REFUSAL_MESSAGES = {
+    "not_english": (
+        "ClinicalGPT answers questions in English only: its knowledge base and model are English. "
+        "Please ask again in English."
+    ),
+}
 _LC_ROLES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
 
 
@@ -163,7 +170,7 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         return CitedAnswer(
             question=question,
             retrieval_query=query,
-            answer=answer if refusal is None else REFUSAL_TEXT,
+            answer=answer if refusal is None else REFUSAL_MESSAGES.get(refusal, REFUSAL_TEXT),
             citations=citations if refusal is None else [],
             contexts=sources,
             sentences=checks,
@@ -212,9 +219,13 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         question, history = _parse_input(input, self.settings)
         query = condense_query(question, history)
         logger.debug("question: %s", question)  # patient text: DEBUG only
-        docs, retrieve_ms = self._retrieve(query, config)
+        if mostly_non_latin(question):
+            # Nothing to retrieve: every source is English, and a refusal should say why.
+            docs, retrieve_ms, refusal = [], 0.0, "not_english"
+        else:
+            docs, retrieve_ms = self._retrieve(query, config)
+            refusal = self._gate(docs)
         sources = pack_contexts(docs, self.settings.context_tokens, max_blocks=self.settings.max_blocks)
-        refusal = self._gate(docs)
         raw: str | None = None
         message: AIMessage | None = None
         t0 = time.perf_counter()

@@ -150,3 +150,17 @@ def clarifying_question(missing: list[str]) -> str | None:
     else:
         wanted = ", ".join(missing[:-1]) + " and " + missing[-1]
     return f"To give more specific information, could you tell me the patient's {wanted}?"
+
+
+#: Letters past Latin Extended-B (U+024F): Greek, Cyrillic, Arabic, CJK, … scripts no source we index is in.
+_LAST_LATIN = 0x24F
+#: Above this share of such letters a question is not English (one Latin drug name in a Chinese question
+#: does not make it English; a Greek letter in an English one does not make it Greek).
+NON_LATIN_SHARE = 0.5
+
+
+def mostly_non_latin(text: str) -> bool:
+    """Whether most letters of `text` are in non-Latin scripts: the knowledge base and model are English."""
+    letters = [ch for ch in text if ch.isalpha()]
+    foreign = sum(1 for ch in letters if ord(ch) > _LAST_LATIN)
+    return bool(letters) and foreign / len(letters) > NON_LATIN_SHARE

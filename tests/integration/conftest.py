@@ -1,12 +1,28 @@
-"""Integration fixtures: a real knowledge base built once from CLINICALGPT_DATA_DIR with the real model.
+"""Integration fixtures: a real knowledge base built once from a documented subset of CLINICALGPT_DATA_DIR.
 
 These tests must run in CI (which sets CLINICALGPT_DATA_DIR=../shared/data); when the data folder is
 missing they fail with the fix rather than skip silently.
+
+The knowledge base is real (real loaders, real files, real embedding model, real indexes) but built from a
+subset, so CI stays well inside its time on a machine several times slower than ours; the full build is
+`bench/build.py`'s job. The subset (`integration_data_dir`) is a folder of links to the shared files except:
+
+- MedQuAD: the answers of the foci the tests ask about (`FOCI`) plus a seeded sample of `MEDQUAD_SAMPLE`
+  other answers;
+- Disease Ontology definitions: those of the diseases the tests name (`DISEASES`) plus a seeded sample of
+  `DEFINITION_SAMPLE` (every disease is still a node, with its hierarchy, cross-references and facts);
+- FDA labels: the `LABELS` files only.
+
+Sources: `INTEGRATION_SOURCES`. HPO, ChatDoctor and the textbooks add build time without changing what is
+checked here (their loaders have unit tests).
 """
 
 from __future__ import annotations
 
+import csv
+import json
 import os
+import random
 from pathlib import Path
 
 import pytest
@@ -14,9 +30,36 @@ import pytest
 from knowledge.kb import KnowledgeBase, build_knowledge_base
 from knowledge.settings import KnowledgeSettings
 
-#: The sources the issue names (MedQuAD, DO, HSDN, DDXPlus) plus the Symptom Ontology that DO's
-#: disease→symptom edges point to. HPO/ChatDoctor add build time without changing what is checked.
-INTEGRATION_SOURCES = ["medquad", "disease_ontology", "symptom_ontology", "hsdn", "ddxplus", "icd10cm"]
+INTEGRATION_SOURCES = [
+    "medquad",
+    "disease_ontology",
+    "symptom_ontology",
+    "hsdn",
+    "ddxplus",
+    "fda_labels",
+    "indications",
+    "icd10cm",
+]
+#: MedQuAD foci asked about by the integration tests: all their answers are kept.
+FOCI = frozenset(
+    {
+        "myocarditis",
+        "influenza",
+        "flu",
+        "glaucoma",
+        "paget's disease of bone",
+        "cystic fibrosis",
+        "abetalipoproteinemia",
+    }
+)
+MEDQUAD_SAMPLE = 2000
+#: Diseases whose definitions the tests rely on: myocarditis, influenza, glaucoma, Paget's disease of bone,
+#: cystic fibrosis.
+DISEASES = frozenset({"DOID:820", "DOID:8469", "DOID:1686", "DOID:5408", "DOID:1485"})
+DEFINITION_SAMPLE = 1500
+#: FDA labels kept: warfarin, atorvastatin, clopidogrel, ondansetron, tramadol, codeine.
+LABELS = ("NDA009218", "NDA020702", "NDA020839", "NDA020103", "NDA020281", "NDA022402")
+SEED = 0
 
 
 def real_data_dir() -> Path:
@@ -28,10 +71,44 @@ def real_data_dir() -> Path:
     return path
 
 
+def _link_tree(src: Path, dst: Path, skip: set[str]) -> None:
+    """Mirror `src` into `dst` with symbolic links to its files, leaving out the relative paths in `skip`."""
+    for path in src.rglob("*"):
+        rel = path.relative_to(src).as_posix()
+        if path.is_file() and rel not in skip:
+            (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+            (dst / rel).symlink_to(path)
+
+
+def integration_data_dir(real: Path, dest: Path) -> Path:
+    """The documented subset of the datasets (see the module docstring), as a data folder under `dest`."""
+    en, out = real / "en", dest / "en"
+    medquad = "medquad/medquad_answered.jsonl"
+    definitions = "disease_ontology/do_definitions.tsv"
+    labels = {f"fda_labels/{p.name}" for p in (en / "fda_labels").glob("*.json") if p.stem not in LABELS}
+    _link_tree(en, out, {medquad, definitions, *labels})
+
+    lines = (en / medquad).read_text(encoding="utf-8").splitlines()
+    focus = [(json.loads(line).get("focus") or "").lower() for line in lines]
+    chosen = set(random.Random(SEED).sample(range(len(lines)), MEDQUAD_SAMPLE))
+    kept = [line for i, line in enumerate(lines) if i in chosen or focus[i] in FOCI]
+    (out / medquad).write_text("\n".join(kept) + "\n", encoding="utf-8")
+
+    with (en / definitions).open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter="\t"))
+    header, body = rows[0], rows[1:]
+    sample = set(random.Random(SEED).sample(range(len(body)), DEFINITION_SAMPLE))
+    with (out / definitions).open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
+        writer.writerows([header, *(row for i, row in enumerate(body) if i in sample or row[0] in DISEASES)])
+    return dest
+
+
 @pytest.fixture(scope="session")
 def real_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    data_dir = integration_data_dir(real_data_dir(), tmp_path_factory.mktemp("integration-data"))
     kb_dir = tmp_path_factory.mktemp("realkb") / "kb"
     build_knowledge_base(
-        KnowledgeSettings(data_dir=real_data_dir(), kb_dir=kb_dir, sources=INTEGRATION_SOURCES, show_progress=False)
+        KnowledgeSettings(data_dir=data_dir, kb_dir=kb_dir, sources=INTEGRATION_SOURCES, show_progress=False)
     )
     return KnowledgeBase.load(kb_dir)

@@ -196,3 +196,20 @@ def test_citations_carry_the_sources_attribution() -> None:
 
     answer = build_qa_chain(_Book(), fake("The heart has four chambers [1].")).invoke("How many chambers?")
     assert answer.citations[0].attribution == credit and credit in answer.render_text()
+
+
+def test_a_question_in_another_script_is_refused_saying_why() -> None:
+    """Issue 8: a Chinese question was refused as "insufficient evidence", with no word on the language."""
+    calls: list[str] = []
+
+    class _Spy(BaseRetriever):
+        def _get_relevant_documents(self, query: str, *, run_manager: Any, **kwargs: Any) -> list[Document]:
+            calls.append(query)
+            return [Document(id="a", page_content="Hypertension is high blood pressure.")]
+
+    chain = build_qa_chain(_Spy(), fake("Hypertension is high blood pressure [1]."))
+    answer = chain.invoke("高血压有什么症状？")
+    assert answer.refused and answer.refusal_reason == "not_english" and "English only" in answer.answer
+    assert calls == [] and answer.timings_ms["generate"] < 5
+    english = chain.invoke("Is an INR of 3.5 too high on warfarin (β-blocker too)?")
+    assert english.refusal_reason != "not_english" and calls
