@@ -53,7 +53,12 @@ def sample_questions(data_dir: Path, n: int, seed: int, split: Split = "test") -
         gold = doc_of_text.get(clean_text(row.get("answer") or ""))
         if gold and row.get("question") and medquad_split(row.get("focus")) == split:
             rows.append(
-                {"question": row["question"], "gold": gold, "qtype": row.get("qtype") or "", "focus": row["focus"]}
+                {
+                    "question": row["question"],
+                    "gold": gold,
+                    "qtype": row.get("qtype") or "",
+                    "focus": row.get("focus") or "",
+                }
             )
     random.Random(seed).shuffle(rows)
     return rows[:n]

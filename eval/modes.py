@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from model.generators import HFGenerator
     from model.settings import AppSettings
     from rag.retrieve import HybridSearcher
+    from rag.settings import SearchMode as ProductSearchMode
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +201,9 @@ def generate(res: Resources, prompt: str, max_tokens: int) -> str:
     return message.text if isinstance(message.text, str) else str(message.content)
 
 
-def retrieve(res: Resources, query: str, *, k: int | None = None, mode: SearchMode | None = None) -> list[Document]:
+def retrieve(
+    res: Resources, query: str, *, k: int | None = None, mode: ProductSearchMode | None = None
+) -> list[Document]:
     """The searcher's documents (chunk records) for a question-only query."""
     return res.searcher.search(_query(query, res.settings), k=k, mode=mode).documents
 
@@ -259,7 +262,7 @@ def option_support(res: Resources, item: MCItem, hits: list[Document]) -> tuple[
     from knowledge.lexical import tokenize
 
     embed = res.kb.embeddings.embed_array
-    passages = embed([f"{h.metadata['title']}\n{h.page_content}" for h in hits])
+    passages = embed([f"{h.metadata.get('title') or ''}\n{h.page_content}" for h in hits])
     queries = embed([f"{item.question} {text}" for text in item.options.values()])
     support = (queries @ passages.T).max(axis=1)
     passage_words = set(tokenize(" ".join(h.page_content for h in hits)))

@@ -19,8 +19,9 @@ _CJK_CHARS_PER_WORD = 2
 def split_sentences(text: str) -> list[str]:
     """Sentences of `text`, whitespace-trimmed, empties dropped; a line break always ends a sentence.
 
-    `sentencex` (Wikimedia, MIT) knows abbreviations ("e.g.", "Dr.", "approx.") and CJK punctuation, which a
-    punctuation regex splits wrongly. Line breaks end sentences too: model answers are often lists.
+    `sentencex` (Wikimedia, MIT) knows common abbreviations ("e.g.", "i.e.", "Dr.") and CJK punctuation, which
+    a punctuation regex splits wrongly. Known limits: it still splits after some abbreviations before a number
+    ("approx. 3") and after a list number ("1. Rest"). Line breaks end sentences too: answers are often lists.
     """
     sentences: list[str] = []
     for line in _LINE_BREAKS.split(text):
@@ -41,7 +42,8 @@ def _pieces(sentence: str, max_words: int) -> list[str]:
     if _word_count(sentence) <= max_words:
         return [sentence]
     if _CJK.search(sentence):
-        step = max_words * _CJK_CHARS_PER_WORD  # a CJK sentence may have no space to cut at
+        # A CJK sentence may have no space to cut at; a piece also counts as one "word", hence max_words - 1.
+        step = (max_words - 1) * _CJK_CHARS_PER_WORD
         return [sentence[i : i + step].strip() for i in range(0, len(sentence), step) if sentence[i : i + step].strip()]
     words = sentence.split()
     return [" ".join(words[i : i + max_words]) for i in range(0, len(words), max_words)]

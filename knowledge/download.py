@@ -205,6 +205,10 @@ def tree_digest(archive: Path) -> tuple[int, str]:
     total = 0
     with tarfile.open(archive, "r:*") as tar:
         for member in tar:
+            if member.issym() or member.islnk():
+                # A link changes what extraction writes: it is part of the content, with its target.
+                files.append((member.name, f"link:{member.linkname}"))
+                continue
             if not member.isfile():
                 continue
             handle = tar.extractfile(member)

@@ -50,5 +50,5 @@ class DownloadError(KnowledgeError, OSError):
     """A source could not be downloaded or failed verification."""
 
 
-class EmbeddingModelMissingError(KnowledgeError):
+class EmbeddingModelMissingError(KnowledgeError, FileNotFoundError):
     """The embedding model a knowledge base was built with is no longer where the build found it."""

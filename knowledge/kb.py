@@ -253,7 +253,7 @@ def _write_build(
             node_types=_count(d["type"] for _, d in graph.nodes(data=True)),
             edge_types=_count(d["relation"] for _, _, d in graph.edges(data=True)),
             embedding_model=embeddings.model_name,
-            embedding_model_path=getattr(embeddings, "model_path", None),  # test fakes have no folder
+            embedding_model_path=embeddings.model_path,
             embedding_dim=int(vectors.shape[1]) if len(vectors) else 0,
             embedding_dtype=resolve_dtype(embeddings.dtype, embeddings.device),
             settings_hash=settings_hash(settings),
@@ -361,6 +361,8 @@ def _with_retry(kb_dir: Path, read: Callable[[Path, KBManifest], T]) -> T:
         build_dir, manifest = open_build(kb_dir)
         try:
             return read(build_dir, manifest)
+        except EmbeddingModelMissingError:
+            raise  # not a file of the build: rereading another build cannot help
         except (FileNotFoundError, IndexCorruptError) as exc:
             moved = kb_layout.read_pointer(kb_dir).build != build_dir.name
             if moved and attempt < LOAD_ATTEMPTS - 1:

@@ -468,9 +468,12 @@ class HFGenerator:
         from transformers import StoppingCriteriaList
 
         kwargs["stopping_criteria"] = StoppingCriteriaList([_LoopCriterion(ids.shape[1])])
-        if stop:
-            # transformers matches stop strings on token ids as they come, without decoding the completion.
-            kwargs.update(stop_strings=stop, tokenizer=tokenizer)
+        # transformers matches stop strings on token ids as they come, without decoding the completion. Blank-line
+        # stops ("\n\n") are left to `cut_at_stop`, which ignores them in leading whitespace: a completion that
+        # opens with a blank line would otherwise end before its first word.
+        token_stops = [s for s in stop or [] if s.strip()]
+        if token_stops:
+            kwargs.update(stop_strings=token_stops, tokenizer=tokenizer)
         return kwargs
 
     def generate(

@@ -118,9 +118,14 @@ def detect_intent(vector: np.ndarray, model: str) -> str | None:
     classifier = default_classifier()
     if classifier.model != model:
         # Centroids live in one model's space; another model's vectors would be typed at random.
-        logger.debug("question typing off: centroids are for %s, queries come from %s", classifier.model, model)
+        _warn_once(f"question typing is off: its centroids are for {classifier.model}, queries come from {model}")
         return None
     return classifier.classify(vector)
+
+
+@cache
+def _warn_once(message: str) -> None:
+    logger.warning(message)
 
 
 def intent_relations(intent: str | None) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from langchain_core.documents import Document
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from knowledge.graph import EntityLink
 from knowledge.kb import KnowledgeBase
@@ -47,7 +47,13 @@ class RetrievalInfo(BaseModel):
 def retrieval_info(document: Document) -> RetrievalInfo | None:
     """The retrieval block of a document, or None for documents from other retrievers."""
     block = document.metadata.get(RETRIEVAL_KEY)
-    return RetrievalInfo.model_validate(block) if isinstance(block, dict) else None
+    if not isinstance(block, dict):
+        return None
+    try:
+        return RetrievalInfo.model_validate(block)
+    except ValidationError:  # another retriever's own `retrieval` key: not ours to read
+        logger.debug("metadata[%r] of %s is not a RetrievalInfo; ignored", RETRIEVAL_KEY, document.id)
+        return None
 
 
 class SearchResult(BaseModel):

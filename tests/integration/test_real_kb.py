@@ -6,7 +6,7 @@ import pytest
 
 from knowledge.kb import KnowledgeBase
 from rag.retrieve import HybridSearcher
-from tests.integration.conftest import INTEGRATION_SOURCES, LABELS, MEDQUAD_SAMPLE
+from tests.integration.conftest import INTEGRATION_SOURCES, LABEL_SAMPLE, LABELS, MEDQUAD_SAMPLE
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -22,7 +22,7 @@ def test_build_reports_every_source(real_kb: KnowledgeBase) -> None:
     assert MEDQUAD_SAMPLE <= reports["medquad"].records < MEDQUAD_SAMPLE + 200  # the sample plus the tests' foci
     assert reports["disease_ontology"].records > 12000  # every disease is a node, whatever the definitions
     assert reports["hsdn"].records > 10000
-    assert reports["fda_labels"].records == len(LABELS)
+    assert reports["fda_labels"].records == len(LABELS) + LABEL_SAMPLE
     assert real_kb.manifest.counts["merged_nodes"] > 1000  # MedQuAD foci, LabeledIn diseases etc. joined DO ones
 
 

@@ -665,3 +665,20 @@ def test_shipped_manifest_rows_agree_with_the_shared_data_manifest() -> None:
         assert (entry.file, entry.repo) in shared, entry.file
         if not entry.whole_tree:
             assert shared[(entry.file, entry.repo)] == entry, entry.file
+
+
+def test_a_link_member_changes_the_tree_digest(tmp_path: Path) -> None:
+    """Extraction writes links too: an archive that adds one must not verify as the pinned tree."""
+    plain, linked = tmp_path / "a.tar.gz", tmp_path / "b.tar.gz"
+    plain.write_bytes(RETARRED)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in {"./readme.txt": b"MedQuAD", "./1_CancerGov_QA/0001.xml": b"<Document/>"}.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("./1_CancerGov_QA/0002.xml")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(link)
+    linked.write_bytes(buf.getvalue())
+    assert tree_digest(plain)[1] != tree_digest(linked)[1]

@@ -29,6 +29,7 @@ class HashEmbeddings:
     """Deterministic 8-d vectors from a text hash: builds in milliseconds, enough to test file handling."""
 
     model_name = "hash-embeddings"
+    model_path = None  # no folder: a test fake
     dtype = "float32"
     device = "cpu"
 

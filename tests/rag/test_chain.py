@@ -213,3 +213,13 @@ def test_a_question_in_another_script_is_refused_saying_why() -> None:
     assert calls == [] and answer.timings_ms["generate"] < 5
     english = chain.invoke("Is an INR of 3.5 too high on warfarin (β-blocker too)?")
     assert english.refusal_reason != "not_english" and calls
+
+
+def test_another_retrievers_own_retrieval_key_is_ignored() -> None:
+    class _Foreign(BaseRetriever):
+        def _get_relevant_documents(self, query: str, *, run_manager: Any, **kwargs: Any) -> list[Document]:
+            meta = {"retrieval": {"engine": "elastic", "bm25": 12.3}}  # not our block
+            return [Document(id="x", page_content="Influenza is treated with rest and fluids.", metadata=meta)]
+
+    answer = build_qa_chain(_Foreign(), fake("Influenza is treated with rest and fluids [1].")).invoke("flu?")
+    assert not answer.refused and answer.citations[0].id == "x"
