@@ -11,7 +11,7 @@ gen_limit="${3:-30}"
 cg=(clinicalgpt)
 command -v clinicalgpt >/dev/null || cg=(.venv/bin/clinicalgpt)
 mirage=(-t mirage-mmlu -t mirage-medqa -t mirage-medmcqa -t mirage-pubmedqa -t mirage-bioasq)
-retrieval=(-t retrieval-medquad -t retrieval-liveqa -t retrieval-mediqa -t retrieval-medicationqa)
+retrieval=(-t retrieval-medquad -t retrieval-medquad-patient -t retrieval-liveqa -t retrieval-mediqa -t retrieval-medicationqa)
 
 run() {  # run NAME ARGS…: a stage resumes when its folder already exists
   local dir="$out/runs/$1"; shift
