@@ -127,6 +127,9 @@ def _load_sources(settings: KnowledgeSettings) -> list[SourceBundle]:
         bundles.append(load_icd10cm(codes))
     for folder in settings.user_docs:
         bundles.append(load_user_docs(folder))
+    for bundle in bundles:  # every record states its licence; `kb info` lists them per source
+        records = [*bundle.docs, *bundle.nodes, *bundle.edges]
+        bundle.report.licences = sorted({r.provenance.licence for r in records})
     return bundles
 
 

@@ -178,11 +178,13 @@ def _print_manifest(manifest: Any, kb_dir: Path) -> None:
     table.add_column("records", justify="right")
     table.add_column("malformed", justify="right")
     table.add_column("skipped", justify="right")
+    table.add_column("licence")
     table.add_column("first problem")
     for report in manifest.reports:
         first = report.problems[0] if report.problems else None
         where = f"{first.file}{f':{first.line}' if first.line else ''} {first.reason}" if first else ""
-        table.add_row(report.source, str(report.records), str(report.malformed), str(report.skipped), where)
+        licences = "; ".join(report.licences) or "—"
+        table.add_row(report.source, str(report.records), str(report.malformed), str(report.skipped), licences, where)
     out.print(table)
     out.print(", ".join(f"{k}={v}" for k, v in manifest.counts.items()))
     out.print(

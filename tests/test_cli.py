@@ -134,3 +134,10 @@ def test_kg_search_without_facts_says_why(tiny_kb_dir: Path) -> None:
     assert "linked fever, but the knowledge graph holds no facts about it; try --mode hybrid" in linked.stdout
     unlinked = runner.invoke(app, ["search", "zzzz qqqq", "--mode", "kg", "--kb", str(tiny_kb_dir)])
     assert "no knowledge-graph entity recognised in the query" in unlinked.stdout
+
+
+def test_kb_info_lists_each_sources_licence(tiny_kb_dir: Path) -> None:
+    shown = runner.invoke(app, ["kb", "info", "--kb", str(tiny_kb_dir)], terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    medquad = next(line for line in shown.stdout.splitlines() if "medquad" in line)
+    assert "CC BY 4.0" in medquad

@@ -43,6 +43,7 @@ class LoadReport(BaseModel):
     skipped: int = Field(default=0, description="Files or links not read at all (not records), e.g. escaping links.")
     problems: list[Problem] = Field(default_factory=list)
     problems_not_kept: int = Field(default=0, description="Problems counted but past `MAX_PROBLEMS_KEPT`.")
+    licences: list[str] = Field(default_factory=list, description="Licences of what was read (set at build).")
 
     def bad(self, file: Path | str, line: int | None, reason: str) -> None:
         """Count a malformed record and keep its location."""

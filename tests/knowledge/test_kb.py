@@ -20,6 +20,7 @@ def test_manifest_counts_and_reports(tiny_kb_dir: Path) -> None:
     assert manifest.sources == TINY_SOURCES
     reports = {r.source: r for r in manifest.reports}
     assert reports["medquad"].malformed == 2 and reports["hsdn"].malformed == 1
+    assert reports["medquad"].licences == ["CC BY 4.0"] and reports["hsdn"].licences == ["CC0 1.0"]
     assert manifest.counts["chunks"] == manifest.counts["embedded_chunks"]  # tiny docs: one chunk each
     assert manifest.counts["fact_chunks"] > 0 and manifest.counts["merged_nodes"] > 0
     assert manifest.embedding_model == "all-MiniLM-L6-v2" and manifest.embedding_dim == 384
