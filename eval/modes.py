@@ -68,6 +68,8 @@ DIAGNOSIS_MAX_TOKENS = 96
 TOP_DIAGNOSES = 5
 #: Results per query for the retrieval family (the largest cut-off the retrieval metrics use).
 RETRIEVAL_K = 20
+#: Passages whose text a retrieval item keeps, for `answer_coverage_at_5`.
+COVERAGE_K = 5
 #: KG relation whose edges rank diseases in retrieval-only diagnosis.
 SYMPTOM_RELATION = "has_symptom"
 SYMPTOM_TYPES = ("symptom", "phenotype")
@@ -512,6 +514,7 @@ def retrieval_predictor(res: Resources, search_mode: SearchMode) -> Predictor:
             extras={
                 "ranked_urls": [h.metadata.get("url") for h in docs],
                 "ranked_doc_ids": [h.metadata.get("doc_id") for h in docs],
+                "top_texts": [h.page_content for h in docs[:COVERAGE_K]],
                 "search_mode": search_mode,
             },
         )

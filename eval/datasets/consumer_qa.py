@@ -45,7 +45,11 @@ def _item(
     """A QA item (first reference; all of them in `meta.references`) or a retrieval item (normalised URLs)."""
     if family == "retrieval":
         return RetrievalItem(
-            id=id, question=question, relevant_urls=unique_urls(urls, normalize=True), subject=subject, meta=meta
+            id=id,
+            question=question,
+            relevant_urls=unique_urls(urls, normalize=True),
+            subject=subject,
+            meta=meta | {"references": references},
         )
     return QAItem(
         id=id,

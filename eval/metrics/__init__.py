@@ -263,6 +263,15 @@ METRICS: dict[str, MetricSpec] = {
             description="Reciprocal rank of the first relevant result (0–1; 0 when none is retrieved).",
         ),
         _spec(
+            "answer_coverage_at_5",
+            {"retrieval"},
+            item="eval.metrics.retrieval:answer_coverage_at_5",
+            keys=("answer_coverage@5",),
+            failure_value=0.0,
+            description="Share of the reference answer's content words (stemmed, stop words out) that the best of "
+            "the first five passages holds (0–1): relevance without knowing the page, for sources we do not index.",
+        ),
+        _spec(
             "citation",
             _TEXT,
             item="eval.metrics.citations:citation_scores",

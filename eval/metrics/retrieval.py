@@ -71,6 +71,34 @@ def ndcg_at_10(result: ItemResult, item: Item, ctx: ScoringContext) -> dict[str,
     return {"ndcg@10": dcg / ideal}
 
 
+#: Passages `answer_coverage_at_5` reads (the retrieval predictor keeps their texts in `extras["top_texts"]`).
+COVERAGE_K = 5
+
+
+def answer_coverage_at_5(result: ItemResult, item: Item, ctx: ScoringContext) -> dict[str, float]:
+    """`answer_coverage@5`: the largest share of the reference answer's content words found in one passage.
+
+    Words are `knowledge.lexical.tokenize` tokens (lower case, English stop words out, Snowball stems), counted
+    once each. The first reference answer (`meta["references"][0]`) is scored, as QA scores its reference.
+    """
+    from knowledge.lexical import tokenize
+
+    if not isinstance(item, RetrievalItem):
+        msg = f"`answer_coverage_at_5` scores retrieval items, got {type(item).__name__} `{item.id}`"
+        raise MetricInputError(msg)
+    references = item.meta.get("references") or []
+    reference = set(tokenize(references[0])) if references and isinstance(references[0], str) else set()
+    if not reference:
+        msg = f"item `{item.id}` has no reference answer text (meta.references) to cover"
+        raise MetricNotApplicableError(msg)
+    texts = result.extras.get("top_texts")
+    if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+        msg = f'`answer_coverage_at_5` needs the passages\' texts in extras["top_texts"] for `{item.id}`, got {texts!r}'
+        raise MetricInputError(msg)
+    best = max((len(reference & set(tokenize(text))) for text in texts[:COVERAGE_K]), default=0)
+    return {"answer_coverage@5": best / len(reference)}
+
+
 def mrr(result: ItemResult, item: Item, ctx: ScoringContext) -> dict[str, float]:
     """`mrr`: 1 / rank of the first relevant result (0 when none was retrieved)."""
     ranked, relevant = _ranked_and_relevant(result, item, "mrr")

@@ -396,7 +396,7 @@ def test_unknown_metric_suggests_near_names() -> None:
 def test_registry_names_and_functions() -> None:
     assert {
         "accuracy", "rouge", "bleu", "gleu", "distinct", "dx_top1", "dx_top5", "recall_at_k", "ndcg_at_10", "mrr",
-        "citation", "grounded_accuracy", "comprehensiveness", "hallucination",
+        "answer_coverage_at_5", "citation", "grounded_accuracy", "comprehensiveness", "hallucination",
     } == set(METRICS)  # fmt: skip
     assert get_metric("citation").keys == ("citation_recall", "citation_precision")
     assert get_metric("citation").item.__name__ == "eval.metrics.citations:citation_scores"  # type: ignore[union-attr]
@@ -550,3 +550,29 @@ def test_accuracy_of_a_subset_where_every_item_failed_is_zero_not_missing() -> N
     failed = ItemResult(id="q1", status="parse_error", error="no letter")
     summary = aggregate([(failed, item)], ["accuracy"])["accuracy"]
     assert summary.value == 0.0 and summary.n_scored == 0 and summary.n_failed == {"parse_error": 1}
+
+
+def test_answer_coverage_is_the_best_passages_share_of_reference_content_words() -> None:
+    from eval.metrics.retrieval import answer_coverage_at_5
+
+    # Reference content words (stemmed, stop words out): take, ibuprofen, food, avoid, stomach, upset → 6.
+    item = RetrievalItem(
+        id="r1",
+        question="q",
+        relevant_urls=["https://x"],
+        meta={"references": ["Take ibuprofen with food to avoid stomach upset."]},
+    )
+    texts = [
+        "Ibuprofen can upset the stomach.",  # ibuprofen, upset, stomach → 3 of 6
+        "Take it with food; food helps avoid stomach pain.",  # take, food, avoid, stomach → 4 of 6
+        "Unrelated.",
+        "x",
+        "y",
+        "Take ibuprofen with food to avoid stomach upset.",  # 6th passage: beyond the cut-off
+    ]
+    result = ItemResult(id="r1", status="ok", prediction=["a"], extras={"top_texts": texts})
+    assert answer_coverage_at_5(result, item, CTX) == {"answer_coverage@5": pytest.approx(4 / 6)}
+    with pytest.raises(MetricNotApplicableError, match="no reference answer"):
+        answer_coverage_at_5(result, item.model_copy(update={"meta": {}}), CTX)
+    with pytest.raises(MetricInputError, match="top_texts"):
+        answer_coverage_at_5(result.model_copy(update={"extras": {}}), item, CTX)
