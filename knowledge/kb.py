@@ -41,6 +41,7 @@ from knowledge.errors import (
     SourceFormatError,
 )
 from knowledge.graph import EntityLinker, build_graph, render_facts, save_graph
+from knowledge.graph.drugs import DrugLexicon
 from knowledge.graph.names import normalize
 from knowledge.graph.snapshot import load_graph_bytes
 from knowledge.kb_layout import REBUILD, FileRecord
@@ -481,6 +482,11 @@ class KnowledgeBase:
             msg = f"{build_dir / 'bm25'}: {bm25.rows} rows for {len(chunks)} chunks; {REBUILD}"
             raise IndexCorruptError(msg)
         return cls(kb_dir, manifest, chunks, graph, dense, bm25, embeddings)
+
+    @cached_property
+    def drug_lexicon(self) -> DrugLexicon:
+        """Every name of every drug node (brands, salts; fuzzy for misspellings), built on first use."""
+        return DrugLexicon.from_graph(self.graph)
 
     @cached_property
     def linker(self) -> EntityLinker:

@@ -19,6 +19,8 @@ from langchain_core.documents import Document
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from knowledge.graph import EntityLink
+from knowledge.graph.link import GENERIC
+from knowledge.graph.names import normalize
 from knowledge.kb import KnowledgeBase
 from rag.errors import RetrievalError
 from rag.intent import detect_intent, intent_relations, section_matches
@@ -77,6 +79,12 @@ IDENTITY_FACT_BONUS = 0.5
 PRIOR_SCALE = 30.0
 #: Among passages of one entity with the same prior, earlier chunks of a document come first.
 LATER_CHUNK_PENALTY = 0.01
+#: A misspelt drug name links at its fuzzy similarity times this, as an exact name links at 0.95: every typo the
+#: lexicon accepts (≥ 85 % similar) then clears `link_min_score` (0.8) and still ranks below the exact name.
+FUZZY_DRUG_LINK_SCORE = 0.95
+#: Shorter words are not taken for misspelt drug names (too many near misses among short words).
+MIN_DRUG_TYPO_LETTERS = 6
+_NO_LINK = EntityLink(node_id="", name="", type="", score=-1.0, surface="", match="")
 #: Most results one search may return (the settings' `retrieval.k` has the same bound).
 MAX_K = 200
 
@@ -135,11 +143,29 @@ class HybridSearcher:
         return self.kb.bm25.search(query, n)
 
     def link(self, query: str) -> list[EntityLink]:
-        """Entities of the query above the score threshold, best first."""
+        """Entities of the query above the score threshold, best first; misspelt drug names included."""
         s = self.settings
-        return [e for e in self.kb.linker.link(query, top=max(s.link_top, 1)) if e.score >= s.link_min_score][
-            : s.link_top
-        ]
+        links = [e for e in self.kb.linker.link(query, top=max(s.link_top, 1)) if e.score >= s.link_min_score]
+        return sorted([*links, *self._misspelt_drugs(query, links)], key=lambda e: -e.score)[: s.link_top]
+
+    def _misspelt_drugs(self, query: str, links: list[EntityLink]) -> list[EntityLink]:
+        """Drugs named with a typo ("metforman"): the drug lexicon matches them more loosely than the linker,
+        which needs 90 % similarity for any entity; a word another link already covers is left alone."""
+        taken = {word for link in links for word in link.surface.split()}
+        linked = {link.node_id for link in links}
+        found: dict[str, EntityLink] = {}
+        for word in dict.fromkeys(normalize(query).split()):
+            if len(word) < MIN_DRUG_TYPO_LETTERS or word in taken or word in GENERIC:
+                continue
+            match = self.kb.drug_lexicon.lookup(word)
+            if match is None or match.match != "fuzzy" or match.node_id in linked:
+                continue
+            score = round(FUZZY_DRUG_LINK_SCORE * match.score, 4)
+            if score >= self.settings.link_min_score and score > found.get(match.node_id, _NO_LINK).score:
+                found[match.node_id] = EntityLink(
+                    node_id=match.node_id, name=match.name, type="drug", score=score, surface=word, match="fuzzy"
+                )
+        return list(found.values())
 
     def kg_rows(self, links: list[EntityLink], intent: str | None) -> list[tuple[int, float]]:
         """Fact chunks about linked entities: facts answering the intent first, then identity facts, by link score."""

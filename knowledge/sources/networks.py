@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import csv
 import json
+import re
 from pathlib import Path
 
 from knowledge.graph.drugs import drug_node_id
@@ -114,6 +115,17 @@ def load_ddxplus(data_dir: Path | None) -> SourceBundle:
     return SourceBundle(nodes=nodes, edges=edges, report=report)
 
 
+_PARENTHESES = re.compile(r"\s*\(([^)]*)\)")
+
+
+def _split_brand(item: str) -> tuple[str, list[str]]:
+    """ChatDoctor writes brands in parentheses, "Oseltamivir (Tamiflu)": the generic as the name, brands as
+    synonyms, so both link and a misspelt generic is still close to its name."""
+    brands = [b.strip() for inner in _PARENTHESES.findall(item) for b in inner.split(",") if b.strip()]
+    generic = _PARENTHESES.sub("", item).strip()
+    return (generic, brands) if generic else (item, [])
+
+
 def _as_list(cell: str) -> list[str]:
     """ChatDoctor stores lists as Python literals: "['Cough', 'Fever']"."""
     value = ast.literal_eval(cell) if cell.strip() else []
@@ -166,7 +178,11 @@ def load_chatdoctor(data_dir: Path | None) -> SourceBundle:
                     except ValueError as exc:
                         report.bad(path.name, lineno, str(exc))
                         continue
-                    nodes.setdefault(item_id, NodeRecord(node_id=item_id, type=kind, name=item, provenance=prov))  # type: ignore[arg-type]
+                    name, synonyms = _split_brand(item) if kind == "drug" else (item, [])
+                    nodes.setdefault(
+                        item_id,
+                        NodeRecord(node_id=item_id, type=kind, name=name, synonyms=synonyms, provenance=prov),  # type: ignore[arg-type]
+                    )
                     edges.append(
                         EdgeRecord(
                             head=disease_id,

@@ -133,3 +133,13 @@ def test_a_users_document_wins_when_it_is_the_better_match(tmp_path: Path, test_
     # …and a built-in passage still wins the question it answers better.
     result = HybridSearcher(kb).search("What are the symptoms of myocarditis?", k=5)
     assert result.documents[0].id == "medquad:T1-2#0"
+
+
+def test_a_misspelt_drug_is_linked_through_the_drug_lexicon(searcher: HybridSearcher) -> None:
+    """Issue 8: drug names typed with a slip ("oseltamavr", 86 % similar) missed the linker's 90 % cutoff."""
+    query = "is oseltamavr safe for my kids with flu"
+    assert "DRUG:oseltamivir" not in {e.node_id for e in searcher.kb.linker.link(query)}
+    links = {e.node_id: e for e in searcher.link(query)}
+    assert "DRUG:oseltamivir" in links and links["DRUG:oseltamivir"].match == "fuzzy"
+    assert links["DRUG:oseltamivir"].score >= searcher.settings.link_min_score
+    assert not [e for e in searcher.link("what is influenza") if e.type == "drug"]  # no drug named, none linked
