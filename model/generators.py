@@ -325,6 +325,23 @@ def find_loop(text: str) -> int | None:
 LOOP_TOKENS = 10
 
 
+def repeats_tail(ids: list[int]) -> bool:
+    """Whether the last `LOOP_TOKENS` ids already appeared earlier in `ids`."""
+    if len(ids) < 2 * LOOP_TOKENS:
+        return False
+    tail = ids[-LOOP_TOKENS:]
+    return any(ids[i : i + LOOP_TOKENS] == tail for i in range(len(ids) - LOOP_TOKENS))
+
+
+def drop_repeated_tail(ids: list[int]) -> list[int]:
+    """`ids` without a final copy of an earlier `LOOP_TOKENS`-token span: what `_LoopCriterion` stopped on.
+
+    The criterion stops at the first token that completes a repeat, so the repeat is exactly the last
+    `LOOP_TOKENS` ids; the character-level `cut_loop` would miss it when those tokens span under `LOOP_CHARS`.
+    """
+    return ids[:-LOOP_TOKENS] if repeats_tail(ids) else ids
+
+
 class _LoopCriterion:
     """Stop once the completion starts repeating itself (greedy small models loop)."""
 
@@ -332,11 +349,7 @@ class _LoopCriterion:
         self.prompt_len = prompt_len
 
     def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
-        new = input_ids[0, self.prompt_len :].tolist()
-        if len(new) < 2 * LOOP_TOKENS:
-            return False
-        tail = new[-LOOP_TOKENS:]
-        return any(new[i : i + LOOP_TOKENS] == tail for i in range(len(new) - LOOP_TOKENS))
+        return repeats_tail(input_ids[0, self.prompt_len :].tolist())
 
 
 def cut_loop(text: str) -> str:
@@ -498,9 +511,10 @@ class HFGenerator:
             msg = f"generation failed with {self.name}: {exc}"
             raise GenerationError(msg) from exc
         new = out[0, ids.shape[1] :]
-        decoded = tokenizer.decode(new, skip_special_tokens=True)
+        kept = drop_repeated_tail(new.tolist())
+        decoded = tokenizer.decode(kept, skip_special_tokens=True)
         text, stopped = cut_at_stop(cut_loop(decoded), stop)
-        stopped = stopped or len(text) < len(decoded)
+        stopped = stopped or len(text) < len(decoded) or len(kept) < len(new)
         finish = "stop" if stopped or len(new) < max_new_tokens else "length"
         return GenerationResult(
             text=text.strip(), prompt_tokens=int(ids.shape[1]), completion_tokens=int(len(new)), finish_reason=finish

@@ -103,3 +103,13 @@ def test_generation_stops_when_the_completion_repeats_itself() -> None:
     assert criterion(torch.tensor([looping]), None) is True
     assert criterion(torch.tensor([varied]), None) is False
     assert criterion(torch.tensor([looping[:-1]]), None) is False
+
+
+def test_the_repeat_that_stopped_generation_is_not_kept() -> None:
+    from model.generators import LOOP_TOKENS, drop_repeated_tail
+
+    span = list(range(100, 100 + LOOP_TOKENS))
+    looped = [1, 2, *span, 3, *span]  # stopped on completing the second copy of `span`
+    assert drop_repeated_tail(looped) == [1, 2, *span, 3]
+    varied = [1, 2, *span, 3, *[t + 50 for t in span]]
+    assert drop_repeated_tail(varied) == varied
