@@ -27,6 +27,7 @@ run mirage-rag "${mirage[@]}" --mode rag --limit "$limit"
 run mmlu-closed -t mmlu-medical --mode closed --limit "$limit"
 run longform-rag -t liveqa-2017 -t medicationqa --mode rag --limit "$gen_limit"
 run consultation-closed -t mts-dialog --mode closed --limit "$gen_limit"
+run consultation-more-closed -t aci-bench -t covid-dialogue --mode closed --limit "$gen_limit"
 run diagnosis-closed -t ddxplus -t medfound-dx --mode closed --limit "$gen_limit"
 # Every run folder (a stage of one task is itself the run; a stage of several holds one per task).
 mapfile -t runs < <(find "$out/runs" -name run.json -printf '%h\n' | sort)
