@@ -84,7 +84,6 @@ LATER_CHUNK_PENALTY = 0.01
 FUZZY_DRUG_LINK_SCORE = 0.95
 #: Shorter words are not taken for misspelt drug names (too many near misses among short words).
 MIN_DRUG_TYPO_LETTERS = 6
-_NO_LINK = EntityLink(node_id="", name="", type="", score=-1.0, surface="", match="")
 #: Most results one search may return (the settings' `retrieval.k` has the same bound).
 MAX_K = 200
 
@@ -161,7 +160,8 @@ class HybridSearcher:
             if match is None or match.match != "fuzzy" or match.node_id in linked:
                 continue
             score = round(FUZZY_DRUG_LINK_SCORE * match.score, 4)
-            if score >= self.settings.link_min_score and score > found.get(match.node_id, _NO_LINK).score:
+            earlier = found.get(match.node_id)
+            if score >= self.settings.link_min_score and (earlier is None or score > earlier.score):
                 found[match.node_id] = EntityLink(
                     node_id=match.node_id, name=match.name, type="drug", score=score, surface=word, match="fuzzy"
                 )
