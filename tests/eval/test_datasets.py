@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import random
 import shutil
 from collections import defaultdict
@@ -23,6 +22,7 @@ from eval.errors import DatasetError
 from eval.schema import ConsultationItem, DiagnosisItem, Family, MCItem, QAItem, RetrievalItem
 from eval.tasks import list_tasks, load_task
 from eval.tasks.config import DatasetConfig, TaskConfig
+from tests.integration.conftest import real_data_dir
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "eval"
 
@@ -450,9 +450,7 @@ EXPECTED_COUNTS = {
 
 @pytest.mark.integration
 def test_shipped_tasks_on_real_data() -> None:
-    value = os.environ.get("CLINICALGPT_DATA_DIR")
-    if not value:
-        pytest.skip("CLINICALGPT_DATA_DIR is not set")
+    value = str(real_data_dir())  # fails with the fix when the datasets are missing: never a silent skip
     data_dir = Path(value)
     counts, malformed = {}, {}
     for task in list_tasks():

@@ -8,7 +8,6 @@ relevant pages are MedQuAD's answers for the original question reads the real da
 from __future__ import annotations
 
 import json
-import os
 import re
 import statistics
 from collections import Counter
@@ -24,6 +23,7 @@ from eval.errors import DatasetError
 from eval.schema import RetrievalItem
 from eval.tasks import load_task, validate_task_file
 from eval.tasks.config import DatasetConfig
+from tests.integration.conftest import real_data_dir
 
 TASK = "retrieval-medquad-patient"
 TASK_FILE = Path(__file__).resolve().parents[2] / "eval" / "tasks" / f"{TASK}.yaml"
@@ -181,9 +181,7 @@ def test_package_paths_must_name_a_shipped_file(path: str) -> None:
 # -- against MedQuAD (real data) -----------------------------------------------------------------------
 @pytest.mark.integration
 def test_relevant_pages_are_medquads_answers_for_the_original_question() -> None:
-    value = os.environ.get("CLINICALGPT_DATA_DIR")
-    if not value:
-        pytest.skip("CLINICALGPT_DATA_DIR is not set")
+    value = str(real_data_dir())  # fails with the fix when the datasets are missing: never a silent skip
     medquad = Path(value) / "en" / "medquad" / "medquad_answered.jsonl"
     rows: dict[str, dict[str, object]] = {}
     urls_of_text: dict[str, set[str]] = {}
