@@ -29,6 +29,7 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench.retrieval_sweep import patient_rewrites  # noqa: E402
 from eval.datasets.consumer_qa import medquad_split  # noqa: E402
 from knowledge.embeddings import DEFAULT_MODEL_NAME, SentenceTransformerEmbeddings  # noqa: E402
 from rag.intent import CENTROIDS_FILE, MIN_INTENT_SIMILARITY, SECTION_INTENTS, IntentClassifier  # noqa: E402
@@ -52,7 +53,6 @@ MEDICATIONQA_TYPES = {
 }
 #: Thresholds on the cosine to the nearest centroid whose dev accuracy the report shows.
 THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4)
-PATIENT_QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "data" / "medquad_patient_questions.jsonl"
 
 
 def training_questions(data_dir: Path) -> list[tuple[str, str, str]]:
@@ -127,13 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         "types": {label: counts[label] for label in labels},
     }
     test = [(q, t) for q, t, split in rows if split == "test" and t in labels]
-    patients = [json.loads(line) for line in PATIENT_QUESTIONS.read_text(encoding="utf-8").splitlines() if line]
     with (data_dir / "en/medicationqa/medicationqa.jsonl").open(encoding="utf-8") as fh:
         medication = [json.loads(line) for line in fh if line.strip()]
     checks = {
         "medquad_test_split": test,
-        "patient_rewrites_dev": [(p["question"], p["qtype"]) for p in patients if p["split"] == "dev"],
-        "patient_rewrites_test": [(p["question"], p["qtype"]) for p in patients if p["split"] == "test"],
+        "patient_rewrites_dev": [(p.question, str(p.subject)) for p in patient_rewrites("dev")],
+        "patient_rewrites_test": [(p.question, str(p.subject)) for p in patient_rewrites("test")],
         # Only questions whose type has a centroid: the others could never be typed right.
         "medicationqa": [
             (m["Question"], MEDICATIONQA_TYPES[m["Question Type"]])

@@ -31,6 +31,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.retrieval import dedupe_docs, sample_questions  # noqa: E402
 from eval.datasets import normalize_url  # noqa: E402
+from eval.datasets.patient_rewrites import load_medquad_patient  # noqa: E402
+from eval.schema import RetrievalItem  # noqa: E402
 from knowledge.kb import KnowledgeBase  # noqa: E402
 from rag.retrieve import HybridSearcher, RankedLists  # noqa: E402
 from rag.settings import RetrievalSettings  # noqa: E402
@@ -46,14 +48,15 @@ GRID: dict[str, tuple[float, ...]] = {
 CUTOFF = 5
 
 
+def patient_rewrites(split: str) -> list[RetrievalItem]:
+    """One half of the patient rewrites, through the evaluation loader: it recomputes each line's split from
+    its focus (`medquad_split`) rather than trusting the stored field, so dev and test cannot mix."""
+    return list(load_medquad_patient(PATIENT_QUESTIONS, {"split": split}, family="retrieval"))
+
+
 def patient_dev() -> list[dict[str, Any]]:
-    """The dev half of the patient rewrites, with their answer pages normalised."""
-    rows = [json.loads(line) for line in PATIENT_QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [
-        {"question": r["question"], "urls": {normalize_url(u) for u in r["relevant_urls"]}}
-        for r in rows
-        if r["split"] == "dev"
-    ]
+    """The dev half of the patient rewrites, with their answer pages normalised (the loader normalises them)."""
+    return [{"question": item.question, "urls": set(item.relevant_urls)} for item in patient_rewrites("dev")]
 
 
 def hit_medquad(kb: KnowledgeBase, ranked: list[tuple[int, float]], gold: str) -> bool:
