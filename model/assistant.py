@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 
@@ -65,10 +65,28 @@ class ClinicalAssistant:
         # k and mode stay unset: the searcher reads them from `retrieval` settings, their one home.
         return ClinicalRetriever(searcher=HybridSearcher(self.kb, self.settings.retrieval))
 
+    @property
+    def answer_mode(self) -> Literal["extractive", "generative"]:
+        """`answer.mode` resolved: `auto` quotes the sources for the embedded default model and lets any other
+        model (`hf:`, `openai:`, or one passed in) write."""
+        mode = self.settings.answer.mode
+        if mode != "auto":
+            return mode
+        return "extractive" if self._llm is None and self.settings.generator.spec == "default" else "generative"
+
     def chain(self, k: int | None = None) -> ClinicalQAChain:
-        """The QA chain, optionally with a different number of retrieved passages."""
+        """The QA chain, optionally with a different number of retrieved passages.
+
+        An extractive chain never touches the generator, so its weights are not even loaded."""
         retriever = self.retriever if k is None else self.retriever.model_copy(update={"k": k})
-        return build_qa_chain(retriever, self.llm, self.settings.answer, settings_hash=self.settings.settings_hash())
+        mode = self.answer_mode
+        return build_qa_chain(
+            retriever,
+            self.llm if mode == "generative" else None,
+            self.settings.answer.model_copy(update={"mode": mode}),
+            embeddings=self.kb.embeddings,
+            settings_hash=self.settings.settings_hash(),
+        )
 
     def ask(self, question: str, *, history: list[dict[str, str]] | None = None, k: int | None = None) -> CitedAnswer:
         """Answer one question (with optional conversation history)."""
@@ -81,14 +99,14 @@ class ClinicalAssistant:
         yield from self.chain(k).stream({"question": question, "history": history or []})
 
     def warm_up(self) -> dict[str, float]:
-        """Load the knowledge base, embedder and generator now; returns the seconds each took."""
+        """Load the knowledge base, embedder and (for generative answers) generator now; seconds each took."""
         timings = {}
         t0 = time.perf_counter()
         _ = self.kb
         self.kb.embed_query("warm-up")
         timings["knowledge_base_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        if isinstance(self.llm, ChatClinicalGPT):
+        if self.answer_mode == "generative" and isinstance(self.llm, ChatClinicalGPT):
             self.llm.generator.count_tokens("warm-up")  # loads tokenizer and weights
         timings["generator_s"] = time.perf_counter() - t0
         return timings

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import typer
 from rich.console import Console
@@ -23,6 +23,7 @@ from typer.exceptions import TyperException
 
 from knowledge.errors import ClinicalAssistantError
 from model.settings import AppSettings, load_settings
+from rag.settings import AnswerMode
 
 # Passive OpenMP waiting, set before torch loads: on a busy 2-core machine torch's spinning threads wait on
 # each other and a Gemma 270M forward pass ran ~12x slower (eval option scoring 2.4 s → 0.28 s per item,
@@ -407,9 +408,19 @@ GeneratorOpt = Annotated[
     typer.Option("--generator", "-g", help="default | hf:PATH | openai:URL[#model] [env CLINICALGPT_GENERATOR__SPEC]."),
 ]
 AdapterOpt = Annotated[Path | None, typer.Option("--adapter", help="LoRA adapter folder for local generators.")]
+ModeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--mode",
+        help="extractive (quote the sources) | generative (the model writes, every sentence checked) | auto "
+        "(extractive for the embedded default model) [env CLINICALGPT_ANSWER__MODE].",
+    ),
+]
 
 
-def _assistant(config: Path | None, kb: Path | None, generator: str | None, adapter: Path | None) -> Any:
+def _assistant(
+    config: Path | None, kb: Path | None, generator: str | None, adapter: Path | None, mode: str | None = None
+) -> Any:
     from model.assistant import load_assistant
 
     settings = _settings(config, kb_dir=kb)
@@ -420,7 +431,17 @@ def _assistant(config: Path | None, kb: Path | None, generator: str | None, adap
         update["adapter"] = adapter
     if update:
         settings = settings.model_copy(update={"generator": settings.generator.model_copy(update=update)})
-    return load_assistant(settings)
+    if mode:
+        if mode not in get_args(AnswerMode):
+            _fail(f"--mode must be one of {', '.join(get_args(AnswerMode))}, not {mode!r}")
+        settings = settings.model_copy(update={"answer": settings.answer.model_copy(update={"mode": mode})})
+    assistant = load_assistant(settings)
+    # One status line while the knowledge base (and, for generative answers, the model) loads: the first call
+    # can take a minute on a small machine, and silence reads as a hang.
+    what = "knowledge base and model" if assistant.answer_mode == "generative" else "knowledge base"
+    with user_errors(), err.status(f"loading the {what}…"):
+        assistant.warm_up()
+    return assistant
 
 
 def _trust_note(citation: Any) -> str:
@@ -433,9 +454,16 @@ def _trust_note(citation: Any) -> str:
     return f" [{'; '.join(notes)}]" if notes else ""
 
 
-def _print_answer(answer: Any) -> None:
-    for flag in answer.red_flags:
-        err.print(f"URGENT: {flag.notice}", style="bold red")
+def _print_red_flags(flags: Any) -> None:
+    for flag in flags:
+        out.print(f"URGENT: {flag.notice}", style="bold red")
+
+
+def _print_answer(answer: Any, *, flags_shown: bool = False) -> None:
+    if not flags_shown:
+        _print_red_flags(answer.red_flags)
+    if answer.lead:
+        out.print(answer.lead)
     out.print(answer.answer)
     if answer.clarifying_question:
         out.print(f"\n{answer.clarifying_question}", style="italic")
@@ -471,6 +499,7 @@ def ask(
     k: KOpt = None,
     generator: GeneratorOpt = None,
     adapter: AdapterOpt = None,
+    mode: ModeOpt = None,
     stream: Annotated[bool, typer.Option("--stream/--no-stream", help="Print tokens as they are generated.")] = False,
     kb: KbOpt = None,
     config: ConfigOpt = None,
@@ -479,12 +508,16 @@ def ask(
 ) -> None:
     """Answer a question with citations to the knowledge base (or refuse for lack of evidence)."""
     configure_logging(verbose)
-    assistant = _assistant(config, kb, generator, adapter)
+    assistant = _assistant(config, kb, generator, adapter, mode)
+    flags_shown = False
     with user_errors():
         if stream and not as_json:
             answer = None
             for event in assistant.stream(question, k=k):
-                if event["type"] == "token":
+                if event["type"] == "red_flags":
+                    _print_red_flags(event["red_flags"])
+                    flags_shown = True
+                elif event["type"] == "token":
                     err.print(event["text"], end="")
                 else:
                     answer = event["answer"]
@@ -494,7 +527,7 @@ def ask(
     if as_json:
         _emit_json(answer.model_dump(mode="json"))
     else:
-        _print_answer(answer)
+        _print_answer(answer, flags_shown=flags_shown)
 
 
 CHAT_HELP = (
@@ -507,13 +540,14 @@ def chat(
     k: KOpt = None,
     generator: GeneratorOpt = None,
     adapter: AdapterOpt = None,
+    mode: ModeOpt = None,
     kb: KbOpt = None,
     config: ConfigOpt = None,
     verbose: VerboseOpt = 0,
 ) -> None:
     """Interactive consultation: multi-turn, cited answers, clarifying questions."""
     configure_logging(verbose)
-    assistant = _assistant(config, kb, generator, adapter)
+    assistant = _assistant(config, kb, generator, adapter, mode)
     history: list[dict[str, str]] = []
     last = None
     out.print("ClinicalGPT consultation. " + CHAT_HELP)

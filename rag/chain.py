@@ -1,9 +1,14 @@
-"""The grounded QA chain: retrieve → pack → prompt → generate → check citations.
+"""The grounded QA chain: red flags → retrieve → pack → compose or generate → check citations.
 
-`ClinicalQAChain` is a LangChain `Runnable` built from *any* retriever and *any* chat model. Input is a
-question string or `{"question": ..., "history": [{"role", "content"}, ...]}`; output is a `CitedAnswer`.
-`invoke`, `batch` and `ainvoke` work as for any runnable; `stream` yields `{"type": "token", "text"}`
-events while the model writes and ends with `{"type": "answer", "answer": CitedAnswer}`.
+`ClinicalQAChain` is a LangChain `Runnable` built from *any* retriever and, for generative answers, *any* chat
+model. Input is a question string or `{"question": ..., "history": [{"role", "content"}, ...]}`; output is a
+`CitedAnswer`. `invoke`, `batch` and `ainvoke` work as for any runnable; `stream` yields
+`{"type": "red_flags", "red_flags": [...]}` first when the message describes an emergency (before any
+retrieval or generation), `{"type": "token", "text"}` events while a model writes, and ends with
+`{"type": "answer", "answer": CitedAnswer}`.
+
+Two answer modes (`answer.mode`): `extractive` quotes source sentences chosen by `rag.extractive` (no chat
+model needed); `generative` lets the chat model write and checks every sentence against its citations.
 """
 
 from __future__ import annotations
@@ -11,9 +16,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.retrievers import BaseRetriever
@@ -24,11 +31,16 @@ from knowledge.schema import json_hash
 from rag.citations import check_sentences, render_answer
 from rag.context import ATTRIBUTION, LICENCE, SOURCE, URL, pack_contexts, source_flags, source_title, source_trust
 from rag.errors import RetrievalError
+from rag.extractive import EmbedTexts, ExtractiveAnswer, compose
+from rag.intent import detect_intent
 from rag.prompts import REFUSAL_SENTINEL, build_messages
 from rag.retrieve import require_text, retrieval_info
-from rag.safety import DISCLAIMER, clarifying_question, detect_red_flags, missing_key_facts, mostly_non_latin
+from rag.safety import DISCLAIMER, RedFlag, clarifying_question, detect_red_flags, missing_key_facts, mostly_non_latin
 from rag.schema import Citation, CitedAnswer, ModelInfo
 from rag.settings import AnswerSettings
+
+#: What `ModelInfo.name` says when no model wrote the answer.
+EXTRACTIVE_MODEL = "extractive"
 
 logger = logging.getLogger(__name__)
 
@@ -74,21 +86,60 @@ def condense_query(question: str, history: list[dict[str, str]], max_chars: int 
     return " ".join([question, *earlier])[:max_chars]
 
 
+def normalised_embedder(embeddings: Embeddings) -> EmbedTexts:
+    """`texts → L2-normalised rows` over any LangChain `Embeddings` (our own has a faster array path)."""
+    fast = getattr(embeddings, "embed_array", None)
+
+    def embed(texts: list[str]) -> np.ndarray:
+        rows = np.asarray(fast(texts) if callable(fast) else embeddings.embed_documents(texts), dtype=np.float32)
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        return rows / np.where(norms == 0, 1.0, norms)
+
+    return embed
+
+
 class ClinicalQAChain(Runnable[Any, CitedAnswer]):
-    """Grounded, cited question answering over a retriever and a chat model."""
+    """Grounded, cited question answering over a retriever, and a chat model for generative answers."""
 
     def __init__(
         self,
         retriever: BaseRetriever,
-        llm: BaseChatModel,
+        llm: BaseChatModel | None = None,
         settings: AnswerSettings | None = None,
         *,
+        embeddings: Embeddings | None = None,
         settings_hash: str | None = None,
     ) -> None:
         self.retriever = retriever
         self.llm = llm
         self.settings = settings or AnswerSettings()
+        self.embeddings = embeddings
         self.settings_hash = settings_hash or json_hash(self.settings.model_dump(mode="json"))
+        mode = self.settings.mode
+        if mode == "auto":
+            mode = "generative" if llm is not None else "extractive"
+        if mode == "generative" and llm is None:
+            msg = "`answer.mode` is `generative` but the chain has no chat model; pass `llm=` or use `extractive`"
+            raise RetrievalError(msg)
+        self.mode: Literal["extractive", "generative"] = mode
+
+    def _compose(self, question: str, sources: list[Document]) -> ExtractiveAnswer:
+        """The extractive answer (question typing and embeddings only when an embedder was given)."""
+        s = self.settings
+        embed = normalised_embedder(self.embeddings) if self.embeddings is not None else None
+        intent = None
+        model_name = getattr(self.embeddings, "model_name", None)
+        if embed is not None and isinstance(model_name, str):
+            intent = detect_intent(embed([question])[0], model_name)
+        return compose(
+            question,
+            sources,
+            embed=embed,
+            intent=intent,
+            max_sentences=s.extractive_max_sentences,
+            max_words=s.extractive_max_words,
+            min_relevance=s.extractive_min_relevance,
+        )
 
     # -- steps --------------------------------------------------------------------------------------
     def _retrieve(self, query: str, config: RunnableConfig | None) -> tuple[list[Document], float]:
@@ -125,10 +176,12 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         refusal: str | None,
         model: ModelInfo,
         timings: dict[str, float],
+        *,
+        lead: str | None,
+        red_flags: list[RedFlag],
     ) -> CitedAnswer:
         s = self.settings
         user_text = " ".join([*(t["content"] for t in history if t["role"] == "user"), question])
-        red_flags = detect_red_flags(user_text)
         checks, dropped, origin = [], [], "none"
         answer = REFUSAL_TEXT
         if refusal is None and raw is not None:
@@ -166,10 +219,15 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             for n, d in enumerate(sources, start=1)
             if n in cited
         ]
-        missing = missing_key_facts(user_text)
+        # An emergency gets the urgent notice, never a request for age, duration and severity instead.
+        missing = [] if red_flags else missing_key_facts(user_text)
+        if self.mode == "extractive" and origin == "model":
+            origin = "extractive"
         return CitedAnswer(
             question=question,
             retrieval_query=query,
+            mode=self.mode,
+            lead=lead if refusal is None else None,
             answer=answer if refusal is None else REFUSAL_MESSAGES.get(refusal, REFUSAL_TEXT),
             citations=citations if refusal is None else [],
             contexts=sources,
@@ -188,7 +246,8 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
 
     def _model_info(self, message: AIMessage | None) -> ModelInfo:
         meta = message.response_metadata if message is not None else {}
-        return ModelInfo(name=str(meta.get("model_name") or self.llm._llm_type), adapter=meta.get("adapter"))
+        fallback = self.llm._llm_type if self.llm is not None else EXTRACTIVE_MODEL
+        return ModelInfo(name=str(meta.get("model_name") or fallback), adapter=meta.get("adapter"))
 
     # -- runnable interface -------------------------------------------------------------------------
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> CitedAnswer:
@@ -201,7 +260,7 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         return final
 
     def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
-        """Yield token events while the model writes, then the final answer event."""
+        """Yield the red-flag event (if any), token events while a model writes, then the final answer event."""
         yield from self._run(input, config, stream=True)
 
     async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
@@ -219,6 +278,11 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         question, history = _parse_input(input, self.settings)
         query = condense_query(question, history)
         logger.debug("question: %s", question)  # patient text: DEBUG only
+        user_text = " ".join([*(t["content"] for t in history if t["role"] == "user"), question])
+        red_flags = detect_red_flags(user_text)
+        if red_flags:
+            # The urgent notice comes before anything slow: retrieval and generation can wait, the reader cannot.
+            yield {"type": "red_flags", "red_flags": red_flags}
         if mostly_non_latin(question):
             # Nothing to retrieve: every source is English, and a refusal should say why.
             docs, retrieve_ms, refusal = [], 0.0, "not_english"
@@ -227,9 +291,17 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             refusal = self._gate(docs)
         sources = pack_contexts(docs, self.settings.context_tokens, max_blocks=self.settings.max_blocks)
         raw: str | None = None
+        lead: str | None = None
         message: AIMessage | None = None
+        model = ModelInfo(name=EXTRACTIVE_MODEL)
         t0 = time.perf_counter()
-        if refusal is None:
+        if refusal is None and self.mode == "extractive":
+            composed = self._compose(question, sources)
+            raw, lead = composed.text(), composed.lead
+            if not composed.sentences:
+                refusal = "no_relevant_sentence"
+        elif refusal is None:
+            assert self.llm is not None  # checked in __init__
             messages = self._messages(question, history, sources)
             options = {"max_tokens": self.settings.max_new_tokens}
             if stream:
@@ -244,11 +316,17 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             else:
                 message = self.llm.invoke(messages, config=config, **options)  # type: ignore[assignment]
             raw = message.text if message is not None else ""
+            model = self._model_info(message)
+        elif self.mode == "generative":
+            model = self._model_info(None)
         generate_ms = (time.perf_counter() - t0) * 1000
         timings = {"retrieve": retrieve_ms, "generate": generate_ms, "total": (time.perf_counter() - started) * 1000}
-        answer = self._finish(question, query, history, sources, raw, refusal, self._model_info(message), timings)
+        answer = self._finish(
+            question, query, history, sources, raw, refusal, model, timings, lead=lead, red_flags=red_flags
+        )
         logger.info(
-            "answered: refused=%s citations=%d red_flags=%d",
+            "answered: mode=%s refused=%s citations=%d red_flags=%d",
+            self.mode,
             answer.refused,
             len(answer.citations),
             len(answer.red_flags),
@@ -258,10 +336,11 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
 
 def build_qa_chain(
     retriever: BaseRetriever,
-    llm: BaseChatModel,
+    llm: BaseChatModel | None = None,
     settings: AnswerSettings | None = None,
     *,
+    embeddings: Embeddings | None = None,
     settings_hash: str | None = None,
 ) -> ClinicalQAChain:
-    """The grounded QA chain over any retriever and chat model."""
-    return ClinicalQAChain(retriever, llm, settings, settings_hash=settings_hash)
+    """The grounded QA chain over any retriever (and chat model, for generative answers)."""
+    return ClinicalQAChain(retriever, llm, settings, embeddings=embeddings, settings_hash=settings_hash)

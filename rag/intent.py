@@ -74,6 +74,13 @@ INTENT_RELATIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Fact sections (`knowledge.graph.facts`) that answer no question type of their own but are typed all the same:
+#: "judged NOT to treat" lists answer no question about what a drug does.
+_UNTYPED_FACT_SECTIONS = frozenset({"not_indicated", "not_indicated_for"})
+#: Definitions and descriptions are prose about a disease, not a listing for one question type.
+_PROSE_SECTIONS = frozenset({"definition", "description"})
+
+
 class IntentClassifier:
     """Nearest-centroid question typing over normalised query vectors."""
 
@@ -139,3 +146,18 @@ def section_matches(intent: str | None, section: str | None) -> bool:
         return False
     name = section.strip().lower()
     return name == intent or intent in SECTION_INTENTS.get(name, frozenset())
+
+
+def section_mismatch(intent: str | None, section: str | None) -> bool:
+    """Whether a passage's section is a typed listing (a KG fact, an FDA label section) for other questions.
+
+    Only those sections count: their text is terse and shares the entity's name with every question about
+    it, so its words cannot tell "what metformin treats" from "metformin side effects". Prose sections, and
+    the catch-all `information` type, compete on their text alone; so does everything when a type is unknown.
+    """
+    if intent is None or section is None or intent == "information":
+        return False
+    name = section.strip().lower()
+    relations = {r for rs in INTENT_RELATIONS.values() for r in rs} | _UNTYPED_FACT_SECTIONS
+    listing = (name in SECTION_INTENTS and name not in _PROSE_SECTIONS) or name in relations
+    return listing and not section_matches(intent, name) and name not in intent_relations(intent)

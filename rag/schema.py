@@ -44,13 +44,21 @@ class CitedAnswer(BaseModel):
 
     question: str
     retrieval_query: str
+    mode: Literal["extractive", "generative"] = Field(
+        default="generative", description="Whether source sentences were quoted or a model wrote the answer."
+    )
+    lead: str | None = Field(default=None, description="One line restating the question's topic (extractive).")
     answer: str = Field(description="Answer text with [n] markers (or the refusal message).")
     citations: list[Citation] = Field(default_factory=list, description="Sources cited, each retrieved.")
     contexts: list[Document] = Field(
         default_factory=list, description="Sources shown to the model, numbered from 1 in this order."
     )
     sentences: list[SentenceCheck] = Field(default_factory=list)
-    citation_origin: Literal["model", "attributed", "none"] = "none"
+    citation_origin: Literal["model", "attributed", "extractive", "none"] = Field(
+        default="none",
+        description="`model`: the model cited; `attributed`: post-processing did; `extractive`: each quoted "
+        "sentence cites the passage it came from.",
+    )
     dropped_citations: list[str] = Field(default_factory=list, description="Cited ids that were not retrieved.")
     refused: bool = False
     refusal_reason: str | None = None
@@ -64,6 +72,8 @@ class CitedAnswer(BaseModel):
     def render_text(self) -> str:
         """Answer, urgent notices, clarifying question, references and the standing notice, as plain text."""
         lines = [f"URGENT: {flag.notice}" for flag in self.red_flags]
+        if self.lead:
+            lines.append(self.lead)
         lines.append(self.answer)
         if self.clarifying_question:
             lines.append(self.clarifying_question)

@@ -38,10 +38,27 @@ class RetrievalSettings(BaseModel):
     max_query_chars: int = Field(default=2000, ge=10, description="Longer queries are rejected.")
 
 
+AnswerMode = Literal["auto", "extractive", "generative"]
+
+
 class AnswerSettings(BaseModel):
     """How answers are grounded, checked and refused."""
 
     model_config = ConfigDict(extra="forbid")
+
+    mode: AnswerMode = Field(
+        default="auto",
+        description="`extractive` (sentences quoted from the sources), `generative` (the chat model writes, every "
+        "sentence checked) or `auto`: extractive for the embedded default model, generative for `hf:`/`openai:` "
+        "models and for a chain given a chat model.",
+    )
+    extractive_max_sentences: int = Field(default=4, ge=1, description="Most source sentences in an extractive answer.")
+    extractive_max_words: int = Field(default=110, ge=10, description="Word budget of an extractive answer.")
+    extractive_min_relevance: float = Field(
+        default=0.45,
+        description="Relevance a source sentence needs to be quoted (embedding cosine + 0.5 x question-word overlap, "
+        "see `rag.extractive`); no sentence above it means a refusal.",
+    )
 
     context_tokens: int = Field(default=700, ge=50, description="Token budget for the numbered sources in the prompt.")
     max_blocks: int = Field(default=6, ge=1, description="Most sources shown to the model.")

@@ -16,8 +16,35 @@ def assistant(real_kb: KnowledgeBase) -> ClinicalAssistant:
     return ClinicalAssistant(AppSettings(kb_dir=real_kb.kb_dir), kb=real_kb)
 
 
-def test_default_generator_answers_with_checked_citations(assistant: ClinicalAssistant) -> None:
+@pytest.fixture(scope="module")
+def generative(real_kb: KnowledgeBase) -> ClinicalAssistant:
+    return ClinicalAssistant(AppSettings(kb_dir=real_kb.kb_dir, answer={"mode": "generative"}), kb=real_kb)
+
+
+def quoted(passage: str) -> str:
+    """A passage as the composer quotes it: whitespace collapsed, square brackets made round."""
+    return " ".join(passage.replace("[", "(").replace("]", ")").split())
+
+
+def test_default_mode_quotes_the_sources_without_loading_the_model(real_kb: KnowledgeBase) -> None:
+    assistant = ClinicalAssistant(AppSettings(kb_dir=real_kb.kb_dir), kb=real_kb)
     answer = assistant.ask("What are the symptoms of myocarditis?")
+    assert answer.mode == "extractive" and answer.model.name == "extractive"
+    assert "llm" not in assistant.__dict__  # the generator was never built
+    assert not answer.refused, answer.refusal_reason
+    assert answer.lead and "myocarditis" in answer.lead.lower()
+    texts = {c.id: c.page_content for c in answer.contexts}
+    for sentence in answer.sentences:
+        # Every quoted sentence cites exactly the passage it was taken from, word for word.
+        assert len(sentence.citations) == 1
+        source = answer.contexts[sentence.citations[0] - 1]
+        assert sentence.text.rstrip(".") in quoted(texts[source.id])
+    assert any(s in answer.answer.lower() for s in ("chest pain", "shortness of breath", "fatigue", "heartbeat"))
+
+
+def test_default_generator_answers_with_checked_citations(generative: ClinicalAssistant) -> None:
+    answer = generative.ask("What are the symptoms of myocarditis?")
+    assert answer.mode == "generative"
     assert answer.model.name == "gemma-3-270m"
     assert answer.contexts and answer.contexts[0].id
     context_ids = {c.id for c in answer.contexts}

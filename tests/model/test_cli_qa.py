@@ -132,6 +132,7 @@ def test_the_unsupported_count_matches_what_the_text_shows(capsys: pytest.Captur
     def answer(text: str, *sentences: SentenceCheck) -> SimpleNamespace:
         return SimpleNamespace(
             red_flags=[],
+            lead=None,
             answer=text,
             clarifying_question=None,
             citations=[],

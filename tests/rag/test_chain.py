@@ -90,8 +90,28 @@ def test_red_flags_and_clarifying_question(retriever: ClinicalRetriever) -> None
     answer = build_qa_chain(retriever, fake("Chest pain can occur with myocarditis [1].")).invoke(q)
     assert [f.id for f in answer.red_flags] == ["cardiac_chest_pain"]
     assert "emergency" in answer.red_flags[0].notice.lower()
-    assert answer.clarifying_question and "age" in answer.clarifying_question
+    # An emergency gets the notice, never a request for age, duration and severity instead.
+    assert answer.clarifying_question is None
     assert answer.render_text().startswith("URGENT:")
+    calm = "I have had a mild rash on my arm, is it myocarditis?"
+    answer = build_qa_chain(retriever, fake("Chest pain can occur with myocarditis [1].")).invoke(calm)
+    assert not answer.red_flags
+    assert answer.clarifying_question and "age" in answer.clarifying_question
+
+
+def test_red_flag_event_comes_before_retrieval(retriever: ClinicalRetriever) -> None:
+    order: list[str] = []
+
+    class Watching(BaseRetriever):
+        def _get_relevant_documents(self, query: str, *, run_manager: object) -> list[Document]:
+            order.append("retrieve")
+            return retriever.invoke(query)
+
+    chain = build_qa_chain(Watching(), fake("Chest pain can occur with myocarditis [1]."))
+    for event in chain.stream("crushing chest pain spreading to my left arm, I am sweating"):
+        order.append(event["type"])
+    assert order[:2] == ["red_flags", "retrieve"]
+    assert order[-1] == "answer"
 
 
 def test_prompt_injection_in_a_passage_cannot_change_the_format(retriever: ClinicalRetriever) -> None:

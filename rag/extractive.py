@@ -1,0 +1,222 @@
+"""Extractive answers: sentences chosen from the retrieved passages, each cited to the passage it came from.
+
+A 270M generator wastes good context (echoes, fragments, invented figures); the sources' own words cannot
+be wrong about what the sources say. The composer:
+
+1. splits every usable source into sentences (a passage flagged as untrusted by `knowledge.injection`
+   gives none: its words are never repeated as an answer), dropping section labels ("Summary :"), list
+   headings, reference lists and sentences too short or too long to stand alone;
+2. scores each sentence's relevance to the question: cosine similarity of embeddings (when an embedder is
+   given) plus the share of the question's content words it contains, minus a small penalty per rank of
+   its source (the retriever's order is evidence too);
+3. picks sentences greedily by relevance minus redundancy with those already picked (maximal marginal
+   relevance, Carbonell & Goldstein 1998) until the sentence or word budget is spent, skipping near-copies;
+4. puts a definition first when the question asks what something is and a picked or candidate sentence
+   defines it ("X is a …").
+
+The lead line only restates the question's topic (a source title named in the question); it states
+nothing a source must support. Every other sentence is verbatim source text with its source's number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from langchain_core.documents import Document
+from pydantic import BaseModel, ConfigDict, Field
+
+from knowledge.chunking import split_sentences
+from knowledge.injection import untrusted
+from knowledge.lexical import tokenize
+from rag.context import SECTION, block_flags, source_title
+from rag.intent import section_mismatch
+
+#: Embeds a list of texts into L2-normalised rows (the knowledge base's own embedder in practice).
+EmbedTexts = Callable[[list[str]], np.ndarray]
+
+#: Sentences shorter than this many words rarely stand alone ("See below."); longer ones are lists or tables.
+MIN_SENTENCE_WORDS, MAX_SENTENCE_WORDS = 5, 70
+#: Weight of lexical overlap (share of question content words present) next to embedding cosine.
+LEXICAL_WEIGHT = 0.5
+#: Relevance lost per rank of the sentence's source: the retriever's order breaks near-ties.
+RANK_PENALTY = 0.02
+#: Relevance lost by a sentence whose source section answers another question type (`rag.intent`): a list of
+#: what metformin treats shares every word with "metformin side effects" and answers none of it.
+TYPE_MISMATCH_PENALTY = 0.3
+#: MMR trade-off: 1 = relevance only, 0 = novelty only.
+MMR_LAMBDA = 0.7
+#: A sentence this similar (cosine, or word Jaccard without an embedder) to a picked one says the same thing.
+NEAR_COPY = 0.85
+
+# "Summary : …", "What are the symptoms of X? …" at the start of MedQuAD passages: labels, not content.
+_LEADING_LABEL = re.compile(r"^\s*(?:[A-Z][\w'’()/,-]*(?:\s+[\w'’()/,-]+){0,5}\s+:\s+|Key Points\s+-\s+)")
+_QUESTION_PREFIX = re.compile(r"^[^.?!]{3,160}\?\s+")
+_ANAPHOR = re.compile(
+    r"^(?:this|these|that|those|it|its|they|their|he|she|such|both|the latter|the former|some (?:common )?ones)\b", re.I
+)
+_DEFINITION_QUESTION = re.compile(
+    r"^\s*(?:what\s+(?:is|are|'s)|what's|whats|define|definition of|meaning of|tell me about)\b", re.IGNORECASE
+)
+_DEFINES = re.compile(r"^[^.;:]{0,80}?\b(?:is|are|refers to|means|describes)\s+(?:a|an|the|one|any)\b", re.IGNORECASE)
+# Not answer text: resource lists, "see also", pointers elsewhere ("Learn more … here."), bare references to
+# other label sections.
+_NOT_CONTENT = re.compile(
+    r"^(?:these resources|see also|for more information|resources? (?:from|on)|source:|references?\b)"
+    r"|\b(?:learn more|click|read more|see below|see above)\b|\bhere\.$"
+    r"|\[\s*see [^\]]*\]|\(\s*\d+(?:\.\d+)*\s*(?:,\s*\d+(?:\.\d+)*\s*)*\)\s*$",
+    re.IGNORECASE,
+)
+
+
+class Candidate(BaseModel):
+    """A sentence of a source that could be part of the answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    source: int = Field(description="Number of its source (1-based, as cited).")
+    position: int = Field(description="Order of the sentence in its source.")
+    relevance: float = 0.0
+
+
+class ExtractiveAnswer(BaseModel):
+    """The composed answer: a topic lead and cited source sentences (empty when nothing was relevant)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lead: str | None
+    sentences: list[Candidate]
+
+    def text(self) -> str:
+        """Sentences with their `[n]` markers, as a generator's answer would carry them (lead excluded)."""
+        return " ".join(_with_marker(c.text, c.source) for c in self.sentences)
+
+
+def _with_marker(sentence: str, n: int) -> str:
+    if sentence[-1:] in ".!?":
+        return f"{sentence[:-1]} [{n}]{sentence[-1]}"
+    return f"{sentence} [{n}]"
+
+
+def clean_sentence(sentence: str) -> str:
+    """A source sentence without a leading section label or restated question.
+
+    Square brackets become round ones ("chest pain (HSDN)"): in an answer, `[…]` is a citation marker.
+    """
+    sentence = _LEADING_LABEL.sub("", sentence, count=1)
+    sentence = _QUESTION_PREFIX.sub("", sentence, count=1)
+    return " ".join(sentence.replace("[", "(").replace("]", ")").split())
+
+
+def candidates(sources: Sequence[Document]) -> list[Candidate]:
+    """Sentences of the usable sources that can stand alone as answer sentences."""
+    found: list[Candidate] = []
+    seen: set[str] = set()
+    for n, source in enumerate(sources, start=1):
+        # Inspected afresh (not only the stored flags): documents may come from any retriever, unpacked.
+        if untrusted(block_flags(source.metadata, source.page_content, source_title(source))):
+            continue
+        for position, raw in enumerate(split_sentences(source.page_content)):
+            text = clean_sentence(raw)
+            words = len(text.split())
+            key = text.lower()
+            if not (MIN_SENTENCE_WORDS <= words <= MAX_SENTENCE_WORDS) or key in seen:
+                continue
+            if text.endswith((":", "…", "?")) or _NOT_CONTENT.search(text) or not text[:1].isalnum():
+                continue
+            if _ANAPHOR.match(text):  # "This can lead to …": out of its passage, "this" points at nothing
+                continue
+            seen.add(key)
+            found.append(Candidate(text=text, source=n, position=position))
+    return found
+
+
+def _overlap(question_words: set[str], text: str) -> float:
+    return len(question_words & set(tokenize(text))) / len(question_words) if question_words else 0.0
+
+
+def _jaccard(a: str, b: str) -> float:
+    x, y = set(tokenize(a)), set(tokenize(b))
+    return len(x & y) / len(x | y) if x | y else 0.0
+
+
+def topic(question: str, sources: Sequence[Document]) -> str | None:
+    """The question's topic: the most specific source title (last ` › ` segment) whose words it names."""
+    words = set(tokenize(question))
+    best: tuple[int, str] | None = None
+    for source in sources:
+        title = source_title(source).split(" › ")[-1].strip()
+        title_words = set(tokenize(title))
+        if title_words and title_words <= words and (best is None or len(title_words) > best[0]):
+            best = (len(title_words), title)
+    return best[1] if best else None
+
+
+def compose(
+    question: str,
+    sources: Sequence[Document],
+    *,
+    embed: EmbedTexts | None = None,
+    intent: str | None = None,
+    max_sentences: int = 4,
+    max_words: int = 110,
+    min_relevance: float = 0.35,
+) -> ExtractiveAnswer:
+    """The extractive answer to `question` from `sources` (see the module docstring for the method).
+
+    `min_relevance` is the score a sentence needs to be used at all: with an embedder, cosine plus
+    `LEXICAL_WEIGHT` × overlap minus the rank penalty; without, the overlap alone. `intent` is the question
+    type (`rag.intent`); sentences of sections known to answer other types lose `TYPE_MISMATCH_PENALTY`.
+    """
+    pool = candidates(sources)
+    if not pool:
+        return ExtractiveAnswer(lead=None, sentences=[])
+    question_words = set(tokenize(question))
+    vectors: np.ndarray | None = None
+    if embed is not None:
+        vectors = embed([question, *(c.text for c in pool)])
+        cosines = vectors[1:] @ vectors[0]
+    for i, c in enumerate(pool):
+        lexical = _overlap(question_words, c.text)
+        dense = float(cosines[i]) if vectors is not None else 0.0
+        weight = LEXICAL_WEIGHT if vectors is not None else 1.0
+        mismatch = section_mismatch(intent, sources[c.source - 1].metadata.get(SECTION))
+        c.relevance = round(
+            dense + weight * lexical - RANK_PENALTY * (c.source - 1) - TYPE_MISMATCH_PENALTY * mismatch, 4
+        )
+    usable = [i for i, c in enumerate(pool) if c.relevance >= min_relevance]
+    picked: list[int] = []
+    words = 0
+
+    def similarity(i: int, j: int) -> float:
+        if vectors is not None:
+            return float(vectors[i + 1] @ vectors[j + 1])
+        return _jaccard(pool[i].text, pool[j].text)
+
+    while usable and len(picked) < max_sentences:
+        scored = [
+            (MMR_LAMBDA * pool[i].relevance - (1 - MMR_LAMBDA) * max((similarity(i, j) for j in picked), default=0), i)
+            for i in usable
+        ]
+        _, best = max(scored)
+        usable.remove(best)
+        if any(similarity(best, j) >= NEAR_COPY for j in picked):
+            continue
+        length = len(pool[best].text.split())
+        if picked and words + length > max_words:
+            continue
+        picked.append(best)
+        words += length
+    chosen = [pool[i] for i in picked]
+    if chosen and _DEFINITION_QUESTION.match(question):
+        definitions = [c for c in chosen if _DEFINES.match(c.text)]
+        if definitions:
+            first = definitions[0]
+            chosen = [first, *(c for c in chosen if c is not first)]
+    lead = None
+    if chosen:
+        subject = topic(question, sources)
+        lead = f"What the sources say about {subject}:" if subject else "What the sources say:"
+    return ExtractiveAnswer(lead=lead, sentences=chosen)
