@@ -169,6 +169,13 @@ def run(
         str | None, typer.Option("--generator", "-g", help="default | hf:PATH | openai:URL[#model].")
     ] = None,
     adapter: Annotated[Path | None, typer.Option("--adapter", help="LoRA adapter folder for local generators.")] = None,
+    answer_mode: Annotated[
+        Literal["auto", "extractive", "generative"] | None,
+        typer.Option(
+            "--answer-mode",
+            help="How the product chain answers RAG QA: extractive | generative | auto [env CLINICALGPT_ANSWER__MODE].",
+        ),
+    ] = None,
     judge: Annotated[
         str | None, typer.Option("--judge", help="local | openai:URL#model (QA and consultation metrics).")
     ] = None,
@@ -205,8 +212,11 @@ def run(
     from eval.runner import run as run_task
     from eval.runner import run_name
     from eval.tasks import load_task
+    from model.assistant import resolve_answer_mode
 
     settings = _settings(config, kb_dir=kb, data_dir=data_dir, spec=generator, adapter=adapter)
+    if answer_mode is not None:
+        settings = settings.model_copy(update={"answer": settings.answer.model_copy(update={"mode": answer_mode})})
     loaded = [load_task(name) for name in tasks]
     plan: list[tuple[Any, str | None]] = []
     for task in loaded:
@@ -221,6 +231,8 @@ def run(
         target = out
         if out is not None and len(plan) > 1:
             spec = settings.generator.spec if run_mode != "retrieval-only" else None
+            if run_mode == "rag" and task.family == "qa" and resolve_answer_mode(settings) == "extractive":
+                spec = "extractive"
             target = out / run_name(task.name, run_mode, spec, search_mode)
         result = run_task(
             task,

@@ -129,10 +129,19 @@ class Resources:
 
     @cached_property
     def assistant(self) -> ClinicalAssistant:
-        """The product assistant sharing this knowledge base and chat model."""
+        """The product assistant sharing this knowledge base (and chat model, when its answers are generated)."""
         from model.assistant import ClinicalAssistant
 
+        if self.answer_mode == "extractive":
+            return ClinicalAssistant(self.settings, kb=self.kb)  # quotes the sources: no model is loaded
         return ClinicalAssistant(self.settings, kb=self.kb, llm=self.llm)
+
+    @property
+    def answer_mode(self) -> str:
+        """How the product chain answers (`answer.mode` resolved): `extractive` or `generative`."""
+        from model.assistant import resolve_answer_mode
+
+        return resolve_answer_mode(self.settings, injected_llm=self._llm is not None)
 
     def likelihood_generator(self) -> HFGenerator | None:
         """The local `HFGenerator` behind the chat model, when there is one (option log-likelihood needs it)."""

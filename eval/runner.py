@@ -100,6 +100,9 @@ class RunHeader(BaseModel):
     mode: Mode
     search_mode: str | None = Field(default=None, description="Searcher mode (retrieval tasks).")
     mc: str | None = Field(default=None, description="Multiple-choice method asked for (exams).")
+    answer_mode: str | None = Field(
+        default=None, description="`extractive` or `generative`: how the product chain answered (RAG QA)."
+    )
     generator: str | None = Field(description="Generator spec; None when no generator is used.")
     generator_name: str | None = Field(default=None, description="The model's own name (`ls_model_name`).")
     adapter: str | None = None
@@ -519,7 +522,9 @@ def run(
     dataset = load_dataset(task, data_dir, limit=limit if limit is not None else task.default_limit, seed=seed)
     items = dataset.items
     res = Resources(settings, llm=llm, kb=kb)
-    uses_generator = mode != "retrieval-only"
+    # Long-form QA in RAG mode goes through the product chain, which may quote the sources (no generator).
+    answer_mode = res.answer_mode if mode == "rag" and task.family == "qa" else None
+    uses_generator = mode != "retrieval-only" and answer_mode != "extractive"
     knowledge = res.kb if mode != "closed" else None
     leakage = check_leakage(task, mode, items, knowledge, seed=seed)
     if judge is None and task.family in JUDGED_FAMILIES:
@@ -534,6 +539,7 @@ def run(
         mode=mode,
         search_mode=search_mode if task.family == "retrieval" else None,
         mc=mc if task.family == "exam" and uses_generator else None,
+        answer_mode=answer_mode,
         generator=(g.spec if llm is None else f"injected:{llm._llm_type}") if uses_generator else None,
         generator_name=str(res.llm._get_ls_params().get("ls_model_name")) if uses_generator else None,
         adapter=str(g.adapter) if uses_generator and g.adapter else None,
@@ -554,7 +560,7 @@ def run(
         machine=machine_info(),
         command=command,
     )
-    name = run_name(task.name, mode, header.generator, header.search_mode)
+    name = run_name(task.name, mode, header.generator or answer_mode, header.search_mode)
     if out_dir is None:
         out_dir = (latest_run_dir(name) if resume else None) or default_run_dir(name)
     ctx = ScoringContext(judge=judge)

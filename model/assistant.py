@@ -39,6 +39,16 @@ def build_chat_model(settings: AppSettings) -> BaseChatModel:
     )
 
 
+def resolve_answer_mode(settings: AppSettings, *, injected_llm: bool = False) -> Literal["extractive", "generative"]:
+    """`answer.mode`, with `auto` resolved: the embedded default model's answers are quoted from the sources
+    (it wastes good context, see README "Answer modes"); any other model (`hf:`, `openai:`, or one passed in)
+    writes, every sentence checked."""
+    mode = settings.answer.mode
+    if mode != "auto":
+        return mode
+    return "extractive" if not injected_llm and settings.generator.spec == "default" else "generative"
+
+
 class ClinicalAssistant:
     """Ask questions, get cited answers (or an honest refusal)."""
 
@@ -67,12 +77,8 @@ class ClinicalAssistant:
 
     @property
     def answer_mode(self) -> Literal["extractive", "generative"]:
-        """`answer.mode` resolved: `auto` quotes the sources for the embedded default model and lets any other
-        model (`hf:`, `openai:`, or one passed in) write."""
-        mode = self.settings.answer.mode
-        if mode != "auto":
-            return mode
-        return "extractive" if self._llm is None and self.settings.generator.spec == "default" else "generative"
+        """`answer.mode` resolved (see `resolve_answer_mode`)."""
+        return resolve_answer_mode(self.settings, injected_llm=self._llm is not None)
 
     def chain(self, k: int | None = None) -> ClinicalQAChain:
         """The QA chain, optionally with a different number of retrieved passages.
