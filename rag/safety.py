@@ -1,114 +1,20 @@
 """Clinical safety checks on the user's text: emergency red flags, missing key facts, the standing notice.
 
-Red flags are keyword rules over the question and conversation (not the model's output), so an urgent
-notice never depends on generation. They are deliberately sensitive: a false alarm costs a sentence,
-a miss can cost a life.
+Red flags live in `rag.red_flags` (phrase rules that fire on a current emergency and only on one); they are
+re-exported here, where the chain and the answer schema have always imported them.
 """
 
 from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict
+from rag.red_flags import RedFlag as RedFlag
+from rag.red_flags import detect_red_flags as detect_red_flags
 
 DISCLAIMER = (
     "This information is for education only and is not a substitute for advice, diagnosis or treatment "
     "from a qualified clinician."
 )
-
-
-class RedFlag(BaseModel):
-    """An emergency pattern found in the user's text."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str
-    label: str
-    notice: str
-
-
-_EMERGENCY = "Call your local emergency number (e.g. 911/112/999) or go to the nearest emergency department now."
-# (id, label, all-of patterns) — each pattern is a regex; every one must match somewhere in the text.
-_RULES: list[tuple[str, str, list[str], str]] = [
-    (
-        "cardiac_chest_pain",
-        "chest pain with breathlessness, sweating or spreading pain",
-        [
-            r"chest (pain|tightness|pressure)|pain in (my|the) chest",
-            r"short(ness)? of breath|breathless|can'?t breathe|dyspn|sweat|radiat|spread|left arm|jaw|faint",
-        ],
-        "Chest pain with these features can be a heart attack or pulmonary embolism. " + _EMERGENCY,
-    ),
-    (
-        "stroke",
-        "possible stroke signs",
-        [
-            r"face (is )?droop|facial droop|slurred speech|trouble speaking|can'?t speak|sudden (numbness|weakness)|"
-            r"weakness (on|in) one side|one side of (my|the|his|her) (body|face)|stroke"
-        ],
-        "Sudden face drooping, arm weakness or speech trouble can be a stroke: every minute counts. " + _EMERGENCY,
-    ),
-    (
-        "suicidal_ideation",
-        "thoughts of suicide or self-harm",
-        [
-            r"suicid|kill (myself|me)|end (my|it all)|take my (own )?life|self[- ]harm|hurt myself|want to die|"
-            r"better off dead"
-        ],
-        "If you are thinking about harming yourself, you deserve support right now: call or text 988 (US), "
-        "116 123 (UK/IE, Samaritans) or your local crisis line, or " + _EMERGENCY[0].lower() + _EMERGENCY[1:],
-    ),
-    (
-        "anaphylaxis",
-        "possible anaphylaxis",
-        [
-            r"anaphyla|throat (is )?(swelling|closing|tight)|swollen (tongue|lips|throat)|"
-            r"(allerg|sting|peanut|bee).{0,60}(breath|wheez|swell|hives|faint)|(breath|wheez|swell|hives|faint).{0,60}(allerg|sting|peanut)"
-        ],
-        "Swelling of the throat or breathing trouble after an exposure can be anaphylaxis: use an adrenaline "
-        "auto-injector if prescribed. " + _EMERGENCY,
-    ),
-    (
-        "severe_bleeding",
-        "heavy bleeding",
-        [
-            r"(heavy|severe|uncontrolled|won'?t stop|profuse)\s+bleed|bleeding (heavily|won'?t stop)|vomiting blood|"
-            r"coughing up blood"
-        ],
-        "Heavy or uncontrolled bleeding needs urgent care. " + _EMERGENCY,
-    ),
-    (
-        "meningitis",
-        "fever with stiff neck, rash or confusion",
-        [
-            r"fever|temperature",
-            r"stiff neck|neck stiffness|non[- ]blanching|purple rash|rash that doesn'?t fade|confus",
-        ],
-        "Fever with a stiff neck, a rash that does not fade or confusion can be meningitis or sepsis. " + _EMERGENCY,
-    ),
-    (
-        "seizure",
-        "seizure or loss of consciousness",
-        [r"seizure|convuls|fit(ting)? |unconscious|passed out|unresponsive"],
-        "A first seizure, a seizure lasting over 5 minutes, or unresponsiveness needs emergency care. " + _EMERGENCY,
-    ),
-    (
-        "infant_fever",
-        "fever in a young infant",
-        [r"fever|temperature", r"(newborn|neonat|[0-9] ?(week|wk)s? old|[1-2] ?months? old|infant)"],
-        "Any fever in a baby under 3 months needs same-day medical assessment. " + _EMERGENCY,
-    ),
-]
-_COMPILED = [(rid, label, [re.compile(p, re.IGNORECASE) for p in pats], notice) for rid, label, pats, notice in _RULES]
-
-
-def detect_red_flags(text: str) -> list[RedFlag]:
-    """Emergency patterns in `text` (question plus conversation), in rule order."""
-    return [
-        RedFlag(id=rid, label=label, notice=notice)
-        for rid, label, pats, notice in _COMPILED
-        if all(p.search(text) for p in pats)
-    ]
 
 
 _PERSONAL = re.compile(

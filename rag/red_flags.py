@@ -1,0 +1,553 @@
+"""Emergency red flags in the user's text: phrase rules that fire on a current emergency and only on one.
+
+The rules read the question and conversation (never the model's output), so an urgent notice never depends
+on generation. Each rule is a set of word-bounded phrase patterns, lay wording included ("chest hurts",
+"can't breathe", "lips turning blue"). A phrase counts only where it describes something happening now:
+
+- not negated: no "no", "not", "denies", "without", "never", … a few words before it in the same clause
+  ("I have no chest pain" is not chest pain);
+- not a general question: a sentence that asks about a condition ("What are the symptoms of a stroke?",
+  "how is anaphylaxis treated?") and names no one it is happening to is education, not an emergency;
+- not a remote past event: "I had a seizure 10 years ago" is history ("she had a seizure an hour ago" is not).
+
+They stay deliberately sensitive: a false alarm costs a sentence, a miss can cost a life. Measured by
+`python -m bench.red_flags` on the hand-labelled bench/data/red_flags.jsonl.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+
+
+class RedFlag(BaseModel):
+    """An emergency pattern found in the user's text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    label: str
+    notice: str
+
+
+# --- Reading the text -------------------------------------------------------------------------------------
+
+#: Typed-on-a-phone spellings of the contractions the rules and the negation check read.
+_CONTRACTIONS = {
+    "cant": "can't",
+    "cannot": "can't",
+    "can not": "can't",
+    "couldnt": "couldn't",
+    "wont": "won't",
+    "dont": "don't",
+    "doesnt": "doesn't",
+    "didnt": "didn't",
+    "isnt": "isn't",
+    "arent": "aren't",
+    "wasnt": "wasn't",
+    "werent": "weren't",
+    "havent": "haven't",
+    "hasnt": "hasn't",
+    "hadnt": "hadn't",
+    "im": "i'm",
+    "ive": "i've",
+    "hes": "he's",
+    "shes": "she's",
+}
+_CONTRACTION = re.compile(r"\b(" + "|".join(sorted(_CONTRACTIONS, key=len, reverse=True)) + r")\b")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b0": " degrees "})
+
+#: Sentence ends: a general-question frame applies to one sentence. A full stop inside "38.5" is not one.
+_SENTENCE_END = re.compile(r"[.!?;]+(?=\s|$)|\n+")
+#: Clause edges inside a sentence: negation and "years ago" reach no further ("no fever, but a stiff neck";
+#: "I had a stroke 3 years ago and now my face is drooping again": "now" starts the present).
+_CLAUSE_BREAK = re.compile(
+    r",|:|\s[-\u2013\u2014]\s|\b(?:but|however|although|though|except|whereas|now|today|tonight)\b"
+)
+
+#: Words between a negation cue and the finding it still negates ("no history of any chest pain": 3).
+NEGATION_WINDOW_WORDS = 3
+#: Negation cues. "can't", "won't" and "couldn't" are not cues: they are part of findings ("can't breathe",
+#: "won't stop"). Hedges ("not sure", "no idea", "don't know") negate nothing.
+_NEGATION_CUE = re.compile(
+    r"\b(?:no|not|never|without|nor|den(?:y|ies|ied|ying)|don't|doesn't|didn't|isn't|aren't|wasn't|weren't|"
+    r"haven't|hasn't|hadn't|free of|negative for)\b(?! (?:sure|certain|idea|just|only|doubt|know|knowing)\b)"
+)
+
+#: A sentence opening like a question or a request for information …
+_QUESTION_FRAME = re.compile(
+    r"^\s*(?:(?:hi|hello|hey|ok|okay|so|quick question|question|sorry|please)\b[\s,:!-]*)*"
+    r"(?:what|what's|whats|how|why|when|which|who|can|could|does|do|is|are|should|would|will|tell me|explain|"
+    r"describe)\b"
+)
+#: … is a general question unless it names someone it is happening to. "you", "someone", "people" and "they"
+#: are generic ("what should you do if someone has a seizure?"), so they are not on this list.
+_PERSON = re.compile(
+    r"\b(?:i|i'm|i've|i'd|i'll|me|my|myself|mine|we|we're|we've|us|our|he|he's|him|his|himself|she|she's|her|"
+    r"hers|herself)\b"
+)
+
+#: Time words placing a finding in the remote past, read in the finding's clause.
+_REMOTE_PAST = re.compile(
+    r"\b(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a few|few|several|many|some|a couple of|"
+    r"couple of) (?:years?|yrs?|months?|weeks?) ago\b|\b(?:years|months) ago\b|"
+    r"\blast (?:year|month|week|summer|winter|spring|autumn|fall|christmas)\b|"
+    r"\bas a (?:child|kid|teen|teenager|baby|toddler|student|youngster)\b|"
+    r"\bwhen (?:i|he|she|they|we) (?:was|were) (?:young|younger|little|small|a child|a kid|a baby|a teen|"
+    r"a teenager|\d+)\b|\bin (?:19|20)\d\d\b|\bsince (?:childhood|birth)\b|\bhistory of\b|\bused to\b|"
+    r"\bin the past\b|\bback in\b|\blong ago\b"
+)
+
+
+def _normalise(text: str) -> str:
+    """Lower case, straight apostrophes, apostrophe-less contractions spelled out, spaces collapsed."""
+    lowered = " ".join(text.translate(_APOSTROPHES).lower().split())
+    return _CONTRACTION.sub(lambda m: _CONTRACTIONS[m.group(1)], lowered)
+
+
+def _is_general_question(sentence: str) -> bool:
+    """A question about a condition in general: question-shaped and about no one in particular."""
+    return bool(_QUESTION_FRAME.search(sentence)) and not _PERSON.search(sentence)
+
+
+def _live_clauses(text: str) -> list[str]:
+    """The clauses that can describe a current emergency: general questions and remote past events dropped."""
+    clauses: list[str] = []
+    for sentence in _SENTENCE_END.split(_normalise(text)):
+        if not sentence.strip() or _is_general_question(sentence):
+            continue
+        clauses.extend(c for c in _CLAUSE_BREAK.split(sentence) if c.strip() and not _REMOTE_PAST.search(c))
+    return clauses
+
+
+def _negated(clause: str, start: int) -> bool:
+    """Whether a negation cue stands at most `NEGATION_WINDOW_WORDS` words before position `start`."""
+    window = clause[:start].split()[-(NEGATION_WINDOW_WORDS + 1) :]
+    return bool(_NEGATION_CUE.search(" ".join(window)))
+
+
+def _phrases(*alternatives: str) -> re.Pattern[str]:
+    """One pattern matching any of `alternatives` as whole words."""
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
+
+
+# --- Findings ---------------------------------------------------------------------------------------------
+# Each is a pattern over normalised text; a rule fires when every finding of one of its groups is present.
+
+_POSSESSIVE = r"(?:my|his|her|their|the|your)"
+#: "is" after a noun, also as the clitic of "baby's 4 weeks" or "throat's itchy".
+_IS = r"(?:'s| is| are|'re)"
+_CANT = r"(?:can't|unable to|not able to|couldn't|struggling to|struggle to|fighting to|can barely|can hardly)"
+
+_BREATHLESS = _phrases(
+    r"short(?:ness|nes)? of breath",
+    r"out of breath",
+    r"breathless",
+    rf"{_CANT} (?:properly )?breathe?",
+    r"(?:hard|difficult|trouble|difficulty) (?:to )?breath(?:e|ing)?",
+)
+_SEVERE_BREATHING = _phrases(
+    rf"{_CANT} (?:properly )?breathe?",
+    r"(?:not|stopped|stopping|stops|isn't|wasn't) breathing",
+    r"gasping",
+    r"fighting for (?:breath|air)",
+    rf"can't (?:catch|get) {_POSSESSIVE} breath",
+    r"can't get (?:enough )?air",
+    r"too (?:breathless|out of breath|short of breath|wheezy) to (?:speak|talk|finish|walk|eat)",
+    # Talking in single words or half sentences: the breathlessness of a life-threatening asthma attack.
+    r"can only (?:say|speak|get out|manage) (?:a few|one or two|two or three|single|one|two|three) words",
+    r"can't (?:finish|complete) (?:a |his |her |my )?sentences?",
+    r"wheez\w* (?:so |really |very )?badly",
+    r"(?:is|are|he's|she's|i'm|i am) choking",
+    r"choking on",
+    # Present or perfect tense: turning blue now, not "why do my lips turn blue in cold water".
+    r"(?:lips|face|fingers|fingertips|fingernails|skin|tongue|mouth) (?:is |are |look |looks |looking |went |"
+    r"going |turning |turned |gone |has gone |have gone )+(?:blue|grey|gray)",
+    r"blue (?:lips|fingertips|fingers)",
+    r"ribs (?:suck|sucks|sucking|pull|pulls|pulling) in",
+    r"sucks in",
+    r"grunting",
+    # Stridor: a high-pitched noise on breathing in is a narrowed upper airway (croup, a swallowed object).
+    r"stridor",
+    r"high[- ]pitched (?:noise|sound|squeak|whistl\w*|wheeze)",
+    r"breathing (?:is )?(?:really |very )?(?:fast and shallow|shallow and fast)",
+    r"(?:isn't|not|aren't) (?:getting )?(?:any )?better (?:with|after) "
+    rf"{_POSSESSIVE} (?:inhaler|puffer|nebuli[sz]er)",
+    r"(?:inhaler|puffer) (?:isn't|is not|not|doesn't|does not|is no longer) (?:working|helping|help)",
+)
+
+#: Pain words people use for the chest; "of drawers" keeps the furniture out.
+_CHEST_PAIN_WORD = r"(?:pain\w*|pian|hurt\w*|ach\w*|burn\w*|tight\w*|heav\w*|pressure|squeez\w*|crush\w*|discomfort)"
+_CHEST_PAIN = _phrases(
+    rf"chest(?! of drawers)(?:'s)?(?: \w+){{0,4}} {_CHEST_PAIN_WORD}",
+    r"(?:pain|pains|pressure|tight\w*|heav\w*|weight|ache|aching|band|burn\w*|squeez\w*|crush\w*)(?: \w+){0,5} "
+    rf"(?:in|on|across|of|around|through) {_POSSESSIVE} chest",
+    rf"clutching {_POSSESSIVE} chest",
+)
+#: Chest pain described this way is enough on its own.
+_CHEST_PAIN_SEVERE = _phrases(
+    r"(?:crushing|squeezing|severe|intense|excruciating|terrible|worst)[^.]{0,30} chest",
+    rf"clutching {_POSSESSIVE} chest",
+    r"elephant (?:is )?(?:sitting|standing) on",
+    r"(?:having|had|has had|just had|is having) (?:a )?heart attack",
+)
+_CARDIAC_COMPANION = _phrases(
+    _BREATHLESS.pattern,
+    r"sweat\w*",
+    r"clammy",
+    r"(?:spread\w*|radiat\w*|going|goes|moving|shooting|travel\w*)[^.]{0,25} (?:arm|arms|jaw|neck|back|shoulder)",
+    r"left arm",
+    r"arms? (?:\w+ )?(?:feels? |is |went |gone )?(?:heavy|numb|weak|tingl\w*|dead)",
+    r"jaw",
+    r"faint\w*",
+    r"dizzy",
+    r"light-?headed",
+    r"nause\w*",
+    r"vomit\w*",
+    r"throwing up",
+    r"(?:feel|feels|feeling|look|looks|looking) (?:sick|grey|gray|pale|awful|terrible)",
+    r"collaps\w*",
+)
+
+_FACE_DROOP = _phrases(
+    r"(?:face|mouth|smile|lip|lips)(?: \w+){0,2} (?:droop\w*|dropp?ed|dropping|sagg\w*|lopsided|crooked|fallen)",
+    r"(?:droop\w*|lopsided|crooked|sagging) (?:on )?(?:one side|face|mouth|smile)",
+    rf"(?:one side|half) of {_POSSESSIVE} (?:face|mouth)",
+    rf"half {_POSSESSIVE} (?:face|mouth)",
+    r"(?:face|mouth) (?:isn't|is not|not|won't|doesn't) (?:moving|move)",
+    r"facial (?:droop\w*|weakness|palsy)",
+    r"can't smile (?:properly|straight|evenly)",
+)
+_SPEECH_TROUBLE = _phrases(
+    r"slurr\w*",
+    r"speech(?: \w+){0,3} (?:slurred|garbled|jumbled|strange|weird|funny|wrong|odd)",
+    r"(?:talking|speaking|saying) (?:gibberish|nonsense)",
+    r"gibberish",
+    r"words (?:are |were )?(?:all )?(?:jumbled|garbled|mixed up|muddled|coming out wrong)",
+    rf"can't (?:talk|speak|get {_POSSESSIVE} words out)",
+    r"trouble (?:speaking|talking)",
+    r"(?:he's|she's|he is|she is|they're|i'm) not making (?:any )?sense",
+    r"not making sense when (?:he|she|they|i) (?:talks?|speaks?)",
+)
+_SUDDEN_WEAKNESS = _phrases(
+    r"sudden(?:ly)?[^.]{0,40} (?:weak\w*|numb\w*|paralys\w*|blind|can't (?:move|lift|raise|feel|use|see)|"
+    r"(?:lost|loss of) (?:feeling|movement|vision|sight))",
+    r"(?:weak\w*|numb\w*|paralys\w*) (?:on|in|down) "
+    r"(?:one|the left|the right|(?:my|his|her|their) (?:left|right)) side",
+    rf"(?:one|left|right) side of {_POSSESSIVE} body[^.]{{0,20}} (?:weak|numb|not working|gone|dead|floppy)",
+    # The arm test of FAST: one arm drops or will not rise.
+    r"can't (?:raise|lift) (?:both|either|one of) (?:his |her |their |my )?arms",
+    r"arm (?:just )?(?:went|has gone|gone|is|suddenly went) (?:floppy|limp|dead)",
+    r"worst headache of (?:my|his|her|their) life",
+    r"thunderclap",
+    r"(?:having|had|has had|just had|is having) (?:a |another )?(?:mini[- ]?)?(?:stroke|tia)",
+)
+
+_SUICIDAL = _phrases(
+    r"suicid\w*",
+    r"kill(?:ing)? (?:myself|himself|herself|themselves)",
+    r"(?:end|ending|take|taking) (?:my|his|her|their) (?:own )?life",
+    r"end(?:ing)? it all",
+    r"(?:want|wants|wanted|wanting|going|ready) to die",
+    r"wanna die",
+    r"(?:better off|happier|easier|be fine|be better) (?:dead|without me|if i (?:wasn't|weren't|was not|were not) "
+    r"(?:here|around|alive)|if i (?:was|were) (?:gone|dead))",
+    r"(?:don't|can't) see (?:the|any) point (?:in|of) (?:living|life|going on|carrying on|being alive|being here)",
+    r"no (?:point|reason) (?:in |to )?(?:living|live|go on|going on|keep going|carry on|carrying on|be alive|"
+    r"being alive)",
+    r"(?:don't|do not) want to (?:live|be alive|wake up)",
+    r"can't go on",
+    r"(?:sleep|go to sleep) and (?:never|not) wake up",
+    r"to (?:not|never) wake up",
+    r"(?:stockpil\w*|hoard\w*|saving up|collecting) (?:my |his |her |some |all )?(?:pills|tablets|meds|medication|"
+    r"medicines)",
+    r"(?:goodbye|suicide) (?:letters?|notes?|messages?)",
+    r"(?:said|saying|say) (?:my|his|her|their) goodbyes",
+    r"(?:pills|tablets|meds) (?:are )?(?:all )?(?:lined up|counted out|ready)",
+    r"disappear (?:forever|for good|permanently)",
+    r"(?:give|given|giving|gave) away (?:all )?(?:my|his|her|their) (?:things|stuff|belongings|possessions)",
+    r"(?:notice|care|miss me) if i (?:was|were|am|i'm) gone",
+    # Self-harm as an act or an urge, not an accident ("I cut myself shaving").
+    r"(?:cutting|hurting|harming|burning) (?:myself|himself|herself|themselves)",
+    r"(?:cut|hurt|harmed|burned|burnt) (?:myself|himself|herself|themselves) (?:on purpose|deliberately|again)",
+    r"(?:want|wants|going|urge|need) to (?:hurt|harm|cut|burn) (?:myself|himself|herself|themselves)",
+    r"self[- ]?harm\w*",
+    r"(?:took|taken|taking|take|had) an overdose",
+    r"overdosed",
+    r"(?:swallowed|took|taken|downed) (?:a |an |the |all |all of |all the )?(?:whole |entire |full )?"
+    r"(?:packet|bottle|box|handful|pack|tub|strip)s? of",
+    r"how (?:i'd|i would|to) do it",
+    r"which bridge",
+    r"hang (?:myself|himself|herself)",
+    r"(?:rope is ready|(?:got|bought|have) (?:a|the) rope)",
+)
+
+_AIRWAY_SWELLING = _phrases(
+    r"throat (?:is |feels |feels like it's |feels like its )?(?:swelling|closing|closing up|closing over)",
+    r"tongue (?:is |are )?(?:really |very )?(?:swelling|swollen|puffing)",
+    r"swollen tongue",
+    r"(?:having|had|is having|going into|gone into|in) (?:an )?(?:anaphyla\w*|anaphylactic (?:shock|reaction))",
+    r"anaphylactic (?:shock|reaction)",
+)
+#: What someone reacts to: a food, a sting, a drug, an injection.
+_EXPOSURE = (
+    r"sting",
+    r"stung",
+    r"peanuts?",
+    r"nuts?",
+    r"cashews?",
+    r"shellfish",
+    r"prawns?",
+    r"bee",
+    r"wasp",
+    r"antibiotics?",
+    r"penicillin",
+    r"dye",
+    r"contrast",
+    r"ate",
+    r"eaten",
+    r"injection",
+    r"epi-?pen",
+)
+#: An exposure, or being allergic: enough context for visible swelling or hives, not for a wheeze ("my asthma
+#: makes me wheeze, I'm allergic to dust" is no reaction).
+_ALLERGEN = _phrases(r"allerg\w*", *_EXPOSURE)
+_EXPOSURE_EVENT = _phrases(*_EXPOSURE)
+_THROAT_TIGHT = _phrases(r"throat (?:is |feels )?(?:really |very |so )?(?:tight|swollen|tightening)")
+#: Swelling of the face, lips, mouth or tongue (angioedema); puffy eyes alone are ordinary hay fever.
+_FACE_SWELLING = _phrases(
+    r"(?:face|lips?|mouth|tongue)(?: \w+){0,3} "
+    r"(?:swelling|swollen|swell\w*|puffing|puffed|puffy|blowing up|blown up|massive|huge|enormous)",
+)
+#: Airway signs after an exposure: wheeze, breathlessness, an itchy or tight throat, a changed voice, stridor.
+_AIRWAY_SIGN = _phrases(
+    r"wheez\w*",
+    _BREATHLESS.pattern,
+    rf"throat{_IS}? (?:really |very |so )?(?:itchy|tight|swollen|scratchy|closing)",
+    r"voice (?:sounds |is |has gone |went )?(?:weird|strange|hoarse|funny|different|croaky)",
+    r"breathing (?:got |is |sounds |has got |went )?(?:noisy|loud|whistly)",
+    r"noisy breathing",
+)
+_HIVES = _phrases(r"hives", r"welts", r"(?:red )?blotch\w*", r"rash all over", r"covered in (?:a )?(?:rash|spots|red)")
+_SYSTEMIC = _phrases(
+    r"wheez\w*",
+    _BREATHLESS.pattern,
+    r"faint\w*",
+    r"dizzy",
+    r"collaps\w*",
+    r"hoarse",
+    r"vomit\w*",
+    r"throwing up",
+    r"pass(?:ing)? out",
+    r"floppy",
+    r"noisy",
+)
+
+_HEAVY_BLEEDING = _phrases(
+    r"(?:heavy|heavily|severe|severely|uncontrolled|uncontrollable|profuse|profusely|massive|lots of|a lot of|"
+    r"so much|loads of) (?:bleeding|blood)",
+    r"bleed(?:ing|s)? (?:really |very |so )?(?:heavily|badly|profusely|a lot|everywhere|loads|like crazy)",
+    r"(?:bleeding|blood loss) (?:is|was|has been) (?:really |very |so )?(?:heavy|bad|severe)",
+    r"(?:bleed\w*|blood|nose ?bleed)[^.]{0,60} (?:won't|will not|doesn't|does not|isn't|hasn't|not|can't|couldn't|"
+    r"didn't) (?:stop|stopping|stopped)",
+    r"blood (?:is |was )?(?:spurting|pouring|gushing|pumping|squirting|everywhere)",
+    r"(?:spurting|pouring|gushing|pumping|squirting) (?:out )?blood",
+    r"(?:vomit\w*|throwing up|threw up|coughing|coughed|cough|spitting|spat|puking|puked) (?:up )?"
+    r"(?:blood|what looks like coffee grounds)",
+    r"(?:soak\w*|bleed\w*) (?:through )?(?:a |the |my |his |her )?(?:pad|pads|towel|towels|tampon|bandage|dressing|"
+    r"cloth|clothes|sheets|trousers|jeans)",
+    r"(?:filling|filled|full) (?:up )?with blood",
+)
+#: Black, tarry stool is bleeding in the gut; with faintness it is a large bleed.
+_BLACK_STOOL = _phrases(r"(?:black|tarry)[^.]{0,20} (?:stool|stools|poo|poop|stuff|tarry)", r"pooping[^.]{0,20} black")
+_FAINTNESS = _phrases(r"faint\w*", r"dizzy", r"pass(?:ing)? out", r"light-?headed", r"pale", r"clammy", r"collaps\w*")
+
+_FEVER = _phrases(
+    r"fever\w*",
+    r"febrile",
+    r"high temp\w*",
+    r"a temp\w*",
+    r"temp\w* of",
+    r"burning up",
+    r"running a temp\w*",
+    r"(?:very|really|so) hot",
+    r"hot to (?:the )?touch",
+    r"(?:3[89]|4[0-2])\.\d",
+    r"(?:3[89]|4[0-2]) ?(?:degrees|c)",
+    r"(?:temp|temperature|thermometer)[^.]{0,20} (?:3[89]|4[0-2])",
+)
+_STIFF_NECK = _phrases(
+    r"stiff neck",
+    r"neck (?:is |feels )?(?:really |very |so )?stiff",
+    r"neck stiffness",
+    r"can't (?:bend|move|turn|touch)[^.]{0,15} (?:neck|chin)",
+    r"chin to (?:my|his|her|their) chest",
+)
+#: A rash that does not fade under a pressed glass is bleeding under the skin (meningococcal sepsis).
+_NON_BLANCHING_RASH = _phrases(
+    r"non[- ]?blanch\w*",
+    r"(?:rash|spots?) (?:that )?(?:doesn't|does not|don't|do not|won't|didn't) (?:fade|go away|disappear|blanch)",
+    r"glass test",
+)
+_PURPLE_RASH = _phrases(
+    r"(?:purple|purplish|dark red|red-purple)[^.]{0,15} (?:spots?|dots?|rash|blotch\w*|marks?|patches|bruis\w*)"
+)
+_CONFUSION = _phrases(
+    r"confus\w*", r"delirious", r"floppy", r"(?:hard|difficult|impossible) to wake", r"can't wake", r"unresponsive"
+)
+_LIGHT_HURTS = _phrases(
+    rf"light hurts {_POSSESSIVE} eyes",
+    r"(?:sensitive|sensitivity) to light",
+    r"photophob\w*",
+    r"can't (?:stand|bear|take|look at) (?:the )?light",
+)
+#: The tumbler test, described: spots that stay, or any glass pressed on a rash.
+_RASH_STAYS = _phrases(
+    r"(?:rash|spots?|marks?|dots?) (?:that )?(?:stay|stays|remain|remains|don't go|doesn't go|won't go|don't fade|"
+    r"doesn't fade|don't disappear)",
+    r"(?:rash|spots?|marks?|dots?)[^.]{0,40} glass",
+)
+
+#: Under 3 months, where any fever needs same-day assessment (0-12 weeks, 0-2 months, days old, newborn).
+_YOUNG_INFANT = _phrases(
+    r"new[- ]?born",
+    r"neonat\w*",
+    r"(?:[1-9]|1[0-2]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[- ]?(?:weeks?|wks?)[- ]old",
+    rf"(?:baby|son|daughter|she|he|little one|infant){_IS}? (?:only |just )?(?:[1-9]|1[0-2]) ?(?:weeks?|wks?)"
+    r"(?! pregnant)",
+    r"\d{1,2}[- ]?days?[- ]old",
+    r"(?:[0-2]|one|two)[- ]?months?[- ]old",
+)
+
+_SEIZURE = _phrases(
+    r"(?:having|had|has had|is having|just had|has) (?:a |an |another |(?:his|her|their|my) first |first )?"
+    r"(?:seizures?|s(?:ie|ei)zures?|fits?|convulsions?)",
+    r"seizing",
+    r"convulsing",
+    r"(?:\d+|two|three|four|several|multiple) (?:seizures|fits|convulsions) in a row",
+    r"(?:seizure|fit|convulsion)[^.]{0,30} (?:won't stop|not stopping|still going|going on for|lasting|lasted|"
+    r"over (?:\d+|five) minutes)",
+    r"(?:shaking|jerking|twitching|convulsing) (?:all over|uncontrollably|violently)",
+    r"went stiff and (?:started )?(?:jerking|shaking)",
+    r"eyes (?:rolled|rolling) back",
+    r"(?:is|are|he's|she's|they're|keeps|been|started|still) fitting",
+    r"foaming at the mouth",
+    r"on the (?:floor|ground)[^.]{0,20} (?:jerking|shaking|twitching|convuls\w*)",
+)
+_UNRESPONSIVE = _phrases(
+    r"unconscious",
+    r"unresponsive",
+    r"(?:not|isn't|is not|wasn't|won't) (?:responding|responsive|respond)",
+    r"(?:can't|couldn't) (?:wake|rouse) (?:him|her|them|my|me)",
+    r"won't wake(?: up)?",
+)
+
+
+# --- Rules ------------------------------------------------------------------------------------------------
+
+_EMERGENCY = "Call your local emergency number (e.g. 911/112/999) or go to the nearest emergency department now."
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One red flag: it fires when every finding of any one group is present."""
+
+    id: str
+    label: str
+    notice: str
+    any_of: tuple[tuple[re.Pattern[str], ...], ...]
+
+
+_RULES: tuple[_Rule, ...] = (
+    _Rule(
+        "cardiac_chest_pain",
+        "chest pain with breathlessness, sweating or spreading pain",
+        "Chest pain with these features can be a heart attack or pulmonary embolism. " + _EMERGENCY,
+        ((_CHEST_PAIN_SEVERE,), (_CHEST_PAIN, _CARDIAC_COMPANION)),
+    ),
+    _Rule(
+        "stroke",
+        "possible stroke signs",
+        "Sudden face drooping, arm weakness or speech trouble can be a stroke: every minute counts. " + _EMERGENCY,
+        ((_FACE_DROOP,), (_SPEECH_TROUBLE,), (_SUDDEN_WEAKNESS,)),
+    ),
+    _Rule(
+        "suicidal_ideation",
+        "thoughts of suicide or self-harm",
+        "If you are thinking about harming yourself, you deserve support right now: call or text 988 (US), "
+        "116 123 (UK/IE, Samaritans) or your local crisis line, or " + _EMERGENCY[0].lower() + _EMERGENCY[1:],
+        ((_SUICIDAL,),),
+    ),
+    _Rule(
+        "anaphylaxis",
+        "possible anaphylaxis",
+        "Swelling of the throat or breathing trouble after an exposure can be anaphylaxis: use an adrenaline "
+        "auto-injector if prescribed. " + _EMERGENCY,
+        (
+            (_AIRWAY_SWELLING,),
+            (_THROAT_TIGHT, _ALLERGEN),
+            (_FACE_SWELLING, _ALLERGEN),
+            (_HIVES, _ALLERGEN, _SYSTEMIC),
+            (_AIRWAY_SIGN, _EXPOSURE_EVENT),
+        ),
+    ),
+    _Rule(
+        "severe_bleeding",
+        "heavy bleeding",
+        "Heavy or uncontrolled bleeding needs urgent care. " + _EMERGENCY,
+        ((_HEAVY_BLEEDING,), (_BLACK_STOOL, _FAINTNESS)),
+    ),
+    _Rule(
+        "meningitis",
+        "fever with stiff neck, rash or confusion",
+        "Fever with a stiff neck, a rash that does not fade or confusion can be meningitis or sepsis. " + _EMERGENCY,
+        (
+            (_FEVER, _STIFF_NECK),
+            (_FEVER, _PURPLE_RASH),
+            (_FEVER, _CONFUSION),
+            (_NON_BLANCHING_RASH,),
+            (_STIFF_NECK, _LIGHT_HURTS),
+            (_FEVER, _LIGHT_HURTS),
+            (_FEVER, _RASH_STAYS),
+        ),
+    ),
+    _Rule(
+        "seizure",
+        "seizure or loss of consciousness",
+        "A first seizure, a seizure lasting over 5 minutes, or unresponsiveness needs emergency care. " + _EMERGENCY,
+        ((_SEIZURE,), (_UNRESPONSIVE,)),
+    ),
+    _Rule(
+        "infant_fever",
+        "fever in a young infant",
+        "Any fever in a baby under 3 months needs same-day medical assessment. " + _EMERGENCY,
+        ((_FEVER, _YOUNG_INFANT),),
+    ),
+    _Rule(
+        "breathing",
+        "severe breathlessness, choking or blue lips",
+        "Severe difficulty breathing, choking, or lips or skin turning blue or grey mean the body is short of "
+        "oxygen. " + _EMERGENCY,
+        ((_SEVERE_BREATHING,),),
+    ),
+)
+
+#: Every red-flag id, in the order `detect_red_flags` reports them.
+RED_FLAG_IDS: tuple[str, ...] = tuple(rule.id for rule in _RULES)
+
+
+def _present(pattern: re.Pattern[str], clauses: list[str]) -> bool:
+    """Whether `pattern` matches, not negated, in any live clause."""
+    return any(not _negated(clause, m.start()) for clause in clauses for m in pattern.finditer(clause))
+
+
+def detect_red_flags(text: str) -> list[RedFlag]:
+    """Emergency patterns in `text` (question plus conversation), in rule order."""
+    clauses = _live_clauses(text)
+    return [
+        RedFlag(id=rule.id, label=rule.label, notice=rule.notice)
+        for rule in _RULES
+        if any(all(_present(p, clauses) for p in group) for group in rule.any_of)
+    ]

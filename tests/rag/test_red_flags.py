@@ -1,0 +1,143 @@
+"""Emergency red flags fire on current emergencies and only on them (issue 9, item 5)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.red_flags import CASES, TARGET_FALSE_ALARM, TARGET_SENSITIVITY, read_cases, score
+from rag.red_flags import RED_FLAG_IDS, detect_red_flags
+from rag.safety import RedFlag
+from rag.safety import detect_red_flags as detect_via_safety
+
+#: The labelled file must stay big enough for its rates to mean something.
+MIN_CASES = 140
+
+
+def _ids(text: str) -> list[str]:
+    return [flag.id for flag in detect_red_flags(text)]
+
+
+def test_lay_words_for_chest_pain_and_breathlessness_fire() -> None:
+    # Regression: "chest hurts" and "cannot breathe" were not covered.
+    assert "cardiac_chest_pain" in _ids("My chest hurts and I cannot breathe")
+    assert "breathing" in _ids("My chest hurts and I cannot breathe")
+
+
+def test_trigger_substrings_inside_words_do_not_fire() -> None:
+    # Regression: "fit " inside "benefit" raised a seizure alarm.
+    assert _ids("Does regular exercise benefit people with heart disease?") == []
+    for text in [
+        "What outfit should I wear to the gym?",
+        "Had a few strokes of luck this week, is it normal to still feel anxious?",
+        "I'm just killing time in the waiting room",
+        "I'm dying my hair this weekend, is hair dye safe in pregnancy?",
+        "Let's get to the heart of the matter: is a statin worth it?",
+        "I need to move a chest of drawers upstairs, how should I lift it?",
+        "I'm bleeding money on supplements, which ones work?",
+    ]:
+        assert _ids(text) == [], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have no chest pain and no trouble breathing",
+        "No facial drooping, no weakness, just a mild headache since this morning",
+        "I'm not suicidal, just feeling low since winter started",
+        "I have a stiff neck from sleeping badly, no fever",
+        "My newborn has no fever and is feeding well",
+        "She denies any chest pain or shortness of breath",
+    ],
+)
+def test_negated_findings_do_not_fire(text: str) -> None:
+    assert _ids(text) == []
+
+
+def test_negation_ends_at_a_clause_boundary_and_ignores_hedges() -> None:
+    assert "meningitis" in _ids("I don't have a rash but I have a fever and a stiff neck")
+    assert "stroke" in _ids("I'm not sure but I think I'm having a stroke")
+    assert "breathing" in _ids("she's not breathing")  # the "not" is the finding, not a negation of it
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What are the symptoms of a stroke?",
+        "how is anaphylaxis treated?",
+        "Can anxiety cause chest pain?",
+        "What should you do if someone has a seizure?",
+        "What does shortness of breath with chest pain mean in pneumonia?",
+        "Can teething cause a fever in infants?",
+        "What are the warning signs of suicide in teenagers?",
+    ],
+)
+def test_general_questions_do_not_fire(text: str) -> None:
+    assert _ids(text) == []
+
+
+def test_personal_statements_and_questions_fire() -> None:
+    assert "stroke" in _ids("I think I'm having a stroke")
+    assert "cardiac_chest_pain" in _ids("What should I do? My chest hurts and I'm sweating")
+    assert "suicidal_ideation" in _ids("how many of my sertraline would it take to not wake up")
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("my dad's face is drooping and he can't lift his arm", "stroke"),
+        (
+            "my husband is clutching his chest and says it feels like an elephant is sitting on him",
+            "cardiac_chest_pain",
+        ),
+        ("My son told me he wants to end his life", "suicidal_ideation"),
+        ("my son got stung by a wasp and now he has hives all over and is wheezing", "anaphylaxis"),
+        (
+            "My dad is on warfarin and has a nosebleed that has been pouring for 40 minutes and won't stop",
+            "severe_bleeding",
+        ),
+        ("my grandad passed out and we can't wake him up", "seizure"),
+        ("the baby is 5 weeks and her temperature is 38 in the armpit", "infant_fever"),
+        ("my grandma's breathing is really fast and shallow and her fingertips look blue", "breathing"),
+    ],
+)
+def test_emergencies_about_someone_else_fire(text: str, flag: str) -> None:
+    assert flag in _ids(text)
+
+
+def test_remote_past_events_do_not_fire_but_recent_ones_do() -> None:
+    assert _ids("I had a seizure 10 years ago, can I drive?") == []
+    assert _ids("I had anaphylaxis to penicillin as a child, which antibiotics are safe?") == []
+    assert "seizure" in _ids("she had a seizure an hour ago")
+    assert "stroke" in _ids("I had a stroke 3 years ago and now my face is drooping again")
+
+
+def test_indirect_self_harm_fires() -> None:
+    for text in ["I don't see the point in living anymore", "I've been stockpiling my pills"]:
+        assert "suicidal_ideation" in _ids(text), text
+    assert _ids("I cut myself shaving and it bled for a bit") == []
+
+
+def test_red_flag_shape_and_safety_reexport() -> None:
+    flags = detect_via_safety("he is vomiting blood")
+    assert flags == [RedFlag(id="severe_bleeding", label=flags[0].label, notice=flags[0].notice)]
+    assert "emergency" in flags[0].notice.lower()
+    assert set(RED_FLAG_IDS) >= {"cardiac_chest_pain", "stroke", "suicidal_ideation", "breathing"}
+
+
+def test_labelled_file_is_valid() -> None:
+    rows = read_cases(CASES)
+    assert len(rows) >= MIN_CASES
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert {r["split"] for r in rows} == {"dev", "test"}
+    assert {r["emergency"] for r in rows} == {True, False}
+    for row in rows:
+        assert set(row) == {"id", "text", "emergency", "category", "split"}, row["id"]
+        assert row["category"] is None or row["category"] in RED_FLAG_IDS, row["id"]
+        assert not row["emergency"] or row["category"] is not None, row["id"]
+
+
+def test_dev_split_meets_the_targets() -> None:
+    # Dev only: the rules were revised against it. The test-split figure is reported by `python -m bench.red_flags`.
+    result = score([r for r in read_cases(CASES) if r["split"] == "dev"])
+    assert result["sensitivity"]["rate"] >= TARGET_SENSITIVITY, result["misses"]
+    assert result["false_alarm_rate"]["rate"] <= TARGET_FALSE_ALARM, result["false_alarms"]
