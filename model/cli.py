@@ -465,6 +465,8 @@ def _print_answer(answer: Any, *, flags_shown: bool = False) -> None:
     if answer.lead:
         out.print(answer.lead)
     out.print(answer.answer)
+    for notice in answer.policy_notices:
+        out.print(notice, style="yellow")
     if answer.clarifying_question:
         out.print(f"\n{answer.clarifying_question}", style="italic")
     if answer.citations:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Literal
 
 import numpy as np
@@ -33,6 +33,7 @@ from rag.context import ATTRIBUTION, LICENCE, SOURCE, URL, pack_contexts, source
 from rag.errors import RetrievalError
 from rag.extractive import EmbedTexts, ExtractiveAnswer, compose
 from rag.intent import detect_intent
+from rag.policies.screen import Screening, echoes, personal_question, screen_question, screen_sentences
 from rag.prompts import REFUSAL_SENTINEL, build_messages
 from rag.retrieve import require_text, retrieval_info
 from rag.safety import DISCLAIMER, RedFlag, clarifying_question, detect_red_flags, missing_key_facts, mostly_non_latin
@@ -108,12 +109,15 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         settings: AnswerSettings | None = None,
         *,
         embeddings: Embeddings | None = None,
+        known_term: Callable[[str], bool] | None = None,
         settings_hash: str | None = None,
     ) -> None:
         self.retriever = retriever
         self.llm = llm
         self.settings = settings or AnswerSettings()
         self.embeddings = embeddings
+        # Does the knowledge graph name a disease/drug from a question? Without it, only passages can vouch.
+        self.known_term = known_term
         self.settings_hash = settings_hash or json_hash(self.settings.model_dump(mode="json"))
         mode = self.settings.mode
         if mode == "auto":
@@ -179,8 +183,10 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         *,
         lead: str | None,
         red_flags: list[RedFlag],
+        screening: Screening,
     ) -> CitedAnswer:
         s = self.settings
+        notices = list(screening.notices)
         user_text = " ".join([*(t["content"] for t in history if t["role"] == "user"), question])
         checks, dropped, origin = [], [], "none"
         answer = REFUSAL_TEXT
@@ -198,8 +204,16 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
                     flags=[source_flags(d) for d in sources],
                     trust=[source_trust(d) for d in sources],
                 )
+                notices += screen_sentences(
+                    checks,
+                    [d.page_content for d in sources],
+                    [source_trust(d) for d in sources],
+                    personal=screening.personal is not None,
+                )
                 answer = render_answer(checks, drop_unsupported=s.unsupported == "drop")
-                if not answer:
+                if echoes(checks, question):
+                    refusal = "echo"
+                elif not answer:
                     refusal = "no_supported_sentence"
                     answer = REFUSAL_TEXT
         shown = [c for c in checks if not c.dropped and (s.unsupported == "flag" or c.supported)]
@@ -228,7 +242,8 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             retrieval_query=query,
             mode=self.mode,
             lead=lead if refusal is None else None,
-            answer=answer if refusal is None else REFUSAL_MESSAGES.get(refusal, REFUSAL_TEXT),
+            answer=answer if refusal is None else screening.message or REFUSAL_MESSAGES.get(refusal, REFUSAL_TEXT),
+            policy_notices=list(dict.fromkeys(notices)) if refusal is None else [],
             citations=citations if refusal is None else [],
             contexts=sources,
             sentences=checks,
@@ -276,7 +291,10 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
     def _run(self, input: Any, config: RunnableConfig | None, *, stream: bool) -> Iterator[dict[str, Any]]:
         started = time.perf_counter()
         question, history = _parse_input(input, self.settings)
-        query = condense_query(question, history)
+        personal = personal_question(question)
+        # "Is the mole on my shoulder melanoma?" is answered as the general question it contains ("melanoma").
+        asked = personal.general_topic if personal is not None and personal.general_topic else question
+        query = condense_query(asked, history)
         logger.debug("question: %s", question)  # patient text: DEBUG only
         user_text = " ".join([*(t["content"] for t in history if t["role"] == "user"), question])
         red_flags = detect_red_flags(user_text)
@@ -286,9 +304,13 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         if mostly_non_latin(question):
             # Nothing to retrieve: every source is English, and a refusal should say why.
             docs, retrieve_ms, refusal = [], 0.0, "not_english"
+            screening = Screening()
         else:
             docs, retrieve_ms = self._retrieve(query, config)
-            refusal = self._gate(docs)
+            # Unknown terms before the confidence floor: "I found nothing about 'X'" says more than "low retrieval
+            # confidence". No passage at all is plainer still (`no_context`).
+            screening = screen_question(question, [d.page_content for d in docs], is_known=self.known_term)
+            refusal = (screening.refusal if docs else None) or self._gate(docs)
         sources = pack_contexts(docs, self.settings.context_tokens, max_blocks=self.settings.max_blocks)
         raw: str | None = None
         lead: str | None = None
@@ -296,7 +318,7 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         model = ModelInfo(name=EXTRACTIVE_MODEL)
         t0 = time.perf_counter()
         if refusal is None and self.mode == "extractive":
-            composed = self._compose(question, sources)
+            composed = self._compose(asked, sources)
             raw, lead = composed.text(), composed.lead
             if not composed.sentences:
                 refusal = "no_relevant_sentence"
@@ -322,7 +344,17 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         generate_ms = (time.perf_counter() - t0) * 1000
         timings = {"retrieve": retrieve_ms, "generate": generate_ms, "total": (time.perf_counter() - started) * 1000}
         answer = self._finish(
-            question, query, history, sources, raw, refusal, model, timings, lead=lead, red_flags=red_flags
+            question,
+            query,
+            history,
+            sources,
+            raw,
+            refusal,
+            model,
+            timings,
+            lead=lead,
+            red_flags=red_flags,
+            screening=screening,
         )
         logger.info(
             "answered: mode=%s refused=%s citations=%d red_flags=%d",
@@ -340,7 +372,10 @@ def build_qa_chain(
     settings: AnswerSettings | None = None,
     *,
     embeddings: Embeddings | None = None,
+    known_term: Callable[[str], bool] | None = None,
     settings_hash: str | None = None,
 ) -> ClinicalQAChain:
     """The grounded QA chain over any retriever (and chat model, for generative answers)."""
-    return ClinicalQAChain(retriever, llm, settings, embeddings=embeddings, settings_hash=settings_hash)
+    return ClinicalQAChain(
+        retriever, llm, settings, embeddings=embeddings, known_term=known_term, settings_hash=settings_hash
+    )

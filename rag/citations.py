@@ -44,7 +44,8 @@ class SentenceCheck(BaseModel):
     issues: list[str] = Field(
         default_factory=list,
         description="Why the sentence is unsupported or dropped: `instruction:<code>`, `markup_only`, "
-        "`copies_flagged_passage:<n>`, `untrusted_sources_only`, `dose_unconfirmed:<dose>`.",
+        "`copies_flagged_passage:<n>`, `untrusted_sources_only`, `dose_unconfirmed:<dose>`; from the policies "
+        "(`rag.policies.screen`): `fragment`, `personal_verdict`, `dose_not_quoted`.",
     )
     dropped: bool = Field(default=False, description="Never shown: it gives orders, copies them, or is markup only.")
 

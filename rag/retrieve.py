@@ -147,6 +147,18 @@ class HybridSearcher:
         links = [e for e in self.kb.linker.link(query, top=max(s.link_top, 1)) if e.score >= s.link_min_score]
         return sorted([*links, *self._misspelt_drugs(query, links)], key=lambda e: -e.score)[: s.link_top]
 
+    def knows(self, term: str) -> bool:
+        """Whether the knowledge graph names `term` (a disease or drug from a question): a link covering all of its
+        non-generic words, or a drug name the lexicon matches. "Kessler-Varn syndrome" links at most "syndrome",
+        which is generic, so it is unknown; "crohns disease" links Crohn's disease."""
+        words = [w for w in normalize(term).split() if w not in GENERIC]
+        if not words:
+            return True  # nothing specific to look up
+        for link in self.kb.linker.link(term, top=5):
+            if link.score >= self.settings.link_min_score and set(words) <= set(link.surface.split()):
+                return True
+        return len(words) == 1 and self.kb.drug_lexicon.lookup(words[0]) is not None
+
     def _misspelt_drugs(self, query: str, links: list[EntityLink]) -> list[EntityLink]:
         """Drugs named with a typo ("metforman"): the drug lexicon matches them more loosely than the linker,
         which needs 90 % similarity for any entity; a word another link already covers is left alone."""

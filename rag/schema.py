@@ -63,6 +63,10 @@ class CitedAnswer(BaseModel):
     refused: bool = False
     refusal_reason: str | None = None
     red_flags: list[RedFlag] = Field(default_factory=list)
+    policy_notices: list[str] = Field(
+        default_factory=list,
+        description="Why part of the answer is general or withheld: personal diagnostic questions, doses.",
+    )
     clarifying_question: str | None = None
     notice: str
     model: ModelInfo
@@ -75,6 +79,7 @@ class CitedAnswer(BaseModel):
         if self.lead:
             lines.append(self.lead)
         lines.append(self.answer)
+        lines += self.policy_notices
         if self.clarifying_question:
             lines.append(self.clarifying_question)
         if self.citations:

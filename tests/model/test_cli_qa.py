@@ -133,6 +133,7 @@ def test_the_unsupported_count_matches_what_the_text_shows(capsys: pytest.Captur
         return SimpleNamespace(
             red_flags=[],
             lead=None,
+            policy_notices=[],
             answer=text,
             clarifying_question=None,
             citations=[],
