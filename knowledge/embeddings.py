@@ -146,6 +146,12 @@ class SentenceTransformerEmbeddings(BaseModel, Embeddings):
                 self._model = _load_model(path, self.device, resolve_dtype(self.dtype, self.device))
             return self._model
 
+    def is_whole_word(self, word: str) -> bool:
+        """Whether the model's tokenizer has `word` (lower-cased) as one token: its ~20k whole English words
+        are a dictionary of common words that needs no extra download."""
+        vocab = getattr(self._get_model().tokenizer, "vocab", None) or {}
+        return word.lower() in vocab
+
     def _encode(self, texts: list[str]) -> np.ndarray:
         model = self._get_model()
         vectors = model.encode(

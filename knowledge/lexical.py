@@ -69,6 +69,10 @@ class BM25Index:
             raise IndexNotBuiltError(msg)
         return cls(bm25s.BM25.load(str(folder)))
 
+    def has_token(self, token: str) -> bool:
+        """Whether a `tokenize` token occurs anywhere in the indexed texts."""
+        return token in self._vocab
+
     @property
     def rows(self) -> int:
         """Number of indexed texts (must equal the knowledge base's chunk count)."""

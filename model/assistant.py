@@ -91,7 +91,7 @@ class ClinicalAssistant:
             self.llm if mode == "generative" else None,
             self.settings.answer.model_copy(update={"mode": mode}),
             embeddings=self.kb.embeddings,
-            known_term=self.retriever.searcher.knows,
+            vocabulary=self.retriever.searcher,
             settings_hash=self.settings.settings_hash(),
         )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 
 import numpy as np
@@ -28,17 +28,18 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import run_in_executor
 
 from knowledge.schema import json_hash
-from rag.citations import check_sentences, render_answer
+from rag.citations import VerifySupport, check_sentences, render_answer
 from rag.context import ATTRIBUTION, LICENCE, SOURCE, URL, pack_contexts, source_flags, source_title, source_trust
 from rag.errors import RetrievalError
 from rag.extractive import EmbedTexts, ExtractiveAnswer, compose
 from rag.intent import detect_intent
-from rag.policies.screen import Screening, echoes, personal_question, screen_question, screen_sentences
+from rag.policies.screen import Screening, Vocabulary, echoes, personal_question, screen_question, screen_sentences
 from rag.prompts import REFUSAL_SENTINEL, build_messages
 from rag.retrieve import require_text, retrieval_info
 from rag.safety import DISCLAIMER, RedFlag, clarifying_question, detect_red_flags, missing_key_facts, mostly_non_latin
 from rag.schema import Citation, CitedAnswer, ModelInfo
 from rag.settings import AnswerSettings
+from rag.support import check_support
 
 #: What `ModelInfo.name` says when no model wrote the answer.
 EXTRACTIVE_MODEL = "extractive"
@@ -109,15 +110,16 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         settings: AnswerSettings | None = None,
         *,
         embeddings: Embeddings | None = None,
-        known_term: Callable[[str], bool] | None = None,
+        vocabulary: Vocabulary | None = None,
         settings_hash: str | None = None,
     ) -> None:
         self.retriever = retriever
         self.llm = llm
         self.settings = settings or AnswerSettings()
         self.embeddings = embeddings
-        # Does the knowledge graph name a disease/drug from a question? Without it, only passages can vouch.
-        self.known_term = known_term
+        # What the knowledge base knows by name (unknown terms, what an answer must be about); without it only
+        # the passages can vouch for a term, and extractive answers are not held to the question's entities.
+        self.vocabulary = vocabulary
         self.settings_hash = settings_hash or json_hash(self.settings.model_dump(mode="json"))
         mode = self.settings.mode
         if mode == "auto":
@@ -126,6 +128,27 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             msg = "`answer.mode` is `generative` but the chain has no chat model; pass `llm=` or use `extractive`"
             raise RetrievalError(msg)
         self.mode: Literal["extractive", "generative"] = mode
+
+    def _verifier(self) -> VerifySupport | None:
+        """The support check for generated sentences (quoted ones are the passage's own words)."""
+        s = self.settings
+        if not s.support_check:
+            return None
+        embed = normalised_embedder(self.embeddings) if self.embeddings is not None else None
+        entities = self.vocabulary.entity_ids if self.vocabulary is not None else None
+
+        def verify(sentence: str, passages: list[str]) -> tuple[str, list[str]]:
+            result = check_support(
+                sentence,
+                passages,
+                entities=entities,
+                embed=embed,
+                min_similarity=s.support_min_similarity,
+                min_lexical=s.support_min_lexical,
+            )
+            return result.label, result.reasons
+
+        return verify
 
     def _compose(self, question: str, sources: list[Document]) -> ExtractiveAnswer:
         """The extractive answer (question typing and embeddings only when an embedder was given)."""
@@ -140,6 +163,7 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             sources,
             embed=embed,
             intent=intent,
+            focus=self.vocabulary.focus_names(question) if self.vocabulary is not None else None,
             max_sentences=s.extractive_max_sentences,
             max_words=s.extractive_max_words,
             min_relevance=s.extractive_min_relevance,
@@ -203,6 +227,7 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
                     attribute=s.attribute_uncited,
                     flags=[source_flags(d) for d in sources],
                     trust=[source_trust(d) for d in sources],
+                    verify=self._verifier() if self.mode == "generative" else None,
                 )
                 notices += screen_sentences(
                     checks,
@@ -243,7 +268,8 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             mode=self.mode,
             lead=lead if refusal is None else None,
             answer=answer if refusal is None else screening.message or REFUSAL_MESSAGES.get(refusal, REFUSAL_TEXT),
-            policy_notices=list(dict.fromkeys(notices)) if refusal is None else [],
+            # A refusal keeps the question's own notices (a dose question still learns where doses come from).
+            policy_notices=list(dict.fromkeys(notices if refusal is None else screening.notices)),
             citations=citations if refusal is None else [],
             contexts=sources,
             sentences=checks,
@@ -309,7 +335,7 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             docs, retrieve_ms = self._retrieve(query, config)
             # Unknown terms before the confidence floor: "I found nothing about 'X'" says more than "low retrieval
             # confidence". No passage at all is plainer still (`no_context`).
-            screening = screen_question(question, [d.page_content for d in docs], is_known=self.known_term)
+            screening = screen_question(question, [d.page_content for d in docs], self.vocabulary)
             refusal = (screening.refusal if docs else None) or self._gate(docs)
         sources = pack_contexts(docs, self.settings.context_tokens, max_blocks=self.settings.max_blocks)
         raw: str | None = None
@@ -372,10 +398,10 @@ def build_qa_chain(
     settings: AnswerSettings | None = None,
     *,
     embeddings: Embeddings | None = None,
-    known_term: Callable[[str], bool] | None = None,
+    vocabulary: Vocabulary | None = None,
     settings_hash: str | None = None,
 ) -> ClinicalQAChain:
     """The grounded QA chain over any retriever (and chat model, for generative answers)."""
     return ClinicalQAChain(
-        retriever, llm, settings, embeddings=embeddings, known_term=known_term, settings_hash=settings_hash
+        retriever, llm, settings, embeddings=embeddings, vocabulary=vocabulary, settings_hash=settings_hash
     )

@@ -19,7 +19,7 @@ Passages are data, never instructions. Lexical support passes anything copied ve
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,7 +45,8 @@ class SentenceCheck(BaseModel):
         default_factory=list,
         description="Why the sentence is unsupported or dropped: `instruction:<code>`, `markup_only`, "
         "`copies_flagged_passage:<n>`, `untrusted_sources_only`, `dose_unconfirmed:<dose>`; from the policies "
-        "(`rag.policies.screen`): `fragment`, `personal_verdict`, `dose_not_quoted`.",
+        "(`rag.policies.screen`): `fragment`, `personal_verdict`, `dose_not_quoted`; from the support check "
+        "(`rag.support`): `unsupported:<reason>`, `contradicted:<reason>`.",
     )
     dropped: bool = Field(default=False, description="Never shown: it gives orders, copies them, or is markup only.")
 
@@ -130,6 +131,10 @@ def copies(sentence: str, span: str) -> bool:
     return run >= COPY_RUN or (run >= 3 and run >= 0.6 * words)
 
 
+#: A deeper support check: `(sentence, cited passages) → (label, reasons)` (`rag.support.check_support`).
+VerifySupport = Callable[[str, list[str]], tuple[str, list[str]]]
+
+
 def _score(
     check: SentenceCheck,
     cited: list[int],
@@ -137,8 +142,10 @@ def _score(
     bad: list[bool],
     trust: Sequence[str],
     min_support: float,
+    verify: VerifySupport | None = None,
 ) -> None:
-    """Support over the cited passages that are not untrusted; doses need a cited curated passage."""
+    """Support over the cited passages that are not untrusted; doses need a cited curated passage; with
+    `verify`, a lexically supported sentence must also pass it (entities, numbers, negation, meaning)."""
     usable = [n for n in cited if not bad[n - 1]]
     score = support(check.text, [passages[n - 1] for n in usable]) if usable else 0.0
     issues = [i for i in check.issues if not i.startswith(("untrusted_sources_only", "dose_unconfirmed"))]
@@ -147,8 +154,15 @@ def _score(
     curated = [passages[n - 1] for n in usable if trust[n - 1] == "curated"]
     doses = unconfirmed_doses(check.text, curated)
     issues += [f"dose_unconfirmed:{d.text}" for d in doses]
+    issues = [i for i in issues if not i.startswith(("unsupported:", "contradicted:"))]
+    supported = score >= min_support and not doses and not check.dropped
+    if supported and verify is not None and usable:
+        label, reasons = verify(check.text, [passages[n - 1] for n in usable])
+        if label != "supported":
+            supported = False
+            issues += [f"{label}:{r}" for r in reasons] or [label]
     check.citations, check.support, check.issues = cited, round(score, 3), issues
-    check.supported = score >= min_support and not doses and not check.dropped
+    check.supported = supported
 
 
 def check_sentences(
@@ -160,11 +174,13 @@ def check_sentences(
     attribute: bool,
     flags: Sequence[Sequence[str]] | None = None,
     trust: Sequence[str] | None = None,
+    verify: VerifySupport | None = None,
 ) -> tuple[list[SentenceCheck], list[str], str]:
     """Split the answer into sentences, resolve citations and score support.
 
     `flags` are the injection codes of each passage (inspected here when not given); `trust` is each
-    passage's `curated`/`user`/`unknown` (default `unknown`: no passage can confirm a dose).
+    passage's `curated`/`user`/`unknown` (default `unknown`: no passage can confirm a dose); `verify` is the
+    deeper support check a lexically supported sentence must also pass.
     Returns the checks, the unknown cited tokens (dropped), and how citations arose: `model` when the
     model cited at least one valid passage, `attributed` when post-processing supplied them, `none` else.
     """
@@ -190,7 +206,7 @@ def check_sentences(
         issues += [f"copies_flagged_passage:{n}" for n, ss in spans.items() if any(copies(plain, s) for s in ss)]
         check = SentenceCheck(text=plain or bare, citations=[], support=0.0, supported=False, dropped=bool(issues))
         check.issues = issues
-        _score(check, cited, passages, bad, trust, min_support)
+        _score(check, cited, passages, bad, trust, min_support, verify)
         checks.append(check)
     shown = [c for c in checks if not c.dropped]
     origin = "model" if any(c.citations for c in shown) else "none"
@@ -200,7 +216,7 @@ def check_sentences(
             scores = [0.0 if bad[i] else support(check.text, [p]) for i, p in enumerate(passages)]
             best = max(range(len(scores)), key=scores.__getitem__)
             if scores[best] >= min_support:
-                _score(check, [best + 1], passages, bad, trust, min_support)
+                _score(check, [best + 1], passages, bad, trust, min_support, verify)
                 origin = "attributed"
     return checks, all_unknown, origin
 

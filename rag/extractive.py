@@ -28,6 +28,7 @@ from langchain_core.documents import Document
 from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.chunking import split_sentences
+from knowledge.graph.names import normalize
 from knowledge.injection import untrusted
 from knowledge.lexical import tokenize
 from rag.context import SECTION, block_flags, source_title
@@ -42,9 +43,6 @@ MIN_SENTENCE_WORDS, MAX_SENTENCE_WORDS = 5, 70
 LEXICAL_WEIGHT = 0.5
 #: Relevance lost per rank of the sentence's source: the retriever's order breaks near-ties.
 RANK_PENALTY = 0.02
-#: Relevance lost by a sentence whose source section answers another question type (`rag.intent`): a list of
-#: what metformin treats shares every word with "metformin side effects" and answers none of it.
-TYPE_MISMATCH_PENALTY = 0.3
 #: MMR trade-off: 1 = relevance only, 0 = novelty only.
 MMR_LAMBDA = 0.7
 #: A sentence this similar (cosine, or word Jaccard without an embedder) to a picked one says the same thing.
@@ -142,6 +140,19 @@ def _jaccard(a: str, b: str) -> float:
     return len(x & y) / len(x | y) if x | y else 0.0
 
 
+def on_focus(candidate: Candidate, sources: Sequence[Document], focus: Sequence[tuple[str, Sequence[str]]]) -> bool:
+    """Whether a sentence is about what the question names: a question naming a drug is answered only by
+    sentences naming one of its drugs (or from a passage titled by one), else one naming a disease only by
+    sentences about one of its diseases. Another drug's side effects are not this drug's ("can alprazolam
+    lower blood pressure?" must not be answered with what blood pressure medicines do)."""
+    drugs = [names for kind, names in focus if kind == "drug"]
+    wanted = drugs or [names for kind, names in focus if kind != "drug"]
+    if not wanted:
+        return True
+    text = f" {normalize(candidate.text)} {normalize(source_title(sources[candidate.source - 1]))} "
+    return any(f" {name} " in text for names in wanted for name in names)
+
+
 def topic(question: str, sources: Sequence[Document]) -> str | None:
     """The question's topic: the most specific source title (last ` › ` segment) whose words it names."""
     words = set(tokenize(question))
@@ -160,6 +171,7 @@ def compose(
     *,
     embed: EmbedTexts | None = None,
     intent: str | None = None,
+    focus: Sequence[tuple[str, Sequence[str]]] | None = None,
     max_sentences: int = 4,
     max_words: int = 110,
     min_relevance: float = 0.35,
@@ -168,9 +180,16 @@ def compose(
 
     `min_relevance` is the score a sentence needs to be used at all: with an embedder, cosine plus
     `LEXICAL_WEIGHT` × overlap minus the rank penalty; without, the overlap alone. `intent` is the question
-    type (`rag.intent`); sentences of sections known to answer other types lose `TYPE_MISMATCH_PENALTY`.
+    type (`rag.intent`): listings for other types are left out — a list of what metformin treats shares every
+    word with "metformin side effects" and answers none of it.
+    `focus` holds the `(type, normalised names)` of the diseases and drugs the question names (`on_focus`).
     """
-    pool = candidates(sources)
+    pool = [
+        c
+        for c in candidates(sources)
+        if on_focus(c, sources, focus or [])
+        and not section_mismatch(intent, sources[c.source - 1].metadata.get(SECTION))
+    ]
     if not pool:
         return ExtractiveAnswer(lead=None, sentences=[])
     question_words = set(tokenize(question))
@@ -182,10 +201,7 @@ def compose(
         lexical = _overlap(question_words, c.text)
         dense = float(cosines[i]) if vectors is not None else 0.0
         weight = LEXICAL_WEIGHT if vectors is not None else 1.0
-        mismatch = section_mismatch(intent, sources[c.source - 1].metadata.get(SECTION))
-        c.relevance = round(
-            dense + weight * lexical - RANK_PENALTY * (c.source - 1) - TYPE_MISMATCH_PENALTY * mismatch, 4
-        )
+        c.relevance = round(dense + weight * lexical - RANK_PENALTY * (c.source - 1), 4)
     usable = [i for i, c in enumerate(pool) if c.relevance >= min_relevance]
     picked: list[int] = []
     words = 0

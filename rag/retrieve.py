@@ -10,6 +10,7 @@ MedQuAD; the entity lists are what make fusion help (see bench/retrieval.py).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from knowledge.graph import EntityLink
 from knowledge.graph.link import GENERIC
 from knowledge.graph.names import normalize
 from knowledge.kb import KnowledgeBase
+from knowledge.lexical import tokenize
 from rag.errors import RetrievalError
 from rag.intent import detect_intent, intent_relations, section_matches
 from rag.settings import RetrievalSettings, SearchMode
@@ -84,6 +86,13 @@ LATER_CHUNK_PENALTY = 0.01
 FUZZY_DRUG_LINK_SCORE = 0.95
 #: Shorter words are not taken for misspelt drug names (too many near misses among short words).
 MIN_DRUG_TYPO_LETTERS = 6
+#: Shorter words are too often abbreviations or typos of common words to call a term unknown.
+MIN_UNKNOWN_WORD_LETTERS = 5
+#: Entities an answer must be about when the question names them (symptoms and tests are too generic to demand).
+FOCUS_TYPES = frozenset({"disease", "drug"})
+#: Most entities read from one text (a passage names a few dozen at most).
+MAX_TEXT_ENTITIES = 100
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")
 #: Most results one search may return (the settings' `retrieval.k` has the same bound).
 MAX_K = 200
 
@@ -146,6 +155,41 @@ class HybridSearcher:
         s = self.settings
         links = [e for e in self.kb.linker.link(query, top=max(s.link_top, 1)) if e.score >= s.link_min_score]
         return sorted([*links, *self._misspelt_drugs(query, links)], key=lambda e: -e.score)[: s.link_top]
+
+    def unknown_words(self, text: str) -> list[str]:
+        """Words of `text` that no passage of the knowledge base contains, that are not common English and that no
+        drug name matches even loosely ("varnex", "zorbitol"): names the knowledge base can say nothing about.
+        Short words are skipped; common words ("treated") count as known even when a small knowledge base lacks
+        them (the embedder's tokenizer vocabulary is the dictionary); a misspelt drug the lexicon recognises
+        ("metforman") is not unknown."""
+        found = []
+        for word in dict.fromkeys(_WORD.findall(text)):
+            tokens = tokenize(word)
+            if len(word) < MIN_UNKNOWN_WORD_LETTERS or not tokens or all(self.kb.bm25.has_token(t) for t in tokens):
+                continue
+            if self.kb.embeddings.is_whole_word(word):
+                continue
+            if self.kb.drug_lexicon.lookup(word) is None:
+                found.append(word)
+        return found
+
+    def focus_names(self, text: str) -> list[tuple[str, list[str]]]:
+        """`(type, names)` of each disease or drug the text links to: every name (synonyms and brands included),
+        normalised."""
+        names = []
+        for link in self.link(text):
+            if link.type not in FOCUS_TYPES:
+                continue
+            attrs = self.kb.graph.nodes[link.node_id]
+            forms = {normalize(n) for n in (attrs.get("name", ""), *attrs.get("synonyms", []), link.surface)}
+            names.append((link.type, sorted(f for f in forms if f and f not in GENERIC)))
+        return names
+
+    def entity_ids(self, text: str) -> set[str]:
+        """Ids of the diseases and drugs `text` names exactly (synonyms and brands included; no fuzzy matches):
+        what the support check compares between an answer sentence and its passages."""
+        links = self.kb.linker.link(text, top=MAX_TEXT_ENTITIES, fuzzy=False)
+        return {e.node_id for e in links if e.type in FOCUS_TYPES and e.score >= self.settings.link_min_score}
 
     def knows(self, term: str) -> bool:
         """Whether the knowledge graph names `term` (a disease or drug from a question): a link covering all of its

@@ -66,6 +66,20 @@ class AnswerSettings(BaseModel):
     min_support: float = Field(
         default=0.5, ge=0, le=1, description="Share of a sentence's content words found in its cited passages."
     )
+    support_check: bool = Field(
+        default=True,
+        description="Check generated sentences beyond shared words: entities, numbers, negation, meaning "
+        "(`rag.support`).",
+    )
+    support_min_similarity: float = Field(
+        default=0.55,
+        ge=-1,
+        le=1,
+        description="Embedding cosine a sentence needs to its closest cited passage sentence.",
+    )
+    support_min_lexical: float = Field(
+        default=0.6, ge=0, le=1, description="Share of content words the support check needs in the cited passages."
+    )
     unsupported: Literal["flag", "drop"] = Field(
         # Drop by default: a flagged sentence is still read, and an unconfirmed dose must not be read at all.
         default="drop",

@@ -14,7 +14,8 @@ only echoes the question (`is_echo`) is refused.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,6 +31,26 @@ _DOSE_QUESTION = re.compile(
     r"dos(?:e|age|ing)\b|overdose|(?:take|taking|mix|mixing|combine|combining)\b.{0,40}\b(?:with|and|together)\b)",
     re.IGNORECASE,
 )
+
+
+class Vocabulary(Protocol):
+    """What the knowledge base knows by name (`rag.retrieve.HybridSearcher` implements it)."""
+
+    def knows(self, term: str) -> bool:
+        """Whether the knowledge graph names this disease or drug."""
+        ...
+
+    def unknown_words(self, text: str) -> list[str]:
+        """Words of `text` that occur in no passage and match no drug name."""
+        ...
+
+    def focus_names(self, text: str) -> list[tuple[str, list[str]]]:
+        """`(type, names)` of each disease or drug `text` links to: names normalised, synonyms included."""
+        ...
+
+    def entity_ids(self, text: str) -> set[str]:
+        """Ids of the diseases and drugs `text` names exactly."""
+        ...
 
 
 class Screening(BaseModel):
@@ -48,12 +69,17 @@ def personal_question(question: str) -> PersonalQuestion | None:
     return personal_verdict_question(question)
 
 
-def screen_question(
-    question: str, passages: Sequence[str], *, is_known: Callable[[str], bool] | None = None
-) -> Screening:
-    """Question-level policies, given the retrieved passages (`is_known`: does the knowledge graph name a term;
-    without it only the passages can vouch for a term)."""
-    terms = unknown_terms(question, is_known=is_known or (lambda _term: False), passages=passages)
+def screen_question(question: str, passages: Sequence[str], vocabulary: Vocabulary | None = None) -> Screening:
+    """Question-level policies, given the retrieved passages; without a `vocabulary`, only the passages can
+    vouch for a term."""
+    terms = unknown_terms(
+        question, is_known=vocabulary.knows if vocabulary else (lambda _term: False), passages=passages
+    )
+    if vocabulary is not None:
+        # Words no passage of the whole knowledge base contains ("varnex"): a name the term rules missed.
+        text = " ".join(passages).lower()
+        named = " ".join(terms).lower()
+        terms += [w for w in vocabulary.unknown_words(question) if w.lower() not in text and w.lower() not in named]
     if terms:
         return Screening(refusal="unknown_term", message=unknown_term_message(terms))
     personal = personal_question(question)

@@ -192,7 +192,7 @@ def test_rag_qa_goes_through_the_product_chain(tiny_kb: Any, tmp_path: Path) -> 
     assert first.prediction.startswith("Myocarditis can cause") and "[" not in first.prediction  # no markers
     sentence = first.extras["sentences"][0]
     assert sentence["citations"] and set(sentence["citations"]) <= set(first.extras["passages"])
-    assert result.results[1].status == "error"
+    assert result.results[1].status == "error", result.results[1].error
     assert result.header.open_book and result.header.leakage.open_book_sources == ["medquad"]
 
 

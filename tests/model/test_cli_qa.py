@@ -86,7 +86,7 @@ def test_chat_session_with_history_sources_and_reset(patched: ClinicalAssistant)
     result = runner.invoke(cli.app, ["chat"], input=script)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert out.count("References") == 2
+    assert out.count("References") == 2, out
     assert "medquad:T1-2#0" in out
     assert "conversation cleared" in out and "no answer yet" in out and "unknown command /nonsense" in out
     assert out.rstrip().endswith("bye")  # Ctrl-D (end of input) quits cleanly

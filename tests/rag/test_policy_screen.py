@@ -41,6 +41,22 @@ class Recording(BaseRetriever):
         return list(self.docs)
 
 
+class Knows:
+    """A vocabulary that knows every Kessler term and no unknown words."""
+
+    def knows(self, term: str) -> bool:
+        return term.lower().startswith("kessler")
+
+    def unknown_words(self, text: str) -> list[str]:
+        return [w for w in text.split() if w.lower() == "varnex"]
+
+    def focus_names(self, text: str) -> list[tuple[str, list[str]]]:
+        return []
+
+    def entity_ids(self, text: str) -> set[str]:
+        return set()
+
+
 def fake(reply: str) -> FakeListChatModel:
     return FakeListChatModel(responses=[reply])
 
@@ -78,7 +94,7 @@ def test_a_term_the_graph_knows_is_not_unknown() -> None:
     chain = build_qa_chain(
         Recording(docs=[MELANOMA], queries=[]),
         fake("Melanoma is a type of skin cancer [1]."),
-        known_term=lambda term: term.lower().startswith("kessler"),
+        vocabulary=Knows(),
     )
     answer = chain.invoke("How is Kessler-Varn syndrome treated?")
     assert answer.refusal_reason != "unknown_term"
@@ -127,3 +143,9 @@ def test_extractive_answers_follow_the_same_policies() -> None:
     assert not answer.refused and answer.mode == "extractive"
     assert PERSONAL_NOTICE in answer.policy_notices
     assert all(not s.text.lower().startswith(("yes", "no")) for s in answer.sentences)
+
+
+def test_a_word_no_passage_of_the_knowledge_base_contains_is_refused_by_name() -> None:
+    chain = build_qa_chain(Recording(docs=[MELANOMA], queries=[]), fake("It is safe [1]."), vocabulary=Knows())
+    answer = chain.invoke("is varnex safe during pregnancy")
+    assert answer.refused and answer.refusal_reason == "unknown_term" and "'varnex'" in answer.answer
