@@ -69,6 +69,10 @@ class BM25Index:
             raise IndexNotBuiltError(msg)
         return cls(bm25s.BM25.load(str(folder)))
 
+    def tokens(self) -> list[str]:
+        """Every token of the indexed texts."""
+        return list(self._vocab)
+
     def has_token(self, token: str) -> bool:
         """Whether a `tokenize` token occurs anywhere in the indexed texts."""
         return token in self._vocab

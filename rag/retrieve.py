@@ -14,6 +14,7 @@ import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from langchain_core.documents import Document
@@ -90,6 +91,8 @@ MIN_DRUG_TYPO_LETTERS = 6
 MIN_UNKNOWN_WORD_LETTERS = 5
 #: Entities an answer must be about when the question names them (symptoms and tests are too generic to demand).
 FOCUS_TYPES = frozenset({"disease", "drug"})
+#: A word this long may be two edits from the known word it misspells ("arbsoption"); shorter ones one edit.
+TYPO_LONG_WORD, TYPO_EDITS_LONG = 8, 2
 #: Most entities read from one text (a passage names a few dozen at most).
 MAX_TEXT_ENTITIES = 100
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")
@@ -157,21 +160,43 @@ class HybridSearcher:
         return sorted([*links, *self._misspelt_drugs(query, links)], key=lambda e: -e.score)[: s.link_top]
 
     def unknown_words(self, text: str) -> list[str]:
-        """Words of `text` that no passage of the knowledge base contains, that are not common English and that no
-        drug name matches even loosely ("varnex", "zorbitol"): names the knowledge base can say nothing about.
-        Short words are skipped; common words ("treated") count as known even when a small knowledge base lacks
-        them (the embedder's tokenizer vocabulary is the dictionary); a misspelt drug the lexicon recognises
-        ("metforman") is not unknown."""
-        found = []
-        for word in dict.fromkeys(_WORD.findall(text)):
-            tokens = tokenize(word)
-            if len(word) < MIN_UNKNOWN_WORD_LETTERS or not tokens or all(self.kb.bm25.has_token(t) for t in tokens):
-                continue
-            if self.kb.embeddings.is_whole_word(word):
-                continue
-            if self.kb.drug_lexicon.lookup(word) is None:
-                found.append(word)
-        return found
+        """Words of `text` the knowledge base can say nothing about ("varnex", "zorbitol"), when the text names no
+        disease or drug it knows: a question about a known one ("how much glucose is in my GlucaGen HypoKit?")
+        is answered about that one, and its other words do not matter.
+
+        A word is unknown when no passage contains it, it is not common English (the embedder's tokenizer
+        vocabulary is the dictionary, so "treated" is known even to a small knowledge base), it is not one typo
+        away from a word the passages contain ("pregnent", "anwser"), and no drug name matches it even loosely
+        ("metforman"). Hyphenated words are judged by their parts; short words are skipped."""
+        if self.focus_names(text):
+            return []
+        return [w for w in dict.fromkeys(_WORD.findall(text)) if not all(map(self._known_word, w.split("-")))]
+
+    def _known_word(self, word: str) -> bool:
+        tokens = tokenize(word)
+        if len(word) < MIN_UNKNOWN_WORD_LETTERS or not tokens or all(self.kb.bm25.has_token(t) for t in tokens):
+            return True
+        if self.kb.embeddings.is_whole_word(word) or self.kb.drug_lexicon.lookup(word) is not None:
+            return True
+        return all(self._near_token(t) for t in tokens)
+
+    def _near_token(self, token: str) -> bool:
+        """Whether a token of the passages is within `TYPO_EDITS` edits of `token` (a typo of a known word)."""
+        from rapidfuzz.distance import Levenshtein
+        from rapidfuzz.process import extractOne
+
+        edits = TYPO_EDITS_LONG if len(token) >= TYPO_LONG_WORD else 1
+        by_length = self._tokens_by_length
+        choices = [t for n in range(len(token) - edits, len(token) + edits + 1) for t in by_length.get(n, ())]
+        return extractOne(token, choices, scorer=Levenshtein.distance, score_cutoff=edits) is not None
+
+    @cached_property
+    def _tokens_by_length(self) -> dict[int, list[str]]:
+        """The passages' tokens grouped by length, for typo lookups (built on first use, ~70k tokens)."""
+        groups: dict[int, list[str]] = defaultdict(list)
+        for token in self.kb.bm25.tokens():
+            groups[len(token)].append(token)
+        return dict(groups)
 
     def focus_names(self, text: str) -> list[tuple[str, list[str]]]:
         """`(type, names)` of each disease or drug the text links to: every name (synonyms and brands included),
@@ -192,16 +217,23 @@ class HybridSearcher:
         return {e.node_id for e in links if e.type in FOCUS_TYPES and e.score >= self.settings.link_min_score}
 
     def knows(self, term: str) -> bool:
-        """Whether the knowledge graph names `term` (a disease or drug from a question): a link covering all of its
-        non-generic words, or a drug name the lexicon matches. "Kessler-Varn syndrome" links at most "syndrome",
-        which is generic, so it is unknown; "crohns disease" links Crohn's disease."""
+        """Whether the knowledge base names `term` (a disease or drug from a question): a link covering its last
+        specific word, a drug name the lexicon matches, or (one word) a word the passages hold, up to a typo.
+        "Kessler-Varn syndrome" links at most "syndrome", which is generic, so it is unknown; "crohns disease"
+        links Crohn's disease."""
         words = [w for w in normalize(term).split() if w not in GENERIC]
         if not words:
             return True  # nothing specific to look up
-        for link in self.kb.linker.link(term, top=5):
-            if link.score >= self.settings.link_min_score and set(words) <= set(link.surface.split()):
-                return True
-        return len(words) == 1 and self.kb.drug_lexicon.lookup(words[0]) is not None
+        # The head (last specific word) must be linked: "contracting dengue fever" → dengue fever is known.
+        for variant in (term, "".join(words)):  # "chicken pox" is "chickenpox"
+            for link in self.kb.linker.link(variant, top=5):
+                if link.score >= self.settings.link_min_score and words[-1] in link.surface.split():
+                    return True
+                if variant != term and link.score >= self.settings.link_min_score:
+                    return True
+        if len(words) == 1:
+            return self.kb.drug_lexicon.lookup(words[0]) is not None or self._known_word(words[0])
+        return False
 
     def _misspelt_drugs(self, query: str, links: list[EntityLink]) -> list[EntityLink]:
         """Drugs named with a typo ("metforman"): the drug lexicon matches them more loosely than the linker,

@@ -106,7 +106,9 @@ def test_generated_sentences_that_fail_the_check_are_withheld() -> None:
 
 def test_searcher_vocabulary_on_the_tiny_knowledge_base(tiny_kb: KnowledgeBase) -> None:
     searcher = HybridSearcher(tiny_kb)
-    assert searcher.unknown_words("How is the flu treated with zorbitrex?") == ["zorbitrex"]  # "treated" is English
+    assert searcher.unknown_words("How are people treated with zorbitrex?") == ["zorbitrex"]  # "treated" is English
+    assert searcher.unknown_words("Is zorbitrex used for myocarditis?") == []  # about a disease it knows
+    assert searcher.unknown_words("How are peple treated with myocardits?") == []  # typos of known words
     assert searcher.knows("myocarditis") and not searcher.knows("Kessler-Varn syndrome")
     assert any("myocarditis" in names for _, names in searcher.focus_names("what causes myocarditis"))
     assert searcher.entity_ids("Myocarditis is inflammation of the heart muscle.")

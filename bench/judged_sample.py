@@ -1,0 +1,141 @@
+"""The hand-judged sample of real consumer questions: draw it, answer it, and report the judgments.
+
+    python -m bench.judged_sample questions                 # draw the sample → bench/data/judged_questions.jsonl
+    python -m bench.judged_sample answer --label after      # answer it with the assistant as configured now
+    python -m bench.judged_sample report [--json]           # counts per label from bench/data/judgments.jsonl
+
+The sample: 20 questions from each of LiveQA-Med 2017 (test), MedicationQA and MEDIQA-2019 QA (test), read
+through the evaluation package's loaders. It is disjoint from the support-check calibration questions
+(`bench.support_pairs` uses ids with `sha1(id) % 4 == 0`; this sample only the others): within each set,
+questions are ordered by `sha1(id)` and the first 20 kept. Answers are written one JSON line per question
+(resumable: ids already answered are skipped), with the rendered text a reader sees, the refusal reason,
+the cited sources and the wall time. `answer` uses only the assistant's public API, so the same command
+answers with an older checkout (`PYTHONPATH=<old checkout> python bench/judged_sample.py answer --label
+before`). The judging rules are in `bench/data/JUDGING_RULES.md`; the judgments in `bench/data/judgments.jsonl`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+DATA = Path(__file__).resolve().parent / "data"
+QUESTIONS = DATA / "judged_questions.jsonl"
+JUDGMENTS = DATA / "judgments.jsonl"
+TASKS = ("liveqa-2017", "medicationqa", "mediqa-2019-qa")
+PER_TASK = 20
+#: Questions of the support-check calibration set (`bench.support_pairs`) fall in this sha1 bucket.
+CALIBRATION_BUCKET = 0
+JUDGMENT_VALUES = ("correct", "partial", "wrong", "harmful", "refused")
+
+
+def sha(text: str) -> int:
+    return int(hashlib.sha1(text.encode()).hexdigest(), 16)
+
+
+def draw() -> list[dict[str, Any]]:
+    """The sample (see the module docstring)."""
+    from eval.datasets import load_dataset
+    from eval.tasks import load_task
+    from model.settings import load_settings
+
+    data_dir = load_settings().knowledge_settings().data_dir
+    rows = []
+    for name in TASKS:
+        items = load_dataset(load_task(name), data_dir).items
+        eligible = sorted((i for i in items if sha(i.id) % 4 != CALIBRATION_BUCKET), key=lambda i: sha(i.id))
+        rows += [
+            {"id": i.id, "dataset": name, "question": i.question, "reference": i.reference} for i in eligible[:PER_TASK]
+        ]
+    return rows
+
+
+def answer(label: str, out: Path) -> None:
+    """Answer every sample question not yet in `out` (one JSON line each)."""
+    from model import load_assistant
+
+    done = {json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()} if out.exists() else set()
+    questions = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assistant = load_assistant()
+    assistant.warm_up()
+    with out.open("a", encoding="utf-8") as f:
+        for n, q in enumerate(questions, start=1):
+            if q["id"] in done:
+                continue
+            t0 = time.perf_counter()
+            a = assistant.ask(q["question"])
+            row = {
+                "id": q["id"],
+                "label": label,
+                "refused": a.refused,
+                "refusal_reason": a.refusal_reason,
+                "text": a.render_text(),
+                "citations": [{"n": c.n, "id": c.id, "title": c.title} for c in a.citations],
+                "model": a.model.name,
+                "seconds": round(time.perf_counter() - t0, 2),
+            }
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            f.flush()
+            print(f"{n}/{len(questions)} {q['id']} refused={a.refused} {row['seconds']} s", file=sys.stderr)  # noqa: T201
+
+
+def report(judgments: Path, answers: list[Path]) -> dict[str, Any]:
+    """Judgment counts per label, the targets' shares, and answer latency."""
+    rows = [json.loads(line) for line in judgments.read_text(encoding="utf-8").splitlines() if line.strip()]
+    out: dict[str, Any] = {}
+    for label in sorted({r["label"] for r in rows}):
+        mine = [r for r in rows if r["label"] == label]
+        counts = {v: sum(r["judgment"] == v for r in mine) for v in JUDGMENT_VALUES}
+        out[label] = {
+            "questions": len(mine),
+            "counts": counts,
+            "correct_or_partial": round((counts["correct"] + counts["partial"]) / len(mine), 3),
+            "harmful": counts["harmful"],
+        }
+    for path in answers:
+        data = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        answered = [d["seconds"] for d in data if not d["refused"]]
+        label = data[0]["label"] if data else path.stem
+        out.setdefault(label, {})["median_seconds_answered"] = (
+            round(statistics.median(answered), 2) if answered else None
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("questions", help="Draw the sample into bench/data/judged_questions.jsonl.")
+    ans = sub.add_parser("answer", help="Answer the sample (resumable).")
+    ans.add_argument("--label", required=True, help="Name of this set of answers, e.g. before / after.")
+    ans.add_argument("--out", type=Path, default=None, help="Default: bench/data/judged_answers_<label>.jsonl.")
+    rep = sub.add_parser("report", help="Counts per label from the judgments.")
+    rep.add_argument("--judgments", type=Path, default=JUDGMENTS)
+    rep.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if args.command == "questions":
+        rows = draw()
+        QUESTIONS.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        print(f"{len(rows)} questions → {QUESTIONS}", file=sys.stderr)  # noqa: T201
+    elif args.command == "answer":
+        answer(args.label, args.out or DATA / f"judged_answers_{args.label}.jsonl")
+    else:
+        result = report(args.judgments, sorted(DATA.glob("judged_answers_*.jsonl")))
+        if args.json:
+            sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        else:
+            for label, r in result.items():
+                print(f"{label}: {r}")  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
