@@ -3,8 +3,9 @@
 A 270M generator wastes good context (echoes, fragments, invented figures); the sources' own words cannot
 be wrong about what the sources say. The composer:
 
-1. splits every usable source into sentences (a passage flagged as untrusted by `knowledge.injection`
-   gives none: its words are never repeated as an answer), dropping section labels ("Summary :"), list
+1. splits every usable source into sentences (a passage flagged as untrusted by `knowledge.injection` gives
+   none: its words are never repeated as an answer; nor do knowledge-graph facts, which are our listings, not
+   a source's statements), dropping section labels ("Summary :"), list
    headings, reference lists and sentences too short or too long to stand alone;
 2. scores each sentence's relevance to the question: cosine similarity of embeddings (when an embedder is
    given) plus the share of the question's content words it contains, minus a small penalty per rank of
@@ -31,12 +32,16 @@ from knowledge.chunking import split_sentences
 from knowledge.graph.names import normalize
 from knowledge.injection import untrusted
 from knowledge.lexical import tokenize
-from rag.context import SECTION, block_flags, source_title
+from rag.context import SECTION, SOURCE, block_flags, source_title
 from rag.intent import section_mismatch
 
 #: Embeds a list of texts into L2-normalised rows (the knowledge base's own embedder in practice).
 EmbedTexts = Callable[[list[str]], np.ndarray]
 
+#: Sources whose passages are never quoted: knowledge-graph facts are listings rendered by us from edges, some of
+#: them co-occurrence statistics (ChatDoctor: "Zoster vaccine is used for: Delirium"), not statements a source
+#: makes. They still rank passages and feed generative answers, which the support check holds to them.
+NOT_QUOTED_SOURCES = frozenset({"knowledge_graph"})
 #: Sentences shorter than this many words rarely stand alone ("See below."); longer ones are lists or tables.
 MIN_SENTENCE_WORDS, MAX_SENTENCE_WORDS = 5, 70
 #: Weight of lexical overlap (share of question content words present) next to embedding cosine.
@@ -113,6 +118,8 @@ def candidates(sources: Sequence[Document]) -> list[Candidate]:
     found: list[Candidate] = []
     seen: set[str] = set()
     for n, source in enumerate(sources, start=1):
+        if source.metadata.get(SOURCE) in NOT_QUOTED_SOURCES:
+            continue
         # Inspected afresh (not only the stored flags): documents may come from any retriever, unpacked.
         if untrusted(block_flags(source.metadata, source.page_content, source_title(source))):
             continue
@@ -122,7 +129,12 @@ def candidates(sources: Sequence[Document]) -> list[Candidate]:
             key = text.lower()
             if not (MIN_SENTENCE_WORDS <= words <= MAX_SENTENCE_WORDS) or key in seen:
                 continue
-            if text.endswith((":", "…", "?")) or _NOT_CONTENT.search(text) or not text[:1].isalnum():
+            # A sentence starts with a capital or a number; anything else is a piece glued to a title or list.
+            if (
+                text.endswith((":", "…", "?"))
+                or _NOT_CONTENT.search(text)
+                or not (text[0].isupper() or text[0].isdigit())
+            ):
                 continue
             if _ANAPHOR.match(text):  # "This can lead to …": out of its passage, "this" points at nothing
                 continue

@@ -141,3 +141,17 @@ def test_extractive_chain_over_the_real_retriever(tiny_kb: KnowledgeBase) -> Non
     for sentence in answer.sentences:
         source = answer.contexts[sentence.citations[0] - 1]
         assert sentence.text.rstrip(".") in quoted(source.page_content)
+
+
+def test_knowledge_graph_listings_and_glued_pieces_are_never_quoted() -> None:
+    fact = Document(
+        id="fact:DRUG:zoster:used_for",
+        page_content="Conditions Zoster Vaccine Live is used for: Delirium (ChatDoctor); Shingles (ChatDoctor).",
+        metadata={"title": "Zoster Vaccine Live", "section": "used_for", "source": "knowledge_graph"},
+    )
+    glued = Document(
+        id="fda_labels:x#0",
+        page_content="zoster vaccine live, Of the 131 patients who received the vaccine, 62% were older adults.",
+        metadata={"title": "Zoster vaccine", "source": "fda_labels"},
+    )
+    assert candidates([fact, glued]) == []
