@@ -28,8 +28,10 @@ from knowledge.injection import INSTRUCTION_CODES, flagged_spans, injection_flag
 from knowledge.lexical import tokenize
 from rag.doses import unconfirmed_doses
 
-# [1], [1, 2], [1][3], [medquad:123-1#0], [fact:DOID:820:has_symptom]
-_MARKER = re.compile(r"\[((?:\s*[^\[\]\s,;]+\s*[,;]?)+)\]")
+# [1], [1, 2], [1][3], [medquad:123-1#0], [fact:DOID:820:has_symptom]. Tokens are split by a real separator
+# (a comma, semicolon or whitespace) and bounded in length and number: the earlier pattern let a token split
+# anywhere, and an unclosed "[" followed by a few words took minutes to reject (catastrophic backtracking).
+_MARKER = re.compile(r"\[\s*([^\[\]\s,;]{1,80}(?:(?:\s*[,;]\s*|\s+)[^\[\]\s,;]{1,80}){0,20})\s*[,;]?\s*\]")
 
 
 class SentenceCheck(BaseModel):

@@ -99,3 +99,11 @@ def test_repeated_sentences_are_said_once() -> None:
     answer = "Fever is common [1]. Fever is common [1]. fever is  common [1]."
     checks, _, _ = check_sentences(answer, ["Fever is common in influenza."], ["a"], min_support=0.5, attribute=True)
     assert [c.text for c in checks] == ["Fever is common."]
+
+
+@pytest.mark.timeout(30)  # a hang guard: the old marker pattern took 114 s for 14 words after an unclosed "["
+def test_an_unclosed_bracket_is_rejected_without_backtracking() -> None:
+    text = "See [" + "ab " * 200 + "and more. Myocarditis is inflammation [1]."
+    assert strip_markers(text).endswith("Myocarditis is inflammation.")
+    cited, unknown = parse_markers(text, ["medquad:1#0"])
+    assert cited == [1] and unknown == []
