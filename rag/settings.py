@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.support import MIN_LEXICAL, MIN_SIMILARITY
+
 SearchMode = Literal["dense", "bm25", "kg", "hybrid"]
 
 
@@ -72,13 +74,16 @@ class AnswerSettings(BaseModel):
         "(`rag.support`).",
     )
     support_min_similarity: float = Field(
-        default=0.55,
+        default=MIN_SIMILARITY,
         ge=-1,
         le=1,
         description="Embedding cosine a sentence needs to its closest cited passage sentence.",
     )
     support_min_lexical: float = Field(
-        default=0.6, ge=0, le=1, description="Share of content words the support check needs in the cited passages."
+        default=MIN_LEXICAL,
+        ge=0,
+        le=1,
+        description="Share of content words the support check needs in the cited passages.",
     )
     unsupported: Literal["flag", "drop"] = Field(
         # Drop by default: a flagged sentence is still read, and an unconfirmed dose must not be read at all.

@@ -153,7 +153,8 @@ def test_stream_batch_and_async(retriever: ClinicalRetriever) -> None:
 
 
 async def test_ainvoke_and_astream(retriever: ClinicalRetriever) -> None:
-    chain = build_qa_chain(retriever, fake("Chest pain is common [1].", "Chest pain is common [1]."))
+    reply = "People with myocarditis may have chest pain [1]."
+    chain = build_qa_chain(retriever, fake(reply, reply))
     answer = await chain.ainvoke(Q)
     assert answer.citations
     events = [e async for e in chain.astream(Q)]
