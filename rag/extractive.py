@@ -42,6 +42,8 @@ EmbedTexts = Callable[[list[str]], np.ndarray]
 #: them co-occurrence statistics (ChatDoctor: "Zoster vaccine is used for: Delirium"), not statements a source
 #: makes. They still rank passages and feed generative answers, which the support check holds to them.
 NOT_QUOTED_SOURCES = frozenset({"knowledge_graph"})
+#: Sources whose every passage is about one drug, its title's: quoted only when the question names that drug.
+DRUG_SPECIFIC_SOURCES = frozenset({"fda_labels"})
 #: Sentences shorter than this many words rarely stand alone ("See below."); longer ones are lists or tables.
 MIN_SENTENCE_WORDS, MAX_SENTENCE_WORDS = 5, 70
 #: Weight of lexical overlap (share of question content words present) next to embedding cosine.
@@ -157,11 +159,17 @@ def on_focus(candidate: Candidate, sources: Sequence[Document], focus: Sequence[
     sentences naming one of its drugs (or from a passage titled by one), else one naming a disease only by
     sentences about one of its diseases. Another drug's side effects are not this drug's ("can alprazolam
     lower blood pressure?" must not be answered with what blood pressure medicines do)."""
+    source = sources[candidate.source - 1]
     drugs = [names for kind, names in focus if kind == "drug"]
+    title = f" {normalize(source_title(source))} "
+    if source.metadata.get(SOURCE) in DRUG_SPECIFIC_SOURCES:
+        # Every sentence of a drug label is about that drug, named or not ("Do not consume food … after
+        # taking GALAFOLD" is no answer about Rapaflo): quoted only for a question naming that drug.
+        return any(f" {name} " in title for names in drugs for name in names)
     wanted = drugs or [names for kind, names in focus if kind != "drug"]
     if not wanted:
         return True
-    text = f" {normalize(candidate.text)} {normalize(source_title(sources[candidate.source - 1]))} "
+    text = f" {normalize(candidate.text)}{title}"
     return any(f" {name} " in text for names in wanted for name in names)
 
 

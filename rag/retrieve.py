@@ -172,20 +172,28 @@ class HybridSearcher:
             return []
         return [w for w in dict.fromkeys(_WORD.findall(text)) if not all(map(self._known_word, w.split("-")))]
 
-    def _known_word(self, word: str) -> bool:
+    def _known_word(self, word: str, *, strict: bool = False) -> bool:
+        """Whether the passages hold `word`, it is common English, or it is a typo of either or of a drug name.
+        `strict` (a name the question presents as a disease or drug): one edit at most and no loose drug match,
+        since two edits turn one drug name into another ("glorvatinib" → "lorlatinib")."""
         tokens = tokenize(word)
         if len(word) < MIN_UNKNOWN_WORD_LETTERS or not tokens or all(self.kb.bm25.has_token(t) for t in tokens):
             return True
-        if self.kb.embeddings.is_whole_word(word) or self.kb.drug_lexicon.lookup(word) is not None:
+        if self.kb.embeddings.is_whole_word(word):
             return True
-        return all(self._near_token(t) for t in tokens)
+        match = self.kb.drug_lexicon.lookup(word)
+        if match is not None and not (strict and match.match == "fuzzy"):
+            return True
+        return all(self._near_token(t, 1 if strict else None) for t in tokens)
 
-    def _near_token(self, token: str) -> bool:
-        """Whether a token of the passages is within `TYPO_EDITS` edits of `token` (a typo of a known word)."""
+    def _near_token(self, token: str, max_edits: int | None = None) -> bool:
+        """Whether a token of the passages is within a typo of `token`: one edit, two for long words (at most
+        `max_edits`)."""
         from rapidfuzz.distance import Levenshtein
         from rapidfuzz.process import extractOne
 
         edits = TYPO_EDITS_LONG if len(token) >= TYPO_LONG_WORD else 1
+        edits = min(edits, max_edits) if max_edits is not None else edits
         by_length = self._tokens_by_length
         choices = [t for n in range(len(token) - edits, len(token) + edits + 1) for t in by_length.get(n, ())]
         return extractOne(token, choices, scorer=Levenshtein.distance, score_cutoff=edits) is not None
@@ -217,22 +225,29 @@ class HybridSearcher:
         return {e.node_id for e in links if e.type in FOCUS_TYPES and e.score >= self.settings.link_min_score}
 
     def knows(self, term: str) -> bool:
-        """Whether the knowledge base names `term` (a disease or drug from a question): a link covering its last
-        specific word, a drug name the lexicon matches, or (one word) a word the passages hold, up to a typo.
-        "Kessler-Varn syndrome" links at most "syndrome", which is generic, so it is unknown; "crohns disease"
-        links Crohn's disease."""
+        """Whether the knowledge base names `term` (a disease or drug from a question).
+
+        A link must cover its last specific word, and every other specific word must be covered too or be
+        common English: "contracting dengue fever" is dengue fever, but "Hallgren-Tusk myopathy" is not myopathy
+        and "Kessler-Varn syndrome" links at most the generic "syndrome". "chicken pox" is tried as
+        "chickenpox". One word is known when the drug lexicon matches it closely (not its loose typo match) or
+        the passages hold it, up to a typo."""
         words = [w for w in normalize(term).split() if w not in GENERIC]
         if not words:
             return True  # nothing specific to look up
-        # The head (last specific word) must be linked: "contracting dengue fever" → dengue fever is known.
-        for variant in (term, "".join(words)):  # "chicken pox" is "chickenpox"
+        for variant in (term, "".join(words)):
             for link in self.kb.linker.link(variant, top=5):
-                if link.score >= self.settings.link_min_score and words[-1] in link.surface.split():
+                if link.score < self.settings.link_min_score:
+                    continue
+                if variant != term:
                     return True
-                if variant != term and link.score >= self.settings.link_min_score:
+                covered = set(link.surface.split())
+                if words[-1] in covered and all(
+                    w in covered or self.kb.embeddings.is_whole_word(w) for w in words[:-1]
+                ):
                     return True
         if len(words) == 1:
-            return self.kb.drug_lexicon.lookup(words[0]) is not None or self._known_word(words[0])
+            return self._known_word(words[0], strict=True)
         return False
 
     def _misspelt_drugs(self, query: str, links: list[EntityLink]) -> list[EntityLink]:

@@ -155,3 +155,17 @@ def test_knowledge_graph_listings_and_glued_pieces_are_never_quoted() -> None:
         metadata={"title": "Zoster vaccine", "source": "fda_labels"},
     )
     assert candidates([fact, glued]) == []
+
+
+def test_a_drug_label_is_quoted_only_for_a_question_naming_its_drug() -> None:
+    label = Document(
+        id="fda_labels:galafold:patients#0",
+        page_content="Do not consume food or caffeine at least 2 hours before and 2 hours after taking GALAFOLD.",
+        metadata={"title": "Migalastat hydrochloride (Galafold)", "source": "fda_labels", "trust": "curated"},
+    )
+    q = "can i eat after taking it?"
+    assert compose(q, [label], min_relevance=0.0, focus=[]).sentences == []  # no drug named: not this label
+    other = [("drug", ["silodosin", "rapaflo"])]
+    assert compose(q, [label], min_relevance=0.0, focus=other).sentences == []
+    own = [("drug", ["migalastat", "galafold"])]
+    assert compose(q, [label], min_relevance=0.0, focus=own).sentences

@@ -110,5 +110,7 @@ def test_searcher_vocabulary_on_the_tiny_knowledge_base(tiny_kb: KnowledgeBase) 
     assert searcher.unknown_words("Is zorbitrex used for myocarditis?") == []  # about a disease it knows
     assert searcher.unknown_words("How are peple treated with myocardits?") == []  # typos of known words
     assert searcher.knows("myocarditis") and not searcher.knows("Kessler-Varn syndrome")
+    assert searcher.knows("contracting myocarditis")  # a common word before a known name
+    assert not searcher.knows("Hallgren-Tusk myocarditis")  # a made-up name before a known one
     assert any("myocarditis" in names for _, names in searcher.focus_names("what causes myocarditis"))
     assert searcher.entity_ids("Myocarditis is inflammation of the heart muscle.")
