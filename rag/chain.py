@@ -43,6 +43,8 @@ from rag.support import check_support
 
 #: What `ModelInfo.name` says when no model wrote the answer.
 EXTRACTIVE_MODEL = "extractive"
+#: Generative answers refused for these reasons are replaced by the extractive answer, when there is one.
+FALLBACK_REASONS = frozenset({"no_supported_sentence", "echo", "empty_answer"})
 
 logger = logging.getLogger(__name__)
 
@@ -208,8 +210,10 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         lead: str | None,
         red_flags: list[RedFlag],
         screening: Screening,
+        mode: Literal["extractive", "generative"] | None = None,
     ) -> CitedAnswer:
         s = self.settings
+        mode = mode or self.mode
         notices = list(screening.notices)
         user_text = " ".join([*(t["content"] for t in history if t["role"] == "user"), question])
         checks, dropped, origin = [], [], "none"
@@ -227,7 +231,7 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
                     attribute=s.attribute_uncited,
                     flags=[source_flags(d) for d in sources],
                     trust=[source_trust(d) for d in sources],
-                    verify=self._verifier() if self.mode == "generative" else None,
+                    verify=self._verifier() if mode == "generative" else None,
                 )
                 notices += screen_sentences(
                     checks,
@@ -260,12 +264,12 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         ]
         # An emergency gets the urgent notice, never a request for age, duration and severity instead.
         missing = [] if red_flags else missing_key_facts(user_text)
-        if self.mode == "extractive" and origin == "model":
+        if mode == "extractive" and origin == "model":
             origin = "extractive"
         return CitedAnswer(
             question=question,
             retrieval_query=query,
-            mode=self.mode,
+            mode=mode,
             lead=lead if refusal is None else None,
             answer=answer if refusal is None else screening.message or REFUSAL_MESSAGES.get(refusal, REFUSAL_TEXT),
             # A refusal keeps the question's own notices (a dose question still learns where doses come from).
@@ -382,9 +386,28 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             red_flags=red_flags,
             screening=screening,
         )
+        if self.mode == "generative" and answer.refusal_reason in FALLBACK_REASONS:
+            # Nothing the model wrote survived the checks: the sources' own words, if any answer, instead.
+            composed = self._compose(asked, sources)
+            if composed.sentences:
+                fallback = ModelInfo(name=f"{EXTRACTIVE_MODEL} (after {model.name})", adapter=model.adapter)
+                answer = self._finish(
+                    question,
+                    query,
+                    history,
+                    sources,
+                    composed.text(),
+                    None,
+                    fallback,
+                    timings,
+                    lead=composed.lead,
+                    red_flags=red_flags,
+                    screening=screening,
+                    mode="extractive",
+                )
         logger.info(
             "answered: mode=%s refused=%s citations=%d red_flags=%d",
-            self.mode,
+            answer.mode,
             answer.refused,
             len(answer.citations),
             len(answer.red_flags),

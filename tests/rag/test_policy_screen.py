@@ -100,11 +100,15 @@ def test_a_term_the_graph_knows_is_not_unknown() -> None:
     assert answer.refusal_reason != "unknown_term"
 
 
-def test_echo_of_the_question_is_refused() -> None:
+def test_an_echo_is_replaced_by_the_sources_words_or_refused() -> None:
     q = "What are the signs of melanoma in a mole?"
-    answer = build_qa_chain(
-        Recording(docs=[MELANOMA], queries=[]), fake("What are the signs of melanoma in a mole? [1]")
-    ).invoke(q)
+    echo = fake("What are the signs of melanoma in a mole? [1]")
+    answer = build_qa_chain(Recording(docs=[MELANOMA], queries=[]), echo).invoke(q)
+    assert not answer.refused and answer.mode == "extractive" and "(after" in answer.model.name
+    assert "sign of melanoma" in answer.answer and "What are the signs" not in answer.answer
+    strict = AnswerSettings(extractive_min_relevance=5.0)  # no source sentence can qualify
+    echo = fake("What are the signs of melanoma in a mole? [1]")
+    answer = build_qa_chain(Recording(docs=[MELANOMA], queries=[]), echo, strict).invoke(q)
     assert answer.refused and answer.refusal_reason == "echo"
 
 
