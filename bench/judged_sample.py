@@ -7,7 +7,8 @@
 The sample: 20 questions from each of LiveQA-Med 2017 (test), MedicationQA and MEDIQA-2019 QA (test), read
 through the evaluation package's loaders. It is disjoint from the support-check calibration questions
 (`bench.support_pairs` uses ids with `sha1(id) % 4 == 0`; this sample only the others): within each set,
-questions are ordered by `sha1(id)` and the first 20 kept. Answers are written one JSON line per question
+questions are ordered by `sha1(id)` and the first 20 kept (`--sample 2`: the next 20, drawn to judge changes
+made after the first sample was judged). Answers are written one JSON line per question
 (resumable: ids already answered are skipped), with the rendered text a reader sees, the refusal reason,
 the cited sources and the wall time. `answer` uses only the assistant's public API, so the same command
 answers with an older checkout (`PYTHONPATH=<old checkout> python bench/judged_sample.py answer --label
@@ -35,12 +36,17 @@ CALIBRATION_BUCKET = 0
 JUDGMENT_VALUES = ("correct", "partial", "wrong", "harmful", "refused")
 
 
+def questions_path(sample: int) -> Path:
+    """`judged_questions.jsonl` for sample 1, `judged_questions_<n>.jsonl` for later ones."""
+    return QUESTIONS if sample == 1 else DATA / f"judged_questions_{sample}.jsonl"
+
+
 def sha(text: str) -> int:
     return int(hashlib.sha1(text.encode()).hexdigest(), 16)
 
 
-def draw() -> list[dict[str, Any]]:
-    """The sample (see the module docstring)."""
+def draw(sample: int = 1) -> list[dict[str, Any]]:
+    """Sample `sample` (see the module docstring): sample 2 is the next 20 of each set in the same order."""
     from eval.datasets import load_dataset
     from eval.tasks import load_task
     from model.settings import load_settings
@@ -50,18 +56,17 @@ def draw() -> list[dict[str, Any]]:
     for name in TASKS:
         items = load_dataset(load_task(name), data_dir).items
         eligible = sorted((i for i in items if sha(i.id) % 4 != CALIBRATION_BUCKET), key=lambda i: sha(i.id))
-        rows += [
-            {"id": i.id, "dataset": name, "question": i.question, "reference": i.reference} for i in eligible[:PER_TASK]
-        ]
+        chosen = eligible[(sample - 1) * PER_TASK : sample * PER_TASK]
+        rows += [{"id": i.id, "dataset": name, "question": i.question, "reference": i.reference} for i in chosen]
     return rows
 
 
-def answer(label: str, out: Path) -> None:
+def answer(label: str, out: Path, questions_file: Path = QUESTIONS) -> None:
     """Answer every sample question not yet in `out` (one JSON line each)."""
     from model import load_assistant
 
     done = {json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()} if out.exists() else set()
-    questions = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [json.loads(line) for line in questions_file.read_text(encoding="utf-8").splitlines() if line.strip()]
     assistant = load_assistant()
     assistant.warm_up()
     with out.open("a", encoding="utf-8") as f:
@@ -113,8 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("questions", help="Draw the sample into bench/data/judged_questions.jsonl.")
+    qs = sub.add_parser("questions", help="Draw the sample into bench/data/judged_questions[_N].jsonl.")
+    qs.add_argument("--sample", type=int, default=1, help="1: the first 20 per set; 2: the next 20, and so on.")
     ans = sub.add_parser("answer", help="Answer the sample (resumable).")
+    ans.add_argument("--sample", type=int, default=1, help="Which sample to answer.")
     ans.add_argument("--label", required=True, help="Name of this set of answers, e.g. before / after.")
     ans.add_argument("--out", type=Path, default=None, help="Default: bench/data/judged_answers_<label>.jsonl.")
     rep = sub.add_parser("report", help="Counts per label from the judgments.")
@@ -122,11 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.command == "questions":
-        rows = draw()
-        QUESTIONS.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-        print(f"{len(rows)} questions → {QUESTIONS}", file=sys.stderr)  # noqa: T201
+        rows = draw(args.sample)
+        path = questions_path(args.sample)
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        print(f"{len(rows)} questions → {path}", file=sys.stderr)  # noqa: T201
     elif args.command == "answer":
-        answer(args.label, args.out or DATA / f"judged_answers_{args.label}.jsonl")
+        suffix = "" if args.sample == 1 else f"_{args.sample}"
+        out = args.out or DATA / f"judged_answers{suffix}_{args.label}.jsonl"
+        answer(args.label, out, questions_path(args.sample))
     else:
         result = report(args.judgments, sorted(DATA.glob("judged_answers_*.jsonl")))
         if args.json:
