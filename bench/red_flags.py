@@ -33,6 +33,10 @@ from typing import Any
 from rag.red_flags import detect_red_flags
 
 CASES = Path(__file__).parent / "data" / "red_flags.jsonl"
+#: Later sets, each written before the rule change it measures (`--cases`): `red_flags_fresh.jsonl` (30, written
+#: after the rules were changed on the test split's misses; its own misses then changed them again) and
+#: `red_flags_fresh2.jsonl` (20, written before that second change and scored once after it).
+FRESH = Path(__file__).parent / "data" / "red_flags_fresh.jsonl"
 SPLITS = ("dev", "test")
 #: Two-sided 95% normal quantile for the Wilson interval.
 Z_95 = 1.959963984540054
@@ -141,10 +145,21 @@ def render(result: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=[*SPLITS, "all"], default="all")
+    parser.add_argument("--cases", type=Path, help="score this labelled file (one split per `split` value) instead")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--out", type=Path, help="also write the JSON report to this file")
     args = parser.parse_args(argv)
-    result = report(read_cases(), args.split)
+    if args.cases:
+        rows = read_cases(args.cases)
+        result = {
+            "cases": str(args.cases),
+            "targets": {"sensitivity": TARGET_SENSITIVITY, "false_alarm_rate": TARGET_FALSE_ALARM},
+            "splits": {
+                name: score([r for r in rows if r["split"] == name]) for name in dict.fromkeys(r["split"] for r in rows)
+            },
+        }
+    else:
+        result = report(read_cases(), args.split)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -166,7 +166,11 @@ _SEVERE_BREATHING = _phrases(
     r"(?:lips|face|fingers|fingertips|fingernails|skin|tongue|mouth) (?:is |are |look |looks |looking |went |"
     r"going |turning |turned |gone |has gone |have gone )+(?:blue|grey|gray)",
     r"blue (?:lips|fingertips|fingers)",
-    r"ribs (?:suck|sucks|sucking|pull|pulls|pulling) in",
+    r"blu(?:e|ish) (?:tinge|tint)",
+    # Breathless at rest or while talking: no reserve left.
+    r"(?:breathless|short of breath|out of breath)[^.]{0,15} (?:even )?(?:when |while )?(?:talking|speaking|resting|"
+    r"at rest|sitting still|lying down)",
+    r"ribs (?:are |is )?(?:suck|sucks|sucking|pull|pulls|pulling) in",
     r"sucks in",
     r"grunting",
     # Stridor: a high-pitched noise on breathing in is a narrowed upper airway (croup, a swallowed object).
@@ -208,6 +212,8 @@ _CARDIAC_COMPANION = _phrases(
     r"vomit\w*",
     r"throwing up",
     r"(?:feel|feels|feeling|look|looks|looking) (?:sick|grey|gray|pale|awful|terrible)",
+    # Pallor as people say it: "he's gone really pale", "turned grey".
+    r"(?:gone|went|turned|turning|going|is|he's|she's) (?:really |very |so |all )?(?:pale|grey|gray|white|ashen)",
     r"collaps\w*",
 )
 
@@ -226,6 +232,7 @@ _SPEECH_TROUBLE = _phrases(
     r"(?:talking|speaking|saying) (?:gibberish|nonsense)",
     r"gibberish",
     r"words (?:are |were )?(?:all )?(?:jumbled|garbled|mixed up|muddled|coming out wrong)",
+    r"words[^.]{0,15} coming out (?:all )?(?:wrong|jumbled|garbled|mixed up|muddled)",
     rf"can't (?:talk|speak|get {_POSSESSIVE} words out)",
     r"trouble (?:speaking|talking)",
     r"(?:he's|she's|he is|she is|they're|i'm) not making (?:any )?sense",
@@ -236,7 +243,13 @@ _SUDDEN_WEAKNESS = _phrases(
     r"(?:lost|loss of) (?:feeling|movement|vision|sight))",
     r"(?:weak\w*|numb\w*|paralys\w*) (?:on|in|down) "
     r"(?:one|the left|the right|(?:my|his|her|their) (?:left|right)) side",
-    rf"(?:one|left|right) side of {_POSSESSIVE} body[^.]{{0,20}} (?:weak|numb|not working|gone|dead|floppy)",
+    rf"(?:one|left|right) side of {_POSSESSIVE} (?:body|face)[^.]{{0,20}} (?:weak\w*|numb\w*|tingl\w*|not working|gone|"
+    r"dead|floppy)",
+    # A limb that stopped working, now: "my arm won't work properly", "his leg won't move", "her hand has gone weak".
+    r"(?:arm|leg|hand|foot) (?:has |have |had )?(?:gone|went|going|turned) (?:all )?(?:weak|numb|dead|limp|floppy)",
+    r"can't feel (?:the |my |his |her )?(?:left |right |one )?(?:side of|half of)",
+    r"(?:leg|legs|knee|knees) (?:keeps? |kept )?(?:giving way|gave way|buckl\w*)",
+    r"(?:arm|leg|hand) (?:won't|doesn't|will not|does not|can't) (?:work|move|lift|grip)",
     # The arm test of FAST: one arm drops or will not rise.
     r"can't (?:raise|lift) (?:both|either|one of) (?:his |her |their |my )?arms",
     r"arm (?:just )?(?:went|has gone|gone|is|suddenly went) (?:floppy|limp|dead)",
@@ -279,6 +292,10 @@ _SUICIDAL = _phrases(
     r"(?:swallowed|took|taken|downed) (?:a |an |the |all |all of |all the )?(?:whole |entire |full )?"
     r"(?:packet|bottle|box|handful|pack|tub|strip)s? of",
     r"how (?:i'd|i would|to) do it",
+    r"(?:thinking about|thought about|planning|plan to|going to|want to) (?:taking|take|swallowing|swallow) "
+    r"(?:all|every one of|the whole|a whole)[^.]{0,25} (?:pills|tablets|meds|medication|medicines)",
+    r"(?:least painful|painless|easiest|quickest|fastest|surest|best) way to "
+    r"(?:die|kill|end it|end (?:my|his|her) life)",
     r"which bridge",
     r"hang (?:myself|himself|herself)",
     r"(?:rope is ready|(?:got|bought|have) (?:a|the) rope)",
@@ -352,7 +369,7 @@ _HEAVY_BLEEDING = _phrases(
     r"(?:bleeding|blood loss) (?:is|was|has been) (?:really |very |so )?(?:heavy|bad|severe)",
     r"(?:bleed\w*|blood|nose ?bleed)[^.]{0,60} (?:won't|will not|doesn't|does not|isn't|hasn't|not|can't|couldn't|"
     r"didn't) (?:stop|stopping|stopped)",
-    r"blood (?:is |was )?(?:spurting|pouring|gushing|pumping|squirting|everywhere)",
+    r"blood (?:is |was |keeps |kept )?(?:spurting|pouring|gushing|pumping|squirting|everywhere)",
     r"(?:spurting|pouring|gushing|pumping|squirting) (?:out )?blood",
     r"(?:vomit\w*|throwing up|threw up|coughing|coughed|cough|spitting|spat|puking|puked) (?:up )?"
     r"(?:blood|what looks like coffee grounds)",
@@ -383,7 +400,10 @@ _STIFF_NECK = _phrases(
     r"neck (?:is |feels )?(?:really |very |so )?stiff",
     r"neck stiffness",
     r"can't (?:bend|move|turn|touch)[^.]{0,15} (?:neck|chin)",
-    r"chin to (?:my|his|her|their) chest",
+    r"chin (?:to|on|onto|against|down to) (?:my|his|her|their) chest",
+    # Neck pain on bending forward is how neck stiffness is felt: "neck is killing me when I look down".
+    r"neck[^.]{0,25} (?:hurts|hurting|pain\w*|agony|killing (?:me|him|her))[^.]{0,30} (?:look(?:ing)? down|bend\w*|"
+    r"chin|nod\w*)",
 )
 #: A rash that does not fade under a pressed glass is bleeding under the skin (meningococcal sepsis).
 _NON_BLANCHING_RASH = _phrases(
