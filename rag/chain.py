@@ -348,7 +348,8 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         model = ModelInfo(name=EXTRACTIVE_MODEL)
         t0 = time.perf_counter()
         if refusal is None and self.mode == "extractive":
-            composed = self._compose(asked, sources)
+            # The condensed query: a follow-up ("will he need new lungs?") is about what the user said before.
+            composed = self._compose(query, sources)
             raw, lead = composed.text(), composed.lead
             if not composed.sentences:
                 refusal = "no_relevant_sentence"
@@ -388,7 +389,8 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         )
         if self.mode == "generative" and answer.refusal_reason in FALLBACK_REASONS:
             # Nothing the model wrote survived the checks: the sources' own words, if any answer, instead.
-            composed = self._compose(asked, sources)
+            # The condensed query: a follow-up ("will he need new lungs?") is about what the user said before.
+            composed = self._compose(query, sources)
             if composed.sentences:
                 fallback = ModelInfo(name=f"{EXTRACTIVE_MODEL} (after {model.name})", adapter=model.adapter)
                 answer = self._finish(

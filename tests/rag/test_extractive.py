@@ -169,3 +169,11 @@ def test_a_drug_label_is_quoted_only_for_a_question_naming_its_drug() -> None:
     assert compose(q, [label], min_relevance=0.0, focus=other).sentences == []
     own = [("drug", ["migalastat", "galafold"])]
     assert compose(q, [label], min_relevance=0.0, focus=own).sentences
+
+
+def test_a_follow_up_is_answered_about_what_the_user_said_before() -> None:
+    chain = build_qa_chain(Fixed(docs=[LUPUS, SHINGLES]), settings=AnswerSettings(extractive_min_relevance=0.1))
+    history = [{"role": "user", "content": "My sister has lupus."}, {"role": "assistant", "content": "I see."}]
+    answer = chain.invoke({"question": "Is there a cure?", "history": history})
+    assert not answer.refused and answer.lead == "What the sources say about Lupus:"
+    assert any("no cure for lupus" in s.text for s in answer.sentences)
