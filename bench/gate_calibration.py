@@ -17,12 +17,13 @@ evidence", and scored once on the test half next to the hand-set floors they rep
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from itertools import product
 from pathlib import Path
 from typing import Any
+
+from bench.judged_sample import sha
 
 TASKS = ("liveqa-2017", "medicationqa", "mediqa-2019-qa")
 UNANSWERABLE = Path(__file__).parent / "data" / "unanswerable.jsonl"
@@ -32,10 +33,6 @@ EVIDENCE_COVERAGE = 0.25
 #: The hand-set floors the calibration replaced (`answer.min_dense_score`, `answer.min_dense_score_linked`).
 HAND_SET = (0.5, 0.35)
 GRID = [round(0.20 + 0.025 * i, 3) for i in range(21)]
-
-
-def sha(text: str) -> int:
-    return int(hashlib.sha1(text.encode()).hexdigest(), 16)
 
 
 def balanced(rows: list[dict[str, Any]], floor: float, floor_linked: float) -> dict[str, Any]:

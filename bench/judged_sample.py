@@ -42,6 +42,7 @@ def questions_path(sample: int) -> Path:
 
 
 def sha(text: str) -> int:
+    """The question-id hash every sample split here uses (`sha1` as an integer)."""
     return int(hashlib.sha1(text.encode()).hexdigest(), 16)
 
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from itertools import product
 from pathlib import Path
 from typing import Any
+
+from bench.red_flags import wilson as red_flags_wilson
 
 LABELS = Path(__file__).parent / "data" / "support_pairs.jsonl"
 #: The old check's threshold (`answer.min_support`).
@@ -30,14 +31,10 @@ LEXICAL_GRID = [round(0.40 + 0.05 * i, 2) for i in range(10)]
 MAX_FALSE_ALARMS = 0.10
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95 % Wilson score interval of a proportion k/n."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (round(max(0.0, centre - half), 3), round(min(1.0, centre + half), 3))
+def wilson(k: int, n: int) -> tuple[float, float]:
+    """95 % Wilson score interval of k/n, rounded (`bench.red_flags.wilson`)."""
+    low, high = red_flags_wilson(k, n)
+    return (round(low, 3), round(high, 3))
 
 
 def rates(rows: list[dict[str, Any]], flagged: list[bool]) -> dict[str, Any]:
@@ -70,35 +67,18 @@ def main(argv: list[str] | None = None) -> int:
     from rag.chain import normalised_embedder
     from rag.citations import support as lexical_support
     from rag.policies import is_echo, is_fragment
-    from rag.support import check_support
+    from rag.support import judge_support, measure_support
 
     rows = [json.loads(line) for line in args.labels.read_text(encoding="utf-8").splitlines() if line.strip()]
     assistant = load_assistant()
     searcher = assistant.retriever.searcher
     embed = normalised_embedder(assistant.kb.embeddings)
-    # One pass computes what every threshold needs: the checks at the loosest thresholds keep the similarity
-    # and lexical share; entity, number and negation reasons do not depend on the thresholds.
-    loose = [
-        check_support(
-            r["sentence"],
-            [r["passage"]],
-            entities=searcher.entity_ids,
-            embed=embed,
-            min_similarity=-1.0,
-            min_lexical=0.0,
-        )
-        for r in rows
-    ]
+    # Measured once per pair (embeddings, links); every grid point only re-judges the evidence.
+    evidence = [measure_support(r["sentence"], [r["passage"]], entities=searcher.entity_ids, embed=embed) for r in rows]
 
     def flags(min_similarity: float, min_lexical: float, subset: list[int]) -> list[bool]:
-        out = []
-        for i in subset:
-            c = loose[i]
-            hard = [x for x in c.reasons if not x.startswith(("similarity", "lexical", "negation"))]
-            negation = "negation" in c.reasons and (c.similarity or 0) >= min_similarity
-            weak = (c.similarity is not None and c.similarity < min_similarity) or c.lexical < min_lexical
-            out.append(bool(hard) or negation or weak)
-        return out
+        judged = (judge_support(evidence[i], min_similarity=min_similarity, min_lexical=min_lexical) for i in subset)
+        return [j.label != "supported" for j in judged]
 
     split = {name: [i for i, r in enumerate(rows) if r["split"] == name] for name in ("dev", "test")}
     dev_rows = [rows[i] for i in split["dev"]]
@@ -138,7 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         if not f and rows[i]["label"] != "supported"
     ]
     report["test_false_alarms"] = [
-        {"pair_id": rows[i]["pair_id"], "sentence": rows[i]["sentence"], "reasons": loose[i].reasons}
+        {
+            "pair_id": rows[i]["pair_id"],
+            "sentence": rows[i]["sentence"],
+            "reasons": judge_support(evidence[i], min_similarity=best_s, min_lexical=best_lex).reasons,
+        }
         for i, f in zip(split["test"], test_flags, strict=True)
         if f and rows[i]["label"] == "supported"
     ]

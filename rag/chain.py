@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 
@@ -33,7 +34,8 @@ from rag.context import ATTRIBUTION, LICENCE, SOURCE, URL, pack_contexts, source
 from rag.errors import RetrievalError
 from rag.extractive import EmbedTexts, ExtractiveAnswer, compose
 from rag.intent import detect_intent
-from rag.policies.screen import Screening, Vocabulary, echoes, personal_question, screen_question, screen_sentences
+from rag.policies.personal import personal_verdict_question
+from rag.policies.screen import Screening, Vocabulary, echoes, screen_question, screen_sentences
 from rag.prompts import REFUSAL_SENTINEL, build_messages
 from rag.retrieve import require_text, retrieval_info
 from rag.safety import DISCLAIMER, RedFlag, clarifying_question, detect_red_flags, missing_key_facts, mostly_non_latin
@@ -156,15 +158,13 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         """The extractive answer (question typing and embeddings only when an embedder was given)."""
         s = self.settings
         embed = normalised_embedder(self.embeddings) if self.embeddings is not None else None
-        intent = None
         model_name = getattr(self.embeddings, "model_name", None)
-        if embed is not None and isinstance(model_name, str):
-            intent = detect_intent(embed([question])[0], model_name)
+        classify = partial(detect_intent, model=model_name) if isinstance(model_name, str) else None
         return compose(
             question,
             sources,
             embed=embed,
-            intent=intent,
+            classify=classify,
             focus=self.vocabulary.focus_names(question) if self.vocabulary is not None else None,
             max_sentences=s.extractive_max_sentences,
             max_words=s.extractive_max_words,
@@ -321,7 +321,7 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
     def _run(self, input: Any, config: RunnableConfig | None, *, stream: bool) -> Iterator[dict[str, Any]]:
         started = time.perf_counter()
         question, history = _parse_input(input, self.settings)
-        personal = personal_question(question)
+        personal = personal_verdict_question(question)
         # "Is the mole on my shoulder melanoma?" is answered as the general question it contains ("melanoma").
         asked = personal.general_topic if personal is not None and personal.general_topic else question
         query = condense_query(asked, history)

@@ -191,6 +191,7 @@ def compose(
     *,
     embed: EmbedTexts | None = None,
     intent: str | None = None,
+    classify: Callable[[np.ndarray], str | None] | None = None,
     focus: Sequence[tuple[str, Sequence[str]]] | None = None,
     max_sentences: int = 4,
     max_words: int = 110,
@@ -201,21 +202,24 @@ def compose(
     `min_relevance` is the score a sentence needs to be used at all: with an embedder, cosine plus
     `LEXICAL_WEIGHT` × overlap minus the rank penalty; without, the overlap alone. `intent` is the question
     type (`rag.intent`): listings for other types are left out — a list of what metformin treats shares every
-    word with "metformin side effects" and answers none of it.
+    word with "metformin side effects" and answers none of it. `classify` gives the type from the question's
+    vector instead (with an embedder), so the question is embedded once.
     `focus` holds the `(type, normalised names)` of the diseases and drugs the question names (`on_focus`).
     """
-    pool = [
-        c
-        for c in candidates(sources)
-        if on_focus(c, sources, focus or [])
-        and not section_mismatch(intent, sources[c.source - 1].metadata.get(SECTION))
-    ]
+    pool = [c for c in candidates(sources) if on_focus(c, sources, focus or [])]
+    vectors: np.ndarray | None = None
+    if embed is not None and pool:
+        vectors = embed([question, *(c.text for c in pool)])
+        if classify is not None:
+            intent = classify(vectors[0])
+    keep = [i for i, c in enumerate(pool) if not section_mismatch(intent, sources[c.source - 1].metadata.get(SECTION))]
+    pool = [pool[i] for i in keep]
     if not pool:
         return ExtractiveAnswer(lead=None, sentences=[])
+    if vectors is not None:
+        vectors = vectors[[0, *(i + 1 for i in keep)]]
     question_words = set(tokenize(question))
-    vectors: np.ndarray | None = None
-    if embed is not None:
-        vectors = embed([question, *(c.text for c in pool)])
+    if vectors is not None:
         cosines = vectors[1:] @ vectors[0]
     for i, c in enumerate(pool):
         lexical = _overlap(question_words, c.text)

@@ -32,12 +32,11 @@ from knowledge.chunking import split_sentences
 from knowledge.lexical import tokenize
 from rag.citations import support as lexical_support
 from rag.doses import find_doses
+from rag.extractive import EmbedTexts
 
 SupportLabel = Literal["supported", "unsupported", "contradicted"]
 #: Names of the diseases and drugs a text mentions (normalised), e.g. from the knowledge graph's linker.
 FindEntities = Callable[[str], set[str]]
-#: Texts → L2-normalised embedding rows.
-EmbedTexts = Callable[[list[str]], np.ndarray]
 
 #: Defaults chosen on the dev half of `bench/data/support_pairs.jsonl` (`python -m bench.support_check`: best
 #: recall with ≤ 10 % false alarms; dev 83/92 caught at 4/40 false alarms, test 67/82 at 3/40).
@@ -85,20 +84,31 @@ def _closest(sentence: str, pieces: list[str], embed: EmbedTexts | None) -> tupl
     return int(np.argmax(overlaps)), None
 
 
-def check_support(
+class SupportEvidence(BaseModel):
+    """What the thresholds are applied to: measured once, judged at any thresholds (`judge_support`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contradicted: list[str] = Field(default_factory=list, description="Doses stated otherwise by the passage.")
+    missing: list[str] = Field(default_factory=list, description="Entities and numbers the passage does not state.")
+    negation_flipped: bool = Field(default=False, description="The closest passage sentence has the other polarity.")
+    similarity: float | None = None
+    lexical: float
+    closest: str | None = None
+
+
+def measure_support(
     sentence: str,
     passages: Sequence[str],
     *,
     entities: FindEntities | None = None,
     embed: EmbedTexts | None = None,
-    min_similarity: float = MIN_SIMILARITY,
-    min_lexical: float = MIN_LEXICAL,
-) -> SupportCheck:
-    """Whether `passages` support `sentence` (see the module docstring for the four checks)."""
+) -> SupportEvidence:
+    """Everything the support check needs about one sentence and its passages, no threshold applied."""
     lexical = round(lexical_support(sentence, passages), 3)
     pieces = [p for passage in passages for p in split_sentences(passage)]
     if not pieces:
-        return SupportCheck(label="unsupported", reasons=["no_passage"], lexical=lexical)
+        return SupportEvidence(missing=["no_passage"], lexical=lexical)
     contradicted: list[str] = []
     missing: list[str] = []
     joined = " ".join(passages)
@@ -113,18 +123,49 @@ def check_support(
             contradicted.append(f"dose:{dose.text}")
     missing += [f"number:{n}" for n in sorted(_numbers(sentence) - stated) if not any(n in c for c in contradicted)]
     best, similarity = _closest(sentence, pieces, embed)
-    closest = pieces[best]
-    if negated(sentence) != negated(closest) and (similarity is None or similarity >= min_similarity):
+    return SupportEvidence(
+        contradicted=contradicted,
+        missing=missing,
+        negation_flipped=negated(sentence) != negated(pieces[best]),
+        similarity=round(similarity, 4) if similarity is not None else None,
+        lexical=lexical,
+        closest=pieces[best],
+    )
+
+
+def judge_support(
+    evidence: SupportEvidence, *, min_similarity: float = MIN_SIMILARITY, min_lexical: float = MIN_LEXICAL
+) -> SupportCheck:
+    """The verdict at these thresholds. A flipped polarity counts only against a passage sentence close enough
+    to be saying the same thing."""
+    similarity = evidence.similarity
+    contradicted = list(evidence.contradicted)
+    missing = list(evidence.missing)
+    if evidence.negation_flipped and (similarity is None or similarity >= min_similarity):
         contradicted.append("negation")
     if similarity is not None and similarity < min_similarity:
         missing.append(f"similarity:{similarity:.2f}")
-    if lexical < min_lexical:
-        missing.append(f"lexical:{lexical:.2f}")
+    if evidence.lexical < min_lexical:
+        missing.append(f"lexical:{evidence.lexical:.2f}")
     label: SupportLabel = "contradicted" if contradicted else "unsupported" if missing else "supported"
     return SupportCheck(
         label=label,
         reasons=contradicted + missing,
-        similarity=round(similarity, 4) if similarity is not None else None,
-        lexical=lexical,
-        closest=closest,
+        similarity=similarity,
+        lexical=evidence.lexical,
+        closest=evidence.closest,
     )
+
+
+def check_support(
+    sentence: str,
+    passages: Sequence[str],
+    *,
+    entities: FindEntities | None = None,
+    embed: EmbedTexts | None = None,
+    min_similarity: float = MIN_SIMILARITY,
+    min_lexical: float = MIN_LEXICAL,
+) -> SupportCheck:
+    """Whether `passages` support `sentence` (see the module docstring for the four checks)."""
+    evidence = measure_support(sentence, passages, entities=entities, embed=embed)
+    return judge_support(evidence, min_similarity=min_similarity, min_lexical=min_lexical)

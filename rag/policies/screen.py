@@ -64,11 +64,6 @@ class Screening(BaseModel):
     notices: list[str] = Field(default_factory=list, description="Policy notices to show with the answer.")
 
 
-def personal_question(question: str) -> PersonalQuestion | None:
-    """The personal diagnostic question in `question`, if any (see `rag.policies.personal`)."""
-    return personal_verdict_question(question)
-
-
 def screen_question(question: str, passages: Sequence[str], vocabulary: Vocabulary | None = None) -> Screening:
     """Question-level policies, given the retrieved passages; without a `vocabulary`, only the passages can
     vouch for a term."""
@@ -82,7 +77,7 @@ def screen_question(question: str, passages: Sequence[str], vocabulary: Vocabula
         terms += [w for w in vocabulary.unknown_words(question) if w.lower() not in text and w.lower() not in named]
     if terms:
         return Screening(refusal="unknown_term", message=unknown_term_message(terms))
-    personal = personal_question(question)
+    personal = personal_verdict_question(question)
     notices = [PERSONAL_NOTICE] if personal else []
     if _DOSE_QUESTION.search(question) or dose_statement(question):
         notices.append(DOSE_NOTICE)
