@@ -151,3 +151,20 @@ def test_the_unsupported_count_matches_what_the_text_shows(capsys: pytest.Captur
     unsupported = SentenceCheck(text="It cures it.", citations=[1], support=0.1, supported=False)
     cli._print_answer(answer("Rest helps [1]. It cures it [1] (unsupported).", shown, unsupported))
     assert "1 sentence(s) marked (unsupported)" in capsys.readouterr().out
+
+
+def test_mode_option_reaches_the_answer_settings(
+    monkeypatch: pytest.MonkeyPatch, fake_assistant: ClinicalAssistant
+) -> None:
+    seen = {}
+
+    def load(settings):  # type: ignore[no-untyped-def]
+        seen["mode"] = settings.answer.mode
+        return fake_assistant
+
+    monkeypatch.setattr("model.assistant.load_assistant", load)
+    result = runner.invoke(cli.app, ["ask", "What are the symptoms of myocarditis?", "--mode", "extractive", "--json"])
+    assert result.exit_code == 0, result.output
+    assert seen["mode"] == "extractive"
+    bad = runner.invoke(cli.app, ["ask", "What is lupus?", "--mode", "quoted"])
+    assert bad.exit_code == 2 and "--mode must be one of" in bad.stderr

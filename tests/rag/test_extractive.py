@@ -177,3 +177,11 @@ def test_a_follow_up_is_answered_about_what_the_user_said_before() -> None:
     answer = chain.invoke({"question": "Is there a cure?", "history": history})
     assert not answer.refused and answer.lead == "What the sources say about Lupus:"
     assert any("no cure for lupus" in s.text for s in answer.sentences)
+
+
+def test_the_extractive_budget_settings_reach_the_chain() -> None:
+    settings = AnswerSettings(extractive_min_relevance=0.0, extractive_max_sentences=1)
+    answer = build_qa_chain(Fixed(docs=[LUPUS]), settings=settings).invoke("What is lupus?")
+    assert len([s for s in answer.sentences if not s.dropped]) == 1
+    wider = AnswerSettings(extractive_min_relevance=0.0, extractive_max_sentences=3)
+    assert len(build_qa_chain(Fixed(docs=[LUPUS]), settings=wider).invoke("What is lupus?").sentences) > 1

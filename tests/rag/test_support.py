@@ -114,3 +114,15 @@ def test_searcher_vocabulary_on_the_tiny_knowledge_base(tiny_kb: KnowledgeBase) 
     assert not searcher.knows("Hallgren-Tusk myocarditis")  # a made-up name before a known one
     assert any("myocarditis" in names for _, names in searcher.focus_names("what causes myocarditis"))
     assert searcher.entity_ids("Myocarditis is inflammation of the heart muscle.")
+
+
+def test_the_support_thresholds_reach_the_chain() -> None:
+    doc = Document(id="medquad:bp#0", page_content=BP, metadata={"title": "High Blood Pressure", "trust": "curated"})
+    reply = "Blood pressure medicines work quickly and safely [1]."  # 4 of its 6 content words are in the passage
+
+    def ask(settings: AnswerSettings) -> bool:
+        chain = build_qa_chain(Fixed(docs=[doc]), FakeListChatModel(responses=[reply]), settings)
+        return not chain.invoke("What should I know about my tablets for hypertension?").refused
+
+    assert not ask(AnswerSettings(mode="generative", support_min_lexical=0.7, extractive_min_relevance=5.0))
+    assert ask(AnswerSettings(mode="generative", support_min_lexical=0.6, extractive_min_relevance=5.0))
