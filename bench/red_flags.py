@@ -1,6 +1,6 @@
 """Emergency red flags: do they fire on emergencies, and only on them?
 
-    python -m bench.red_flags [--split dev|test|all] [--json] [--out reports/red_flags.json]
+    python -m bench.red_flags [--split dev|test|all] [--cases FILE] [--rules-only] [--json] [--out FILE]
 
 Cases: bench/data/red_flags.jsonl, hand-written messages labelled `emergency` (true/false) with the
 `category` of emergency they describe or resemble (null when they resemble none) and a `split`, written in
@@ -12,6 +12,11 @@ two batches:
 - rf-217..rf-267: written afterwards, before any further rule change; splits alternate as above.
 Rules were revised on dev misses and false alarms only. Test was run once per frozen rule set and is
 reported as is, never tuned on; it is still phrased by the rules' author, so expect lower on real users.
+
+Detection is what the assistant runs: the phrase rules, then, when none fires, the learned classifier
+(`rag.red_flag_classifier`, trained by `python -m bench.red_flag_train` on bench/data/red_flags_train.jsonl and
+the dev split); `--rules-only` scores the rules alone. The classifier never saw the test split, the fresh sets or
+bench/data/red_flags_heldout.jsonl (written by someone who saw neither the rules nor the training messages).
 
 Per split:
 - sensitivity: emergencies where the flag of their own category fired (a stroke read as a seizure still
@@ -25,12 +30,18 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rag.red_flags import detect_red_flags
+import numpy as np
+
+from rag.red_flags import RedFlag, detect_red_flags
+
+Detect = Callable[[str], list[RedFlag]]
 
 CASES = Path(__file__).parent / "data" / "red_flags.jsonl"
 #: Later sets, each written before the rule change it measures (`--cases`): `red_flags_fresh.jsonl` (30, written
@@ -65,7 +76,22 @@ def _rate(successes: int, n: int) -> dict[str, Any]:
     return {"k": successes, "n": n, "rate": successes / n if n else None, "ci95": [round(low, 4), round(high, 4)]}
 
 
-def score(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def detector(rules_only: bool) -> Detect:
+    """The rules alone, or rules and classifier over the bundled embedder (as the assistant runs them)."""
+    if rules_only:
+        return detect_red_flags
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from knowledge.embeddings import SentenceTransformerEmbeddings
+
+    embedder = SentenceTransformerEmbeddings()
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return embedder.embed_array(texts)
+
+    return lambda text: detect_red_flags(text, embed=embed, model=embedder.model_name)
+
+
+def score(rows: list[dict[str, Any]], detect: Detect = detect_red_flags) -> dict[str, Any]:
     """Sensitivity, false-alarm rate, per-category counts, misses and false alarms for `rows`."""
     hits = any_flag = alarms = 0
     misses: list[dict[str, Any]] = []
@@ -74,9 +100,16 @@ def score(rows: list[dict[str, Any]]) -> dict[str, Any]:
         lambda: {"emergencies": 0, "hits": 0, "non_emergencies": 0, "false_alarms": 0}
     )
     for row in rows:
-        fired = [flag.id for flag in detect_red_flags(row["text"])]
+        flags = detect(row["text"])
+        fired = [flag.id for flag in flags]
         counts = per_category[row["category"] or "none"]
-        record = {"id": row["id"], "category": row["category"], "text": row["text"], "fired": fired}
+        record = {
+            "id": row["id"],
+            "category": row["category"],
+            "text": row["text"],
+            "fired": fired,
+            "matched_by": sorted({flag.matched_by for flag in flags}),
+        }
         if row["emergency"]:
             counts["emergencies"] += 1
             any_flag += bool(fired)
@@ -104,16 +137,16 @@ def score(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def report(rows: list[dict[str, Any]], split: str) -> dict[str, Any]:
+def report(rows: list[dict[str, Any]], split: str, detect: Detect = detect_red_flags) -> dict[str, Any]:
     """Scores for the chosen split, or for dev, test and both when `split` is "all"."""
     chosen = SPLITS if split == "all" else (split,)
     result: dict[str, Any] = {
         "cases": str(CASES.relative_to(Path(__file__).parent.parent)),
         "targets": {"sensitivity": TARGET_SENSITIVITY, "false_alarm_rate": TARGET_FALSE_ALARM},
-        "splits": {name: score([r for r in rows if r["split"] == name]) for name in chosen},
+        "splits": {name: score([r for r in rows if r["split"] == name], detect) for name in chosen},
     }
     if split == "all":
-        result["splits"]["all"] = score(rows)
+        result["splits"]["all"] = score(rows, detect)
     return result
 
 
@@ -138,28 +171,35 @@ def render(result: dict[str, Any]) -> str:
             )
         for kind in ("misses", "false_alarms"):
             lines.append(f"  {kind.replace('_', ' ')}: {len(scores[kind])}")
-            lines.extend(f"    {r['id']} [{r['category']}] fired={r['fired']}: {r['text']}" for r in scores[kind])
+            lines.extend(
+                f"    {r['id']} [{r['category']}] fired={r['fired']} by={r['matched_by']}: {r['text']}"
+                for r in scores[kind]
+            )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=[*SPLITS, "all"], default="all")
-    parser.add_argument("--cases", type=Path, help="score this labelled file (one split per `split` value) instead")
+    parser.add_argument(
+        "--cases", type=Path, help="score this labelled file instead (one split per `split` value, else one split)"
+    )
+    parser.add_argument("--rules-only", action="store_true", help="score the phrase rules without the classifier")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--out", type=Path, help="also write the JSON report to this file")
     args = parser.parse_args(argv)
+    detect = detector(args.rules_only)
     if args.cases:
         rows = read_cases(args.cases)
+        names = dict.fromkeys(r.get("split", "all") for r in rows)
         result = {
             "cases": str(args.cases),
             "targets": {"sensitivity": TARGET_SENSITIVITY, "false_alarm_rate": TARGET_FALSE_ALARM},
-            "splits": {
-                name: score([r for r in rows if r["split"] == name]) for name in dict.fromkeys(r["split"] for r in rows)
-            },
+            "splits": {name: score([r for r in rows if r.get("split", "all") == name], detect) for name in names},
         }
     else:
-        result = report(read_cases(), args.split)
+        result = report(read_cases(), args.split, detect)
+    result["detector"] = "rules" if args.rules_only else "rules + classifier"
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import partial
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -327,7 +327,8 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         query = condense_query(asked, history)
         logger.debug("question: %s", question)  # patient text: DEBUG only
         user_text = " ".join([*(t["content"] for t in history if t["role"] == "user"), question])
-        red_flags = detect_red_flags(user_text)
+        embed = normalised_embedder(self.embeddings) if self.embeddings is not None else None
+        red_flags = detect_red_flags(user_text, embed=embed, model=getattr(self.embeddings, "model_name", None))
         if red_flags:
             # The urgent notice comes before anything slow: retrieval and generation can wait, the reader cannot.
             yield {"type": "red_flags", "red_flags": red_flags}

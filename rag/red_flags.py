@@ -10,16 +10,23 @@ on generation. Each rule is a set of word-bounded phrase patterns, lay wording i
   "how is anaphylaxis treated?") and names no one it is happening to is education, not an emergency;
 - not a remote past event: "I had a seizure 10 years ago" is history ("she had a seizure an hour ago" is not).
 
-They stay deliberately sensitive: a false alarm costs a sentence, a miss can cost a life. Measured by
-`python -m bench.red_flags` on the hand-labelled bench/data/red_flags.jsonl.
+They stay deliberately sensitive: a false alarm costs a sentence, a miss can cost a life. When no rule fires
+and the caller passes the knowledge base's embedder, a learned classifier (`rag.red_flag_classifier`) reads
+the same live sentences for the wordings no rule knows. Measured by `python -m bench.red_flags` on the
+hand-labelled bench/data/red_flags*.jsonl sets.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
+
+from rag.red_flag_classifier import classify_message
 
 
 class RedFlag(BaseModel):
@@ -30,6 +37,8 @@ class RedFlag(BaseModel):
     id: str
     label: str
     notice: str
+    #: What found it: the phrase rules, or the learned classifier when no rule fired.
+    matched_by: Literal["rules", "classifier"] = "rules"
 
 
 # --- Reading the text -------------------------------------------------------------------------------------
@@ -563,11 +572,30 @@ def _present(pattern: re.Pattern[str], clauses: list[str]) -> bool:
     return any(not _negated(clause, m.start()) for clause in clauses for m in pattern.finditer(clause))
 
 
-def detect_red_flags(text: str) -> list[RedFlag]:
-    """Emergency patterns in `text` (question plus conversation), in rule order."""
+def classifier_text(text: str) -> str:
+    """The sentences the classifier reads: general questions about a condition left out, as for the rules."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(text.translate(_APOSTROPHES))]
+    return " ".join(s for s in sentences if s and not _is_general_question(_normalise(s)))
+
+
+def detect_red_flags(
+    text: str, *, embed: Callable[[list[str]], np.ndarray] | None = None, model: str | None = None
+) -> list[RedFlag]:
+    """Emergency patterns in `text` (question plus conversation), in rule order.
+
+    When no rule fires and `embed` (normalised vectors of embedding model `model`) is given, the learned
+    classifier (`rag.red_flag_classifier`) may still name one red flag: the rules are exact but narrow.
+    """
     clauses = _live_clauses(text)
-    return [
+    flags = [
         RedFlag(id=rule.id, label=rule.label, notice=rule.notice)
         for rule in _RULES
         if any(all(_present(p, clauses) for p in group) for group in rule.any_of)
     ]
+    if flags or embed is None:
+        return flags
+    verdict = classify_message(classifier_text(text), embed, model)
+    if verdict is None or verdict[0] is None:
+        return []
+    rule = next(r for r in _RULES if r.id == verdict[0])
+    return [RedFlag(id=rule.id, label=rule.label, notice=rule.notice, matched_by="classifier")]

@@ -68,3 +68,13 @@ def test_off_topic_question_is_refused_without_generating(assistant: ClinicalAss
 def test_red_flag_question(assistant: ClinicalAssistant) -> None:
     answer = assistant.ask("My father has sudden weakness on one side of his body and slurred speech, what is it?")
     assert "stroke" in [f.id for f in answer.red_flags]
+
+
+def test_learned_red_flag_catches_what_the_rules_miss(assistant: ClinicalAssistant) -> None:
+    # No phrase rule knows "whistling noise" or a belly "sucking in under the ribs"; the classifier, over the
+    # knowledge base's real query embedder, reads it as a breathing emergency.
+    text = "my toddler is making a whistling noise with every breath and her belly is sucking in under the ribs"
+    answer = assistant.ask(text)
+    assert [(f.id, f.matched_by) for f in answer.red_flags] == [("breathing", "classifier")]
+    harmless = assistant.ask("can you explain how epipens work?")
+    assert harmless.red_flags == []

@@ -1,0 +1,156 @@
+"""The learned red-flag classifier: training, the threshold, the model guard, and how it joins the rules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import rag.red_flag_classifier as rfc
+from rag.red_flag_classifier import RedFlagClassifier, message_units, word_ngrams
+from rag.red_flags import RED_FLAG_IDS, classifier_text, detect_red_flags
+
+DIM = 4
+
+
+def _axis(i: int) -> np.ndarray:
+    return np.eye(DIM, dtype=np.float32)[i]
+
+
+def _toy_classifier(threshold: float = 0.5, model: str | None = "toy") -> RedFlagClassifier:
+    """Hand-set weights: the word "droop" and vector axis 1 mean an emergency; axis 1 is "stroke", axis 2
+    "seizure"."""
+    vocabulary = {"droop": 0, "face": 1, "my face": 2}
+    weights = np.array([6.0, 0.0, 0.0, 0.0, 4.0, 4.0, 0.0], dtype=np.float32)  # 3 word columns + 4 dims
+    return RedFlagClassifier(
+        vocabulary=vocabulary,
+        idf=np.ones(3),
+        weights=weights,
+        bias=-3.0,
+        flags=["seizure", "stroke"],
+        flag_weights=np.array([[0, 0, 1, 0], [0, 1, 0, 0]], dtype=np.float32),
+        flag_bias=np.zeros(2),
+        threshold=threshold,
+        model=model,
+    )
+
+
+def test_word_pairs_are_counted_like_the_trainer() -> None:
+    assert word_ngrams("My face, a droop!") == ["my", "face", "droop", "my face", "face droop"]
+    clf = _toy_classifier()
+    row = clf.tfidf(["my face face"])[0]
+    # sub-linear counts (1 + ln 2 for "face"), unit length
+    expected = np.array([0.0, 1 + np.log(2), 1.0])
+    np.testing.assert_allclose(row, expected / np.linalg.norm(expected), rtol=1e-6)
+
+
+def test_tfidf_matches_scikit_learn() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = ["My dad's face droops and he can't lift his arm", "what are the signs of a stroke?", "face face droop"]
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(texts)
+    clf = RedFlagClassifier(
+        vocabulary={k: int(v) for k, v in vectorizer.vocabulary_.items()},
+        idf=vectorizer.idf_,
+        weights=np.zeros(len(vectorizer.idf_) + DIM),
+        bias=0.0,
+        flags=["stroke"],
+        flag_weights=np.zeros((1, DIM)),
+        flag_bias=np.zeros(1),
+        threshold=0.5,
+        model=None,
+    )
+    np.testing.assert_allclose(clf.tfidf(texts), vectorizer.transform(texts).toarray(), atol=1e-6)
+
+
+def test_predict_names_the_flag_of_the_most_alarming_unit() -> None:
+    clf = _toy_classifier()
+    flag, score = clf.predict(["nothing here"], _axis(0)[None, :])
+    assert flag is None and score < 0.5
+    flag, score = clf.predict(["my face droop"], _axis(1)[None, :])
+    assert flag == "stroke" and score > 0.9
+    # A long message: the whole reads harmless, one sentence is the emergency.
+    flag, _ = clf.predict(["whole", "calm", "droop"], np.stack([_axis(0), _axis(0), _axis(2)]))
+    assert flag == "seizure"
+    assert _toy_classifier(threshold=0.9999).predict(["droop"], _axis(0)[None, :])[0] is None
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    clf = _toy_classifier(threshold=0.42)
+    path = tmp_path / "clf.json"
+    clf.save(path, metadata={"note": "toy"})
+    data = json.loads(path.read_text())
+    assert data["metadata"] == {"note": "toy"} and data["threshold"] == 0.42
+    loaded = RedFlagClassifier.load(path)
+    vectors = np.stack([_axis(i) for i in range(3)])
+    texts = ["droop", "my face", "x"]
+    np.testing.assert_allclose(loaded.emergency_scores(texts, vectors), clf.emergency_scores(texts, vectors), atol=1e-5)
+    assert loaded.model == "toy" and loaded.flags == clf.flags
+
+
+def test_weights_must_cover_vocabulary_and_vector() -> None:
+    with pytest.raises(ValueError, match="vocabulary"):
+        RedFlagClassifier(
+            vocabulary={"a": 0},
+            idf=np.ones(1),
+            weights=np.zeros(2),
+            bias=0.0,
+            flags=["stroke"],
+            flag_weights=np.zeros((1, DIM)),
+            flag_bias=np.zeros(1),
+            threshold=0.5,
+            model=None,
+        )
+
+
+def test_long_messages_are_also_read_sentence_by_sentence() -> None:
+    short = "my face feels odd"
+    assert message_units(short) == [short]
+    long = ("We went to the market and bought bread and cheese and talked for ages. " * 3) + "Now her face droops."
+    units = message_units(long)
+    assert units[0] == long.strip() and units[-1] == "Now her face droops."
+
+
+def test_general_questions_are_left_out_of_what_the_classifier_reads() -> None:
+    assert classifier_text("What are the signs of a stroke?") == ""
+    assert classifier_text("What are the signs of a stroke? My dad's face droops") == "My dad's face droops"
+
+
+@pytest.fixture
+def toy_default(monkeypatch: pytest.MonkeyPatch) -> RedFlagClassifier:
+    clf = _toy_classifier()
+    monkeypatch.setattr(rfc, "default_classifier", lambda: clf)
+    return clf
+
+
+def _embed_by_keyword(texts: list[str]) -> np.ndarray:
+    """A stand-in embedder: 'wobbly' lands on the stroke axis, everything else on a harmless one."""
+    return np.stack([_axis(1) if "wobbly" in t else _axis(0) for t in texts])
+
+
+def test_classifier_names_a_flag_the_rules_missed(toy_default: RedFlagClassifier) -> None:
+    text = "everything went wobbly on one side of him just now"
+    assert detect_red_flags(text) == []  # the rules alone miss it
+    flags = detect_red_flags(text, embed=_embed_by_keyword, model="toy")
+    assert [(f.id, f.matched_by) for f in flags] == [("stroke", "classifier")]
+    assert "stroke" in flags[0].notice.lower()
+
+
+def test_rules_win_and_the_classifier_is_off_for_another_model(toy_default: RedFlagClassifier) -> None:
+    rule_text = "My chest hurts and I cannot breathe"
+    flags = detect_red_flags(rule_text, embed=_embed_by_keyword, model="toy")
+    assert flags and all(f.matched_by == "rules" for f in flags)
+    wobbly = "everything went wobbly on one side of him just now"
+    assert detect_red_flags(wobbly, embed=_embed_by_keyword, model="another-model") == []
+    assert detect_red_flags("harmless words", embed=_embed_by_keyword, model="toy") == []
+
+
+def test_shipped_classifier_names_only_known_flags() -> None:
+    clf = rfc.default_classifier()
+    if clf is None:
+        pytest.fail(f"{rfc.CLASSIFIER_FILE} is missing: run `python -m bench.red_flag_train`")
+    assert set(clf.flags) == set(RED_FLAG_IDS)
+    assert clf.flag_weights.shape == (len(RED_FLAG_IDS), 384) and 0 < clf.threshold < 1
+    assert clf.model == "all-MiniLM-L6-v2"
