@@ -27,3 +27,7 @@ class InvalidModelError(ClinicalAssistantError, ValueError):
 
 class InvalidAdapterError(InvalidModelError):
     """A LoRA adapter folder exists but is not a usable peft adapter."""
+
+
+class TrainDataError(ClinicalAssistantError, ValueError):
+    """Training data that cannot be used: the message names the file, the line or field, and the fix."""

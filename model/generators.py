@@ -435,12 +435,7 @@ class HFGenerator:
         completion prompt: they continue the text after the final "Answer:".
         """
         tokenizer, model = self.load()
-        if tokenizer.chat_template:
-            msgs = _merge_system(messages) if "gemma" in type(model).__name__.lower() else messages
-            text = tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
-            add_special = False
-        else:
-            text, add_special = completion_prompt(messages), True
+        text, add_special = prompt_text(tokenizer, type(model).__name__, messages)
         return tokenizer(text, return_tensors="pt", add_special_tokens=add_special)["input_ids"].to(model.device)
 
     def default_stop(self) -> list[str]:
@@ -645,6 +640,23 @@ def _apply_adapter(model: Any, folder: Path) -> Any:
         problem = f"peft cannot load it ({_one_line(exc)})"
         msg = f"--adapter {folder} (CLINICALGPT_GENERATOR__ADAPTER): {problem}; {ADAPTER_FIX}"
         raise InvalidAdapterError(msg) from exc
+
+
+def prompt_text(tokenizer: Any, model_class: str, messages: list[dict[str, str]]) -> tuple[str, bool]:
+    """The prompt a model is given for `messages`, and whether the tokenizer must add its special tokens.
+
+    One definition for generation and for fine-tuning (`model.train`), so an adapter is trained on exactly
+    the text it will be prompted with.
+    """
+    if tokenizer.chat_template:
+        msgs = chat_messages(model_class, messages)
+        return tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False), False
+    return completion_prompt(messages), True
+
+
+def chat_messages(model_class: str, messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Messages as the model's chat template takes them (Gemma's has no system role)."""
+    return _merge_system(messages) if "gemma" in model_class.lower() else messages
 
 
 def _merge_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
