@@ -27,6 +27,7 @@ from rag.prompts import build_messages
 from tests.model.tiny import make_tiny_model
 
 SETTINGS = SFTSettings(
+    bf16=False,
     lora_r=4,
     lora_alpha=8,
     lora_dropout=0.0,
