@@ -8,7 +8,6 @@ answers in these sets come from the same sites as MedQuAD: with MedQuAD indexed 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +27,7 @@ from eval.datasets.base import (
 from eval.errors import DatasetError
 from eval.schema import Family, QAItem, RetrievalItem
 from knowledge.sources.base import iter_jsonl
+from knowledge.splits import MEDQUAD_TEST_PERCENT, medquad_split  # noqa: F401  (re-exported: one rule for every layer)
 
 ConsumerItem = QAItem | RetrievalItem
 
@@ -244,26 +244,6 @@ def load_medicationqa(
             subject=row.get("Question Type") or None,
             meta=meta,
         )
-
-
-MEDQUAD_TEST_PERCENT = 10
-_MEDQUAD_SALT = "clinicalgpt/medquad-heldout/v1:"
-
-
-def medquad_split(focus: str | None) -> Literal["dev", "test"]:
-    """The MedQuAD split a focus (disease, drug, gene, …) belongs to: `test` (held out) or `dev`.
-
-    Rule: normalise the focus (lower case, whitespace collapsed), hash `"clinicalgpt/medquad-heldout/v1:" +
-    focus` with SHA-256, read the first 8 bytes as a big-endian integer; remainder < 10 modulo 100 → `test`,
-    else `dev`. So every question about a focus is wholly in or wholly out, about 10 % of the foci are held
-    out, and the rule depends on nothing but the focus text (stable across files and versions). A record with
-    no focus is `dev`. Anything tuned on MedQuAD (prompts, retrieval settings, adapters) must use only `dev`.
-    """
-    key = " ".join((focus or "").lower().split())
-    if not key:
-        return "dev"
-    digest = hashlib.sha256((_MEDQUAD_SALT + key).encode("utf-8")).digest()
-    return "test" if int.from_bytes(digest[:8], "big") % 100 < MEDQUAD_TEST_PERCENT else "dev"
 
 
 class MedQuADOptions(Options):
