@@ -318,15 +318,19 @@ _GENERIC = frozenset(
 
 
 def _about(doc: Document, focus: set[str]) -> bool:
-    """Whether a passage could be about the focus: tagged with one of its ids, or naming one of its specific
-    words (5+ letters, not generic) in its title or text. Conservative on purpose: a refusal example whose
-    passages half-answer the question would teach the model to refuse answerable questions."""
+    """Whether a passage could be about the focus: tagged with one of its ids, or naming it, or one of its
+    specific words (4+ letters, not generic, plural endings ignored), in its title or text. Conservative on
+    purpose: a refusal example whose passages half-answer the question teaches refusing answerable ones."""
     if focus & set(doc.metadata.get("entities") or []):
         return True
-    names = [f for f in focus if ":" not in f]
-    specific = {w for name in names for w in re.findall(r"[a-z]{5,}", name) if w not in _GENERIC}
     text = f"{doc.metadata.get('title', '')} {doc.page_content}".lower()
-    return any(re.search(rf"\b{re.escape(word)}", text) for word in specific)
+    names = [f for f in focus if f == f.lower()]  # ids keep their upper-case prefix (DOID:…), names are folded
+    compact = re.sub(r"[^a-z0-9]", "", text)
+    if any(re.sub(r"[^a-z0-9]", "", name) in compact for name in names):
+        return True  # "47,XYY syndrome" is "47, XYY syndrome"
+    words = {w for name in names for w in re.findall(r"[a-z]{4,}", name) if w not in _GENERIC}
+    stems = {w[: max(4, len(w) - 2)] for w in words}  # "minerals" → "miner", "mineral" matches
+    return any(re.search(rf"\b{re.escape(stem)}", text) for stem in stems)
 
 
 def _refusal(

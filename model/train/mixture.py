@@ -84,9 +84,12 @@ def build_mixture(
     examples += _take(builders.kg_qa(facts, retrieve, rng, **common), settings.kg_qa, on_item)
     symptom_facts = [f for f in facts if f.metadata.get("section") == "has_symptom"]
     examples += _take(builders.exam(symptom_facts, retrieve, rng, **common), settings.exam, on_item)
-    refusal_questions = [
-        (doc.doc_id, str(doc.metadata["question"]), {*doc.entities, doc.title.lower()}) for doc in refusal_docs
-    ]
+    def focus_of(doc: Any) -> set[str]:
+        # The knowledge base merges the loader's node ids into ontology ids: its own chunk's entities count too.
+        gold = chunk_of(f"{doc.doc_id}#0")
+        return {*doc.entities, *(gold.metadata.get("entities") or [] if gold else []), doc.title.lower()}
+
+    refusal_questions = [(doc.doc_id, str(doc.metadata["question"]), focus_of(doc)) for doc in refusal_docs]
     wanted = settings.refusal_medquad + settings.refusal_fictional + len(builders.NON_MEDICAL)
     examples += _take(
         builders.refusals(

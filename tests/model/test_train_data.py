@@ -46,6 +46,15 @@ def test_invented_names_are_unknown_and_passages_about_the_focus_are_not_refusal
     tagged = Document(page_content="Unrelated words.", metadata={"entities": ["UMLS:1"], "title": "x"})
     other = Document(page_content="Asthma narrows the airways.", metadata={"title": "Asthma"})
     assert builders._about(about, uti) and builders._about(tagged, uti) and not builders._about(other, uti)
+    # Short specific words and plural forms count too ("Anal Cancer", "Minerals").
+    anal = Document(page_content="Treatment options include surgery.", metadata={"title": "Anal Cancer"})
+    assert builders._about(anal, {"anal cancer"})
+    mineral = Document(page_content="Mineral and bone disorder in kidney disease.", metadata={"title": "x"})
+    assert builders._about(mineral, {"minerals"})
+    xyy = Document(page_content="Boys with it are taller.", metadata={"title": "47, XYY syndrome"})
+    assert builders._about(xyy, {"47,xyy syndrome"})
+    colon = Document(page_content="x", metadata={"title": "arginine:glycine amidinotransferase deficiency"})
+    assert builders._about(colon, {"DOID:1", "l-arginine:glycine amidinotransferase deficiency"})
 
 
 @pytest.fixture(scope="module")
