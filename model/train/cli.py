@@ -37,7 +37,12 @@ def _emit_json(data: Any) -> None:
 
 
 def _quiet() -> None:
-    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    """No library progress bars with `--json` (model loading draws one)."""
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # read when transformers is first imported
+    if "transformers" in sys.modules:  # already imported (tests): switch it off directly
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
 
 
 @app.command("data")
@@ -191,3 +196,64 @@ def sft(
     )
     if summary["adapter"]:
         typer.echo(f"adapter: {summary['adapter']}  (clinicalgpt ask --adapter {summary['adapter']} …)")
+
+
+@app.command("dpo")
+def dpo(
+    data_file: Annotated[
+        Path, typer.Option("--data", help="Examples from `train data` (pairs are built from them).")
+    ] = (DEFAULT_DATA),
+    adapter: Annotated[Path, typer.Option("--adapter", help="The SFT adapter to start from (also the reference).")] = (
+        Path("~/.cache/clinicalgpt/train/sft-default/adapter")
+    ),
+    out: Annotated[Path, typer.Option("--out", help="Run folder (adapter/, log.jsonl, run.json).")] = Path(
+        "~/.cache/clinicalgpt/train/dpo-run"
+    ),
+    base_model: Annotated[str, typer.Option("--base-model", help="A causal LM folder, or `default`.")] = "default",
+    beta: Annotated[float, typer.Option(help="DPO temperature: how far the policy may move from the reference.")] = 0.1,
+    pairs_per_step: Annotated[int, typer.Option(help="Preference pairs per optimiser step.")] = 4,
+    max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps.")] = None,
+    max_examples: Annotated[int | None, typer.Option(help="Build pairs from a seeded sample of this many.")] = None,
+    learning_rate: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 5e-6,
+    seed: Annotated[int, typer.Option(help="Seed of pair building and order.")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Preference-tune an SFT adapter with DPO on automatically built pairs (chosen: the grounded cited answer;
+    rejected: uncited, wrongly cited, unsupported, over-refusing or hallucinated variants)."""
+    import random
+
+    import torch
+
+    from model.generators import prepare_default_model
+    from model.train.dpo import train_dpo
+    from model.train.examples import read_examples
+    from model.train.sft import load_for_training, preset_settings
+
+    if as_json:
+        _quiet()
+    settings = preset_settings("cpu-small", learning_rate=learning_rate, device="auto")
+    folder = prepare_default_model() if base_model == "default" else Path(base_model).expanduser()
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    tokenizer, model = load_for_training(folder, settings, device, adapter=adapter.expanduser())
+    examples = list(read_examples(data_file.expanduser()))
+    if max_examples is not None and max_examples < len(examples):
+        examples = random.Random(seed).sample(examples, max_examples)
+    summary = train_dpo(
+        settings,
+        examples,
+        out.expanduser(),
+        model=model,
+        tokenizer=tokenizer,
+        beta=beta,
+        pairs_per_step=pairs_per_step,
+        max_steps=max_steps,
+        seed=seed,
+        data_path=data_file.expanduser(),
+    )
+    if as_json:
+        _emit_json(summary)
+        return
+    typer.echo(
+        f"{summary['steps']} steps on {summary['pairs']} pairs: final loss {summary['final_loss']:.4f}, "
+        f"reward accuracy {summary['reward_accuracy']:.2f}; adapter: {out.expanduser() / 'adapter'}"
+    )

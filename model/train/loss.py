@@ -22,7 +22,7 @@ def causal_lm(model: Any) -> Any:
     return get_base() if callable(get_base) else model
 
 
-def _softcap(logits: torch.Tensor, config: Any) -> torch.Tensor:
+def softcap(logits: torch.Tensor, config: Any) -> torch.Tensor:
     cap = getattr(config, "final_logit_softcapping", None)
     return logits if cap is None else torch.tanh(logits / cap) * cap
 
@@ -36,7 +36,7 @@ def label_only_loss(
     hidden = lm.get_decoder()(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
     targets = labels[:, 1:]
     keep = targets != IGNORE
-    logits = _softcap(lm.get_output_embeddings()(hidden[:, :-1][keep]), lm.config)
+    logits = softcap(lm.get_output_embeddings()(hidden[:, :-1][keep]), lm.config)
     return F.cross_entropy(logits.float(), targets[keep], reduction="sum"), int(keep.sum())
 
 

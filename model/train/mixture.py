@@ -84,6 +84,7 @@ def build_mixture(
     examples += _take(builders.kg_qa(facts, retrieve, rng, **common), settings.kg_qa, on_item)
     symptom_facts = [f for f in facts if f.metadata.get("section") == "has_symptom"]
     examples += _take(builders.exam(symptom_facts, retrieve, rng, **common), settings.exam, on_item)
+
     def focus_of(doc: Any) -> set[str]:
         # The knowledge base merges the loader's node ids into ontology ids: its own chunk's entities count too.
         gold = chunk_of(f"{doc.doc_id}#0")

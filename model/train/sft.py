@@ -189,7 +189,9 @@ def autocast(settings: SFTSettings, device: torch.device) -> Any:
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=uses_bf16(settings, device))
 
 
-def load_for_training(base_model: Path, settings: SFTSettings, device: torch.device) -> tuple[Any, Any]:
+def load_for_training(
+    base_model: Path, settings: SFTSettings, device: torch.device, *, adapter: Path | None = None
+) -> tuple[Any, Any]:
     """Tokenizer and a peft LoRA model on `device` (base weights frozen; with bf16 the base is stored in bf16
     and peft keeps the LoRA weights in fp32, so the optimiser updates full-precision numbers)."""
     from peft import LoraConfig, get_peft_model
@@ -201,6 +203,11 @@ def load_for_training(base_model: Path, settings: SFTSettings, device: torch.dev
     if settings.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()
+    if adapter is not None:
+        from peft import PeftModel
+
+        # Continue an existing adapter (DPO after SFT): its own rank and modules, trainable.
+        return tokenizer, PeftModel.from_pretrained(model, str(adapter), is_trainable=True)
     config = LoraConfig(
         r=settings.lora_r,
         lora_alpha=settings.lora_alpha,
