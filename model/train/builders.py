@@ -17,8 +17,11 @@ Kinds (`TrainExample.kind`):
 - `refusal`: questions whose passages lack the answer → the sentinel: MedQuAD questions with every passage
   about their focus removed, questions about invented diseases, and questions that are not medical.
 
-Consultation (MTS-Dialog, ACI-Bench train splits) and record → diagnosis (DDXPlus definitions) builders are
-still to come (issue 10).
+- `consultation`: the training splits of MTS-Dialog and ACI-Bench (dialogue → note section / note), in the
+  evaluation's own consultation prompt (the `eval` package supplies them through the
+  `clinicalgpt.train_items` entry point: this layer may not import it); the reference note is the target.
+
+Record → diagnosis examples (from the DDXPlus condition definitions) are still to come (issue 10).
 """
 
 from __future__ import annotations
@@ -345,6 +348,20 @@ def _refusal(
         source=source,
         licence=licence,
     )
+
+
+def consultations(items: list[dict[str, str]]) -> Iterator[TrainExample]:
+    """Training-split consultations (`id, prompt, target, source, licence`) as examples: one user turn, the
+    reference note as the answer (no sources: the dialogue is the only evidence)."""
+    for item in items:
+        yield TrainExample(
+            id=f"consultation:{item['id']}",
+            kind="consultation",
+            messages=[Message(role="user", content=item["prompt"])],
+            target=item["target"].strip(),
+            source=item["source"],
+            licence=item["licence"],
+        )
 
 
 def kind_counts(examples: list[TrainExample]) -> dict[str, int]:

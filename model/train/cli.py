@@ -53,6 +53,7 @@ def data(
     exam: Annotated[int | None, typer.Option(help="Four-option questions from the graph.")] = None,
     refusal_medquad: Annotated[int | None, typer.Option(help="Questions whose passages lack the answer.")] = None,
     refusal_fictional: Annotated[int | None, typer.Option(help="Questions about invented diseases.")] = None,
+    consultation: Annotated[int | None, typer.Option(help="Training-split dialogues → note sections.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of every sample and shuffle.")] = 0,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
@@ -67,7 +68,7 @@ def data(
     from model.assistant import load_assistant
     from model.errors import ConfigError
     from model.settings import load_settings
-    from model.train.decontaminate import registered_eval_texts
+    from model.train.decontaminate import registered_eval_texts, registered_train_items
     from model.train.examples import write_examples
     from model.train.mixture import MixtureSettings, build_mixture, token_lengths
 
@@ -79,6 +80,7 @@ def data(
         "exam": exam,
         "refusal_medquad": refusal_medquad,
         "refusal_fictional": refusal_fictional,
+        "consultation": consultation,
     }
     mixture = MixtureSettings(seed=seed, **{k: v for k, v in counts.items() if v is not None})
     settings = load_settings(config)
@@ -92,7 +94,12 @@ def data(
     wanted = sum(v for k, v in mixture.model_dump().items() if k != "seed") + len(NON_MEDICAL)
     with tqdm(total=wanted, disable=as_json, unit="example", desc="building") as bar:
         examples, report = build_mixture(
-            assistant, Path(data_dir), mixture, registered_eval_texts(Path(data_dir)), on_item=lambda: bar.update(1)
+            assistant,
+            Path(data_dir),
+            mixture,
+            registered_eval_texts(Path(data_dir)),
+            train_items=registered_train_items(Path(data_dir)),
+            on_item=lambda: bar.update(1),
         )
     out = out.expanduser()
     write_examples(out, examples)

@@ -27,6 +27,7 @@ from model.train.examples import TrainExample
 
 NGRAM_WORDS = 13
 ENTRY_POINT_GROUP = "clinicalgpt.eval_texts"
+TRAIN_ITEMS_GROUP = "clinicalgpt.train_items"
 _WORD = re.compile(r"\w+")
 _QUESTION = re.compile(r"\nQuestion: (.*)\nAnswer:\s*$", re.S)
 
@@ -90,6 +91,14 @@ def registered_eval_texts(data_dir: Path | None) -> Iterator[tuple[str, str]]:
     for provider in providers:
         texts: Callable[[Path | None], Iterable[tuple[str, str]]] = provider.load()
         yield from texts(data_dir)
+
+
+def registered_train_items(data_dir: Path | None) -> Iterator[dict[str, str]]:
+    """Training items other packages offer (`clinicalgpt.train_items`: the evaluation package's training-split
+    consultations in its own prompt); none when nothing is registered."""
+    for provider in entry_points(group=TRAIN_ITEMS_GROUP):
+        items: Callable[[Path | None], Iterable[dict[str, str]]] = provider.load()
+        yield from items(data_dir)
 
 
 def question_of(example: TrainExample) -> str:

@@ -37,6 +37,7 @@ class MixtureSettings(BaseModel):
     exam: int = Field(default=400, ge=0)
     refusal_medquad: int = Field(default=400, ge=0, description="MedQuAD questions with their focus removed.")
     refusal_fictional: int = Field(default=150, ge=0, description="Questions about invented diseases.")
+    consultation: int = Field(default=200, ge=0, description="Training-split dialogues → note sections.")
     seed: int = 0
 
 
@@ -56,6 +57,7 @@ def build_mixture(
     settings: MixtureSettings,
     eval_texts: Iterable[tuple[str, str]],
     *,
+    train_items: Iterable[dict[str, str]] = (),
     on_item: Callable[[], None] = lambda: None,
 ) -> tuple[list[TrainExample], dict[str, Any]]:
     """Examples (shuffled) and the report; `on_item` is called per example built (for a progress bar)."""
@@ -104,6 +106,9 @@ def build_mixture(
         wanted,
         on_item,
     )
+    consultation_items = list(train_items)
+    rng.shuffle(consultation_items)
+    examples += _take(builders.consultations(consultation_items), settings.consultation, on_item)
     built = builders.kind_counts(examples)
     kept, contamination = decontaminate(examples, EvalIndex(eval_texts))
     rng.shuffle(kept)

@@ -146,3 +146,16 @@ def test_the_eval_package_registers_its_texts() -> None:
 
     assert [e.value for e in entry_points(group="clinicalgpt.eval_texts")] == ["eval.contamination:evaluation_texts"]
     assert callable(registered_eval_texts)
+
+
+def test_consultations_are_the_evaluations_prompt_and_the_reference_note() -> None:
+    item = {
+        "id": "mts-dialog:train-0",
+        "prompt": "Below is a conversation…",
+        "target": " HPI text. ",
+        "source": "mts-dialog",
+        "licence": "CC BY 4.0",
+    }
+    (example,) = list(builders.consultations([item]))
+    assert example.kind == "consultation" and example.target == "HPI text."
+    assert [m.role for m in example.messages] == ["user"] and example.messages[0].content == item["prompt"]
