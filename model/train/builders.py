@@ -110,6 +110,15 @@ def _place(gold: Document, retrieved: list[Document], rng: random.Random, k: int
     return others
 
 
+def gold_among_retrieved(
+    gold: Document, query: str, retrieve: Retrieve, rng: random.Random, k: int, context_tokens: int, max_blocks: int
+) -> tuple[list[Document], int | None]:
+    """The prompt's sources (gold at a random rank among the retrieved, packed as the chain packs them) and the
+    gold's number among them (None when the budget left it out)."""
+    sources = pack_contexts(_place(gold, retrieve(query), rng, k), context_tokens, max_blocks=max_blocks)
+    return sources, next((i for i, s in enumerate(sources, 1) if s.id == gold.id), None)
+
+
 def cite(sentence: str, number: int) -> str:
     """`sentence` with its citation before the final full stop ("… people [2]."), as the chain's answers."""
     sentence = sentence.rstrip()
@@ -161,8 +170,7 @@ def knowledge_qa(
         gold = chunk_of(f"{doc.doc_id}#0")
         if gold is None:
             continue
-        sources = pack_contexts(_place(gold, retrieve(question), rng, k), context_tokens, max_blocks=max_blocks)
-        number = next((i for i, s in enumerate(sources, 1) if s.id == gold.id), None)
+        sources, number = gold_among_retrieved(gold, question, retrieve, rng, k, context_tokens, max_blocks)
         if number is None:
             continue
         target = cited_sentences(
@@ -205,8 +213,7 @@ def kg_qa(
         if not items or not name:
             continue
         question = template.format(name=name)
-        sources = pack_contexts(_place(fact, retrieve(question), rng, k), context_tokens, max_blocks=max_blocks)
-        number = next((i for i, s in enumerate(sources, 1) if s.id == fact.id), None)
+        sources, number = gold_among_retrieved(fact, question, retrieve, rng, k, context_tokens, max_blocks)
         if number is None or not all(item in sources[number - 1].page_content for item in items):
             continue  # the trimmed passage no longer shows every item
         sentence = lead.format(name=name, items=_join(items))
@@ -250,10 +257,9 @@ def exam(
         question = f"Which of the following is a symptom of {name}?\n" + "\n".join(
             f"{letter_}. {option}" for letter_, option in zip("ABCD", options, strict=True)
         )
-        sources = pack_contexts(
-            _place(fact, retrieve(f"symptoms of {name}"), rng, k), context_tokens, max_blocks=max_blocks
+        sources, number = gold_among_retrieved(
+            fact, f"symptoms of {name}", retrieve, rng, k, context_tokens, max_blocks
         )
-        number = next((i for i, s in enumerate(sources, 1) if s.id == fact.id), None)
         if number is None or answer not in sources[number - 1].page_content:
             continue
         yield TrainExample(

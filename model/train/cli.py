@@ -211,7 +211,7 @@ def dpo(
         Path, typer.Option("--data", help="Examples from `train data` (pairs are built from them).")
     ] = (DEFAULT_DATA),
     adapter: Annotated[Path, typer.Option("--adapter", help="The SFT adapter to start from (also the reference).")] = (
-        Path("~/.cache/clinicalgpt/train/sft-default/adapter")
+        Path("~/.cache/clinicalgpt/train/sft-run/adapter")
     ),
     out: Annotated[Path, typer.Option("--out", help="Run folder (adapter/, log.jsonl, run.json).")] = Path(
         "~/.cache/clinicalgpt/train/dpo-run"
