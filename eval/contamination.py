@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from eval.datasets import load_items
 from eval.errors import EvalError
@@ -54,8 +55,8 @@ def consultation_training_items(data_dir: Path | None) -> Iterator[dict[str, str
     """Training-split consultations rendered with their task's own prompt, for `train data`.
 
     Registered under `clinicalgpt.train_items`: the adapter learns on exactly the prompt the evaluation asks
-    (`eval.modes.render_prompt`), from the splits the evaluation never scores. Each item: `id`, `prompt`,
-    `target` (the reference note or section), `source`, `licence`.
+    (`eval.modes.render_prompt`), from the splits the evaluation never scores. Each item: `kind`, `id`,
+    `prompt`, `target` (the reference note or section), `source`, `licence`.
     """
     from eval.modes import render_prompt
     from eval.tasks import load_task
@@ -74,9 +75,113 @@ def consultation_training_items(data_dir: Path | None) -> Iterator[dict[str, str
         for item in items:
             if isinstance(item, ConsultationItem):
                 yield {
+                    "kind": "consultation",
                     "id": f"{name}:{item.id}",
                     "prompt": render_prompt(task, item),
                     "target": item.reference,
                     "source": name,
                     "licence": licences[name],
                 }
+
+
+#: Synthetic DDXPlus patients per condition, and how likely each of the condition's findings is included.
+DDX_PATIENTS_PER_CONDITION = 8
+DDX_SYMPTOM_RATE = 0.6
+DDX_ANTECEDENT_RATE = 0.4
+DDX_DIFFERENTIAL = 5
+
+
+def diagnosis_training_items(data_dir: Path | None, *, seed: int = 0) -> Iterator[dict[str, str]]:
+    """Synthetic patients generated from the DDXPlus condition definitions (never the test patients), rendered
+    as the evaluation renders a record and asked with its own prompt; registered under `clinicalgpt.train_items`.
+
+    Method, per condition and patient (seeded): age uniform 18–80 and sex at random (the definitions give no
+    priors); each of the condition's symptoms kept with probability `DDX_SYMPTOM_RATE` (at least two) and each
+    antecedent with `DDX_ANTECEDENT_RATE`; a finding asked only after another (`code_question`) only when that
+    one is kept; a categorical or multi-choice finding gets one of its possible values at random; the reason
+    for consulting is one kept symptom. The target differential is the condition itself, then the conditions
+    whose definitions share the most kept findings (Jaccard overlap of finding codes), up to five names, one
+    per line, as the prompt asks. `record` is returned too: records share their sentence template with the
+    test patients, so decontamination compares them whole.
+    """
+    import ast
+    import json
+    import random
+
+    from eval.datasets.diagnosis import ddxplus_record
+    from eval.modes import render_prompt
+    from eval.schema import DiagnosisItem
+    from eval.tasks import load_task
+
+    task = load_task("ddxplus")
+    folder = (Path(data_dir) if data_dir else Path()) / Path(task.dataset.path).parent
+    try:
+        conditions = json.loads((folder / "release_conditions.json").read_text(encoding="utf-8"))
+        evidences = json.loads((folder / "release_evidences.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        logger.warning("diagnosis training items: DDXPlus definitions unreadable in %s (%s)", folder, exc)
+        return
+    rng = random.Random(seed)
+
+    def codes(field: Any) -> list[str]:
+        value = ast.literal_eval(field) if isinstance(field, str) else field
+        return [c for c in (value or {}) if c in evidences]
+
+    findings = {
+        name: set(codes(c.get("symptoms"))) | set(codes(c.get("antecedents"))) for name, c in conditions.items()
+    }
+    for name, condition in sorted(conditions.items()):
+        symptoms, antecedents = codes(condition.get("symptoms")), codes(condition.get("antecedents"))
+        if len(symptoms) < 2:
+            continue
+        for n in range(DDX_PATIENTS_PER_CONDITION):
+            kept = [c for c in symptoms if rng.random() < DDX_SYMPTOM_RATE]
+            while len(kept) < 2:
+                kept = list(dict.fromkeys([*kept, rng.choice(symptoms)]))
+            kept += [c for c in antecedents if rng.random() < DDX_ANTECEDENT_RATE]
+            kept = [c for c in kept if not _parent(evidences[c]) or _parent(evidences[c]) in kept]
+            features = [_feature(c, evidences[c], rng) for c in kept]
+            initial = rng.choice([c for c in kept if c in symptoms and not _parent(evidences[c])] or kept)
+            row = {
+                "age": str(rng.randint(18, 80)),
+                "sex": rng.choice(["M", "F"]),
+                "features": repr(features),
+                "feature_id": initial,
+                "diagnosis": name,
+            }
+            record = ddxplus_record(row, evidences)
+            ranked = sorted(
+                (other for other in conditions if other != name),
+                key=lambda other: (-_jaccard(set(kept), findings[other]), other),
+            )
+            names = [str(conditions[c]["cond-name-eng"]) for c in [name, *ranked[: DDX_DIFFERENTIAL - 1]]]
+            item = DiagnosisItem(id=f"synthetic-{n}", record=record, diagnosis=names[0], differential=names)
+            yield {
+                "kind": "diagnosis",
+                "id": f"ddxplus-synthetic:{name}:{n}",
+                "prompt": render_prompt(task, item),
+                "target": "\n".join(names),
+                "source": "ddxplus-definitions",
+                "licence": "CC BY 4.0",
+                "record": record,
+            }
+
+
+def _parent(evidence: dict[str, Any]) -> str | None:
+    parent = evidence.get("code_question")
+    return parent if parent and parent != evidence.get("name") else None
+
+
+def _feature(code: str, evidence: dict[str, Any], rng: Any) -> str:
+    """`CODE` for a yes/no finding, `CODE_@_VALUE` with a random possible value otherwise."""
+    import ast
+
+    if evidence.get("data_type") == "B":
+        return code
+    values = evidence.get("possible-values")
+    values = ast.literal_eval(values) if isinstance(values, str) else values
+    return f"{code}_@_{rng.choice(values)}" if values else code
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0

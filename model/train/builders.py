@@ -21,7 +21,9 @@ Kinds (`TrainExample.kind`):
   evaluation's own consultation prompt (the `eval` package supplies them through the
   `clinicalgpt.train_items` entry point: this layer may not import it); the reference note is the target.
 
-Record → diagnosis examples (from the DDXPlus condition definitions) are still to come (issue 10).
+- `diagnosis`: synthetic patients generated from the DDXPlus condition definitions (never its test
+  patients; method in `eval.contamination.diagnosis_training_items`), rendered as the evaluation renders a
+  record, → the ranked differential, names one per line as the evaluation prompt asks.
 """
 
 from __future__ import annotations
@@ -356,17 +358,21 @@ def _refusal(
     )
 
 
-def consultations(items: list[dict[str, str]]) -> Iterator[TrainExample]:
-    """Training-split consultations (`id, prompt, target, source, licence`) as examples: one user turn, the
-    reference note as the answer (no sources: the dialogue is the only evidence)."""
+def from_train_items(items: list[dict[str, str]], kind: Kind) -> Iterator[TrainExample]:
+    """Items another package supplies (`id, kind, prompt, target, source, licence`, and `record` for
+    diagnoses) as examples of `kind`: one user turn in the evaluation's own prompt, the reference as the answer
+    (no sources: the dialogue or the record is the only evidence)."""
     for item in items:
+        if item.get("kind") != kind:
+            continue
         yield TrainExample(
-            id=f"consultation:{item['id']}",
-            kind="consultation",
+            id=f"{kind}:{item['id']}",
+            kind=kind,
             messages=[Message(role="user", content=item["prompt"])],
             target=item["target"].strip(),
             source=item["source"],
             licence=item["licence"],
+            exact_check=item.get("record"),
         )
 
 

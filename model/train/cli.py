@@ -54,6 +54,7 @@ def data(
     refusal_medquad: Annotated[int | None, typer.Option(help="Questions whose passages lack the answer.")] = None,
     refusal_fictional: Annotated[int | None, typer.Option(help="Questions about invented diseases.")] = None,
     consultation: Annotated[int | None, typer.Option(help="Training-split dialogues → note sections.")] = None,
+    diagnosis: Annotated[int | None, typer.Option(help="Synthetic DDXPlus patients → differentials.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of every sample and shuffle.")] = 0,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
@@ -81,6 +82,7 @@ def data(
         "refusal_medquad": refusal_medquad,
         "refusal_fictional": refusal_fictional,
         "consultation": consultation,
+        "diagnosis": diagnosis,
     }
     mixture = MixtureSettings(seed=seed, **{k: v for k, v in counts.items() if v is not None})
     settings = load_settings(config)

@@ -52,18 +52,26 @@ class EvalIndex:
     def __init__(self, texts: Iterable[tuple[str, str]]) -> None:
         grams: dict[str, list[int]] = {}
         short: dict[str, set[str]] = {}
+        whole: dict[str, set[int]] = {}
         self.not_checked: list[str] = []
         for task, text in texts:
             if not text:
                 self.not_checked.append(task)
                 continue
             words = _words(text)
+            whole.setdefault(task, set()).add(_hash(" ".join(words)))
             if len(words) < NGRAM_WORDS:
                 short.setdefault(task, set()).add(" ".join(words))
             grams.setdefault(task, []).extend(ngram_hashes(text))
         self.tasks = sorted(set(grams) | set(short))
         self._grams = {task: np.unique(np.asarray(grams.get(task, []), dtype=np.int64)) for task in self.tasks}
         self._short = short
+        self._whole = whole
+
+    def equal_texts(self, text: str) -> list[str]:
+        """Evaluation sets holding exactly this text (case, punctuation and spacing folded)."""
+        key = _hash(" ".join(_words(text)))
+        return [task for task in self.tasks if key in self._whole.get(task, set())]
 
     def overlaps(self, text: str, *, exact: bool = False) -> list[str]:
         """Evaluation sets `text` overlaps (13-word runs; with `exact`, also the whole folded text)."""
@@ -114,7 +122,11 @@ def decontaminate(examples: Iterable[TrainExample], index: EvalIndex) -> tuple[l
     dropped: dict[str, int] = {}
     dropped_ids: list[str] = []
     for example in examples:
-        hits = sorted(set(index.overlaps(question_of(example), exact=True)) | set(index.overlaps(example.target)))
+        if example.exact_check is not None:
+            # A templated record shares every sentence frame with the evaluation's records: compare it whole.
+            hits = index.equal_texts(example.exact_check)
+        else:
+            hits = sorted(set(index.overlaps(question_of(example), exact=True)) | set(index.overlaps(example.target)))
         if hits:
             dropped_ids.append(example.id)
             for task in hits:

@@ -34,6 +34,11 @@ class TrainExample(BaseModel):
     source: str = Field(description="Dataset the example was built from.")
     licence: str = Field(description="Licence of that dataset (only permissive ones ship in an adapter).")
     cited: list[int] = Field(default_factory=list, description="Source numbers the target cites.")
+    exact_check: str | None = Field(
+        default=None,
+        description="For inputs written from a template an evaluation set shares (DDXPlus records): the text "
+        "decontamination compares whole, instead of by 13-word runs that every such record shares.",
+    )
 
     def prompt_messages(self) -> list[dict[str, str]]:
         return [m.model_dump() for m in self.messages]

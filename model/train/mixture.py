@@ -38,6 +38,7 @@ class MixtureSettings(BaseModel):
     refusal_medquad: int = Field(default=400, ge=0, description="MedQuAD questions with their focus removed.")
     refusal_fictional: int = Field(default=150, ge=0, description="Questions about invented diseases.")
     consultation: int = Field(default=200, ge=0, description="Training-split dialogues → note sections.")
+    diagnosis: int = Field(default=200, ge=0, description="Synthetic DDXPlus patients → differentials.")
     seed: int = 0
 
 
@@ -106,9 +107,10 @@ def build_mixture(
         wanted,
         on_item,
     )
-    consultation_items = list(train_items)
-    rng.shuffle(consultation_items)
-    examples += _take(builders.consultations(consultation_items), settings.consultation, on_item)
+    supplied = list(train_items)
+    rng.shuffle(supplied)
+    examples += _take(builders.from_train_items(supplied, "consultation"), settings.consultation, on_item)
+    examples += _take(builders.from_train_items(supplied, "diagnosis"), settings.diagnosis, on_item)
     built = builders.kind_counts(examples)
     kept, contamination = decontaminate(examples, EvalIndex(eval_texts))
     rng.shuffle(kept)

@@ -32,3 +32,23 @@ def test_consultation_training_items_use_the_train_split_in_the_eval_prompt() ->
     train_task = task.model_copy(update={"dataset": task.dataset.model_copy(update={"options": {"splits": ["train"]}})})
     first = load_items(train_task, EVAL_DATA)[0]
     assert items[0]["prompt"] == render_prompt(task, first)
+
+
+def test_diagnosis_items_are_synthetic_patients_in_the_eval_prompt() -> None:
+    from eval.contamination import DDX_PATIENTS_PER_CONDITION, diagnosis_training_items
+    from eval.schema import DiagnosisItem
+
+    items = list(diagnosis_training_items(EVAL_DATA))
+    assert items and all(i["kind"] == "diagnosis" for i in items)
+    task = load_task("ddxplus")
+    test_records = {item.record for item in load_items(task, EVAL_DATA)}
+    names = {line.split("\n")[0] for line in (i["target"] for i in items)}
+    assert len(items) == DDX_PATIENTS_PER_CONDITION * len(names)  # every condition, the same number each
+    for item in items:
+        assert item["record"] not in test_records  # generated, never a test patient
+        differential = item["target"].split("\n")
+        assert 1 < len(differential) <= 5 and len(set(differential)) == len(differential)
+        rendered = DiagnosisItem(id="x", record=item["record"], diagnosis=differential[0])
+        assert item["prompt"] == render_prompt(task, rendered)
+    again = list(diagnosis_training_items(EVAL_DATA))
+    assert [i["record"] for i in again] == [i["record"] for i in items]  # seeded

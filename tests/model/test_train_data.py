@@ -156,6 +156,17 @@ def test_consultations_are_the_evaluations_prompt_and_the_reference_note() -> No
         "source": "mts-dialog",
         "licence": "CC BY 4.0",
     }
-    (example,) = list(builders.consultations([item]))
+    (example,) = list(builders.from_train_items([{**item, "kind": "consultation"}], "consultation"))
     assert example.kind == "consultation" and example.target == "HPI text."
     assert [m.role for m in example.messages] == ["user"] and example.messages[0].content == item["prompt"]
+
+
+def test_templated_records_are_compared_whole() -> None:
+    record = "Age: 40\nSex: male\nSymptoms and findings:\n- Do you have a cough that produces colored sputum? yes"
+    index = EvalIndex([("ddxplus", record + "\n- Have you had a fever in the last week? yes")])
+    same_frames = _qa("q", "Pneumonia\nBronchitis", "frames").model_copy(update={"exact_check": record})
+    copied = _qa("q", "Pneumonia", "copy").model_copy(
+        update={"exact_check": record + "\n- Have you had a fever in the last week? yes"}
+    )
+    kept, report = decontaminate([same_frames, copied], index)
+    assert [e.id for e in kept] == ["frames"] and report["dropped_per_set"] == {"ddxplus": 1}
