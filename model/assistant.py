@@ -18,7 +18,7 @@ from langchain_core.language_models import BaseChatModel
 
 from knowledge.kb import KnowledgeBase
 from model.chat_models import ChatClinicalGPT
-from model.generators import load_generator, openai_chat_model
+from model.generators import load_generator, openai_chat_model, shipped_adapter
 from model.settings import AppSettings, load_settings
 from rag.chain import ClinicalQAChain, build_qa_chain
 from rag.retrieve import HybridSearcher
@@ -33,9 +33,12 @@ def build_chat_model(settings: AppSettings) -> BaseChatModel:
     g = settings.generator
     if g.spec.startswith("openai:"):
         return openai_chat_model(g.spec, temperature=g.temperature, timeout=g.timeout, max_retries=1)
-    generator = load_generator(g.spec, adapter=g.adapter, cache_dir=g.cache_dir)
+    adapter = g.adapter
+    if adapter is None and g.spec == "default" and g.use_shipped_adapter:
+        adapter = shipped_adapter()
+    generator = load_generator(g.spec, adapter=adapter, cache_dir=g.cache_dir)
     return ChatClinicalGPT.from_generator(
-        generator, adapter=str(g.adapter) if g.adapter else None, temperature=g.temperature, timeout=g.timeout
+        generator, adapter=str(adapter) if adapter else None, temperature=g.temperature, timeout=g.timeout
     )
 
 

@@ -408,6 +408,9 @@ GeneratorOpt = Annotated[
     typer.Option("--generator", "-g", help="default | hf:PATH | openai:URL[#model] [env CLINICALGPT_GENERATOR__SPEC]."),
 ]
 AdapterOpt = Annotated[Path | None, typer.Option("--adapter", help="LoRA adapter folder for local generators.")]
+NoAdapterOpt = Annotated[
+    bool, typer.Option("--no-adapter", help="The base default model, without the adapter shipped for it.")
+]
 ModeOpt = Annotated[
     str | None,
     typer.Option(
@@ -419,16 +422,25 @@ ModeOpt = Annotated[
 
 
 def _assistant(
-    config: Path | None, kb: Path | None, generator: str | None, adapter: Path | None, mode: str | None = None
+    config: Path | None,
+    kb: Path | None,
+    generator: str | None,
+    adapter: Path | None,
+    mode: str | None = None,
+    no_adapter: bool = False,
 ) -> Any:
     from model.assistant import load_assistant
 
+    if adapter and no_adapter:
+        _fail("--adapter and --no-adapter contradict each other: pass one of them")
     settings = _settings(config, kb_dir=kb)
     update: dict[str, Any] = {}
     if generator:
         update["spec"] = generator
     if adapter:
         update["adapter"] = adapter
+    if no_adapter:
+        update["use_shipped_adapter"] = False
     if update:
         settings = settings.model_copy(update={"generator": settings.generator.model_copy(update=update)})
     if mode:
@@ -501,6 +513,7 @@ def ask(
     k: KOpt = None,
     generator: GeneratorOpt = None,
     adapter: AdapterOpt = None,
+    no_adapter: NoAdapterOpt = False,
     mode: ModeOpt = None,
     stream: Annotated[bool, typer.Option("--stream/--no-stream", help="Print tokens as they are generated.")] = False,
     kb: KbOpt = None,
@@ -510,7 +523,7 @@ def ask(
 ) -> None:
     """Answer a question with citations to the knowledge base (or refuse for lack of evidence)."""
     configure_logging(verbose)
-    assistant = _assistant(config, kb, generator, adapter, mode)
+    assistant = _assistant(config, kb, generator, adapter, mode, no_adapter)
     flags_shown = False
     with user_errors():
         if stream and not as_json:
@@ -542,6 +555,7 @@ def chat(
     k: KOpt = None,
     generator: GeneratorOpt = None,
     adapter: AdapterOpt = None,
+    no_adapter: NoAdapterOpt = False,
     mode: ModeOpt = None,
     kb: KbOpt = None,
     config: ConfigOpt = None,
@@ -549,7 +563,7 @@ def chat(
 ) -> None:
     """Interactive consultation: multi-turn, cited answers, clarifying questions."""
     configure_logging(verbose)
-    assistant = _assistant(config, kb, generator, adapter, mode)
+    assistant = _assistant(config, kb, generator, adapter, mode, no_adapter)
     history: list[dict[str, str]] = []
     last = None
     out.print("ClinicalGPT consultation. " + CHAT_HELP)

@@ -670,6 +670,15 @@ def _merge_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
     return rest
 
 
+#: Where a fine-tuned adapter for the default model ships (`clinicalgpt train sft`, with its model card).
+SHIPPED_ADAPTER = Path(__file__).parent / "adapters" / "gemma-3-270m-clinicalgpt"
+
+
+def shipped_adapter() -> Path | None:
+    """The adapter shipped for the default model, or None while none has earned its place."""
+    return SHIPPED_ADAPTER if (SHIPPED_ADAPTER / "adapter_config.json").is_file() else None
+
+
 def load_generator(
     spec: str = "default", *, adapter: str | Path | None = None, cache_dir: Path | None = None
 ) -> Generator:

@@ -26,6 +26,11 @@ class GeneratorSettings(BaseModel):
 
     spec: str = Field(default="default", description="`default` (Gemma 3 270M), `hf:PATH` or `openai:URL[#model]`.")
     adapter: Path | None = Field(default=None, description="LoRA adapter folder for local generators.")
+    use_shipped_adapter: bool = Field(
+        default=True,
+        description="With `spec = default` and no `adapter`: load the adapter shipped in the package "
+        "(`model/adapters/`) when there is one; false (`--no-adapter`) = the base model.",
+    )
     temperature: float = Field(default=0.0, ge=0.0, description="0 = greedy decoding (reproducible).")
     timeout: float | None = Field(default=None, gt=0, description="Seconds before generation is stopped.")
     cache_dir: Path = Field(
