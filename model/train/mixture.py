@@ -20,6 +20,12 @@ from model.train import builders
 from model.train.decontaminate import EvalIndex, decontaminate
 from model.train.examples import TrainExample
 
+#: Licences whose data may train an adapter that ships (`../shared/data/README.md`): attribution at most, no
+#: non-commercial or share-alike terms. An example carries every licence of the passages it was built from.
+PERMISSIVE_LICENCES = frozenset(
+    {"CC0 1.0", "CC0 1.0 (openFDA)", "CC BY 4.0", "Apache-2.0", "MIT", "Public domain (NLM)"}
+)
+
 #: Sources read past the number wanted, because some candidates yield no example (a gold passage cut by
 #: the context budget, no curated item, too few unrelated passages for a refusal).
 OVERSAMPLE = 1.5
@@ -112,7 +118,9 @@ def build_mixture(
     examples += _take(builders.from_train_items(supplied, "consultation"), settings.consultation, on_item)
     examples += _take(builders.from_train_items(supplied, "diagnosis"), settings.diagnosis, on_item)
     built = builders.kind_counts(examples)
-    kept, contamination = decontaminate(examples, EvalIndex(eval_texts))
+    permissive = [e for e in examples if permissively_licensed(e.licence)]
+    restricted = sorted({e.licence for e in examples} - {e.licence for e in permissive})
+    kept, contamination = decontaminate(permissive, EvalIndex(eval_texts))
     rng.shuffle(kept)
     report = {
         "settings": settings.model_dump(),
@@ -120,9 +128,17 @@ def build_mixture(
         "kept_per_kind": builders.kind_counts(kept),
         "kept": len(kept),
         "decontamination": contamination,
+        "dropped_for_licence": len(examples) - len(permissive),
+        "licences_dropped": restricted,
         "licences": _licences(kept),
     }
     return kept, report
+
+
+def permissively_licensed(licence: str) -> bool:
+    """Whether every licence named (`"Apache-2.0; CC0 1.0"`) is on `PERMISSIVE_LICENCES`."""
+    parts = [part.strip() for part in licence.split(";") if part.strip()]
+    return bool(parts) and all(part in PERMISSIVE_LICENCES for part in parts)
 
 
 def _licences(examples: list[TrainExample]) -> dict[str, int]:

@@ -170,3 +170,11 @@ def test_templated_records_are_compared_whole() -> None:
     )
     kept, report = decontaminate([same_frames, copied], index)
     assert [e.id for e in kept] == ["frames"] and report["dropped_per_set"] == {"ddxplus": 1}
+
+
+def test_only_permissive_licences_train_a_shipped_adapter() -> None:
+    from model.train.mixture import permissively_licensed
+
+    assert permissively_licensed("CC BY 4.0") and permissively_licensed("Apache-2.0; CC0 1.0; Public domain (NLM)")
+    assert not permissively_licensed("CC BY-NC 4.0") and not permissively_licensed("CC0 1.0; CC BY-SA 4.0")
+    assert not permissively_licensed("")
