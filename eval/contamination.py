@@ -108,10 +108,10 @@ def diagnosis_training_items(data_dir: Path | None, *, seed: int = 0) -> Iterato
     import json
     import random
 
-    from eval.datasets.diagnosis import ddxplus_record
     from eval.modes import render_prompt
     from eval.schema import DiagnosisItem
     from eval.tasks import load_task
+    from knowledge.ddxplus import ddxplus_record
 
     task = load_task("ddxplus")
     folder = (Path(data_dir) if data_dir else Path()) / Path(task.dataset.path).parent

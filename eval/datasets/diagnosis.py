@@ -19,24 +19,11 @@ from eval.datasets.base import (
 )
 from eval.errors import DatasetError
 from eval.schema import DiagnosisItem, Family
+from knowledge.ddxplus import DDX_COLUMNS, ddxplus_record  # noqa: F401  (ddxplus_record re-exported)
 from knowledge.sources.base import iter_jsonl
 
+
 #: Column names of the original DDXPlus release → those of the shipped "mini version" (both are read).
-_DDX_COLUMNS = {
-    "age": "age",
-    "sex": "sex",
-    "pathology": "diagnosis",
-    "diagnosis": "diagnosis",
-    "evidences": "features",
-    "features": "features",
-    "initial_evidence": "feature_id",
-    "feature_id": "feature_id",
-    "differential_diagnosis": "differential",
-    "top5_diagnoses": "differential",
-}
-_SEX = {"M": "male", "F": "female"}
-
-
 def _read_json(path: Path, loader: str) -> Any:
     try:
         return json.loads(read_text(path, loader))
@@ -56,50 +43,6 @@ def _condition_names(conditions: dict[str, Any]) -> dict[str, str]:
             if spelling:
                 names[str(spelling)] = eng
     return names
-
-
-def _answer(evidence: dict[str, Any], value: str) -> str:
-    """The English text of one evidence value (`V_123` → "nowhere", numeric scales as `n/10`)."""
-    if not value:
-        return "yes"
-    meaning = evidence.get("value_meaning") or {}
-    if value in meaning:
-        text = str((meaning[value] or {}).get("en") or value)
-        return {"N": "no", "Y": "yes", "NA": "not applicable"}.get(text, text)
-    possible = evidence.get("possible-values") or []
-    if possible and all(isinstance(v, int) for v in possible) and value.isdigit():
-        return f"{value}/{max(possible)}"
-    return value
-
-
-def ddxplus_record(row: dict[str, str], evidences: dict[str, Any]) -> str:
-    """Readable text of one DDXPlus patient: age, sex, the reason for consulting, symptoms, then history.
-
-    Raises ValueError on an evidence code that `release_evidences.json` does not know.
-    """
-    codes = ast.literal_eval(row["features"]) if row["features"].strip() else []
-    if not isinstance(codes, list):
-        raise ValueError("`EVIDENCES` is not a list")
-    answers: dict[str, list[str]] = {}
-    for entry in codes:
-        code, _, value = str(entry).partition("_@_")
-        if code not in evidences:
-            raise ValueError(f"unknown evidence `{code}` (not in release_evidences.json)")
-        answers.setdefault(code, []).append(_answer(evidences[code], value))
-    sex = _SEX.get(row["sex"].strip().upper(), row["sex"].strip())
-    lines = [f"Age: {row['age'].strip()}", f"Sex: {sex}"]
-    initial = row.get("feature_id", "").strip()
-    if initial in evidences:
-        lines.append(f"Reason for consulting: {evidences[initial]['question_en']} yes")
-    sections: dict[bool, list[str]] = {False: [], True: []}
-    for code, values in answers.items():
-        evidence = evidences[code]
-        sections[bool(evidence.get("is_antecedent"))].append(f"- {evidence['question_en']} {', '.join(values)}")
-    if sections[False]:
-        lines += ["Symptoms and findings:", *sections[False]]
-    if sections[True]:
-        lines += ["History and risk factors:", *sections[True]]
-    return "\n".join(lines)
 
 
 def load_ddxplus(
@@ -143,7 +86,7 @@ def load_ddxplus(
     }
     report.files += [str(path), str(path.with_name("release_evidences.json"))]
     for number, (lineno, raw) in enumerate(iter_csv(path, "ddxplus", report), start=1):
-        row = {_DDX_COLUMNS[k.strip().lower()]: v for k, v in raw.items() if k and k.strip().lower() in _DDX_COLUMNS}
+        row = {DDX_COLUMNS[k.strip().lower()]: v for k, v in raw.items() if k and k.strip().lower() in DDX_COLUMNS}
         missing = [c for c in ("age", "sex", "diagnosis", "features") if not (row.get(c) or "").strip()]
         if missing:
             report.bad(path.name, lineno, f"missing {', '.join(missing)}")
