@@ -22,6 +22,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from knowledge.errors import ClinicalAssistantError
+from model.diagnosis.cli import diagnose_command
 from model.settings import AppSettings, load_settings
 from rag.settings import AnswerMode
 
@@ -649,6 +650,7 @@ def register_plugins() -> list[str]:
 
 
 register_plugins()
+app.command("diagnose")(diagnose_command)
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m model.cli`

@@ -1,7 +1,7 @@
 """Findings of a patient record as knowledge-graph node ids, present or absent.
 
 - DDXPlus evidence codes map straight to the graph's evidence nodes (`DDXPLUS:E_…`).
-- Text (chief complaint, findings, history, free text) is cut into clauses (sentence ends, ";", ",", " but ",
+- Text (chief complaint, findings, history, free text) is cut into clauses (sentence ends, ";", ":", ",", " but ",
   new lines) and each clause is linked with the knowledge base's entity linker (exact names and synonyms:
   Symptom Ontology, HPO layperson terms, HSDN's MeSH symptoms). A clause with a negation cue ("no", "denies",
   "without", "negative for", …) makes its findings absent: they count against a disease. A clause that only
@@ -22,7 +22,7 @@ from model.diagnosis.records import PatientRecord
 
 #: Node types a finding may link to.
 FINDING_TYPES = frozenset({"symptom", "phenotype"})
-_CLAUSE = re.compile(r"[.;,\n!?]+|\bbut\b|\bhowever\b", re.IGNORECASE)
+_CLAUSE = re.compile(r"[.;:,\n!?]+|\bbut\b|\bhowever\b", re.IGNORECASE)
 _NEGATION = re.compile(
     r"\b(?:no|not|denies|denied|denying|without|negative for|absence of|absent|free of|never|none)\b", re.IGNORECASE
 )
