@@ -118,8 +118,12 @@ def _text_of(path: Path) -> tuple[str | None, RecordError | None]:
     return None, RecordError(id=str(path), source=str(path), message=msg)
 
 
-def _empty(path: Path) -> RecordError:
-    return RecordError(id=str(path), source=str(path), message=f"{path}: the file is empty: no record to read")
+def _contents(path: Path) -> tuple[str, RecordError | None]:
+    """The file's text, or the error row when it is unreadable, not UTF-8 or empty."""
+    text, error = _text_of(path)
+    if error is None and not (text or "").strip():
+        error = RecordError(id=str(path), source=str(path), message=f"{path}: the file is empty: no record to read")
+    return text or "", error
 
 
 def _listed(value: Any) -> list[str]:
@@ -170,15 +174,11 @@ def _record(data: Mapping[str, Any], source: str, fallback_id: str) -> Read:
 
 # -- formats -------------------------------------------------------------------------------------------
 def read_jsonl(path: Path, _columns: Mapping[str, str]) -> Iterator[Read]:
-    text, error = _text_of(path)
+    text, error = _contents(path)
     if error is not None:
         yield error
         return
-    assert text is not None
     lines = text.splitlines()
-    if not any(line.strip() for line in lines):
-        yield _empty(path)
-        return
     for line_no, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -199,13 +199,9 @@ def read_jsonl(path: Path, _columns: Mapping[str, str]) -> Iterator[Read]:
 
 
 def read_csv(path: Path, columns: Mapping[str, str]) -> Iterator[Read]:
-    text, error = _text_of(path)
+    text, error = _contents(path)
     if error is not None:
         yield error
-        return
-    assert text is not None
-    if not text.strip():
-        yield _empty(path)
         return
     unknown = sorted(set(columns) - set(RECORD_FIELDS))
     if unknown:
@@ -274,13 +270,9 @@ def _observation(resource: dict[str, Any]) -> str:
 
 
 def read_fhir(path: Path, _columns: Mapping[str, str]) -> Iterator[Read]:
-    text, error = _text_of(path)
+    text, error = _contents(path)
     if error is not None:
         yield error
-        return
-    assert text is not None
-    if not text.strip():
-        yield _empty(path)
         return
     try:
         data = json.loads(text)
@@ -336,11 +328,10 @@ def read_ddxplus(path: Path, _columns: Mapping[str, str]) -> Iterator[Read]:
         msg = f"{path}: DDXPlus patients need release_evidences.json beside them ({evidences_path}: {exc})"
         yield RecordError(id=str(path), source=str(path), message=msg)
         return
-    text, error = _text_of(path)
+    text, error = _contents(path)
     if error is not None:
         yield error
         return
-    assert text is not None
     reader = csv.DictReader(text.splitlines())
     for number, raw in enumerate(reader, start=1):
         source = f"{path}:{reader.line_num}"
