@@ -38,6 +38,7 @@ def diagnose_command(
         str | None, typer.Option("--columns", help="CSV column mapping, e.g. id=patient_id,text=note.")
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Skip records already in --out and append.")] = False,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes diagnosing in parallel.")] = 1,
     kb: Annotated[Path | None, typer.Option("--kb", help="Knowledge base folder [env CLINICALGPT_KB_DIR].")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
@@ -68,7 +69,11 @@ def diagnose_command(
         raise typer.BadParameter(str(exc), param_hint="--out") from exc
     with writer, tqdm(disable=not progress or as_json, unit="record", desc="diagnosing") as bar:
         summary = run_batch(
-            read_records(inputs, fmt, columns=mapping), diagnose, writer, on_row=lambda row: bar.update(1)
+            read_records(inputs, fmt, columns=mapping),
+            diagnose,
+            writer,
+            workers=workers,
+            on_row=lambda row: bar.update(1),
         )
     report = {"out": str(out), **summary.model_dump()}
     if as_json:

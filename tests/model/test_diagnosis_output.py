@@ -125,3 +125,15 @@ def test_a_run_killed_midway_resumes_with_no_loss_and_no_duplicates(tmp_path: Pa
     subprocess.run([sys.executable, str(script), str(out), "400"], env=env, check=True)
     ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
     assert len(ids) == 400 and set(ids) == {f"r{i}" for i in range(400)}
+
+
+def test_workers_write_the_same_rows_in_input_order(tmp_path: Path) -> None:
+    items = [*_records(150), PatientRecord(id="bad", source="x", text="boom")]
+    outputs = []
+    for workers in (1, 2):
+        out = tmp_path / f"out{workers}.jsonl"
+        with RowWriter.open(out) as writer:
+            summary = run_batch(items, _fake_diagnose, writer, workers=workers)
+        assert summary.written == {"error": 1, "ok": 150}
+        outputs.append(out.read_text())
+    assert outputs[0] == outputs[1]
