@@ -86,3 +86,12 @@ def test_rows_ok_no_findings_and_ddxplus_codes(diagnoser: Diagnoser) -> None:
     assert coded.differential[0].kg_id == "D:cold"
     flagged = diagnoser(PatientRecord(id="d", source="t", text="Fever and a stiff neck, light hurts her eyes"))
     assert "meningitis" in flagged.red_flags
+
+
+def test_negation_reaches_forward_to_the_end_of_the_clause(diagnoser: Diagnoser) -> None:
+    listed = PatientRecord(id="2", source="t", text="Cough and fever, no neck stiffness or rash")
+    found = extract_findings(listed, diagnoser.linker)
+    assert found.present == {"S:cough", "S:fever"} and found.absent == {"S:neck", "S:rash"}
+    breaker = PatientRecord(id="3", source="t", text="Denies rash, reports fever")
+    found = extract_findings(breaker, diagnoser.linker)
+    assert found.present == {"S:fever"} and found.absent == {"S:rash"}
