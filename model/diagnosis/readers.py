@@ -108,22 +108,54 @@ def read_records(
 
 # -- helpers -------------------------------------------------------------------------------------------
 def _text_of(path: Path) -> tuple[str | None, RecordError | None]:
-    """The file's UTF-8 text, or the error row saying why it cannot be read."""
+    """The whole file's UTF-8 text (one note, one FHIR document), or the error row saying why it cannot be read."""
     try:
         return path.read_text(encoding="utf-8"), None
-    except UnicodeDecodeError as exc:
+    except (UnicodeDecodeError, OSError) as exc:
+        return _text_error(path, exc)
+
+
+class _NotUtf8(Exception):
+    """Raised while streaming a file when its bytes stop being UTF-8."""
+
+
+def _stream(path: Path) -> tuple[Iterator[str], RecordError | None]:
+    """The lines of a UTF-8 file, read as they are consumed (memory stays flat in the file's size), or the error
+    row when the file cannot be opened, is empty, or does not start as UTF-8 text. A later undecodable byte
+    raises `_NotUtf8` from the iterator."""
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+        first = handle.readline()
+    except (UnicodeDecodeError, OSError) as exc:
+        _, error = _text_error(path, exc)
+        return iter(()), error
+    if not first:
+        handle.close()
+        message = f"{path}: the file is empty: no record to read"
+        return iter(()), RecordError(id=str(path), source=str(path), message=message)
+
+    def lines() -> Iterator[str]:
+        with handle:
+            yield first
+            try:
+                yield from handle
+            except UnicodeDecodeError as exc:
+                raise _NotUtf8(str(exc)) from exc
+
+    return lines(), None
+
+
+def _text_error(path: Path, exc: BaseException) -> tuple[None, RecordError]:
+    if isinstance(exc, UnicodeDecodeError):
         msg = f"{path}: not UTF-8 text (byte {exc.start}); convert it, e.g. `iconv -f latin1 -t utf-8`"
-    except OSError as exc:
-        msg = f"{path}: cannot be read ({exc.strerror or exc})"
+    else:
+        msg = f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})"
     return None, RecordError(id=str(path), source=str(path), message=msg)
 
 
-def _contents(path: Path) -> tuple[str, RecordError | None]:
-    """The file's text, or the error row when it is unreadable, not UTF-8 or empty."""
-    text, error = _text_of(path)
-    if error is None and not (text or "").strip():
-        error = RecordError(id=str(path), source=str(path), message=f"{path}: the file is empty: no record to read")
-    return text or "", error
+def _not_utf8(path: Path, after_line: int) -> RecordError:
+    msg = f"{path}: not UTF-8 text after line {after_line}; the rest of the file is skipped: convert it, e.g. "
+    return RecordError(id=f"{path.name}:{after_line + 1}", source=f"{path}:{after_line + 1}", message=msg + "`iconv`")
 
 
 def _listed(value: Any) -> list[str]:
@@ -174,32 +206,41 @@ def _record(data: Mapping[str, Any], source: str, fallback_id: str) -> Read:
 
 # -- formats -------------------------------------------------------------------------------------------
 def read_jsonl(path: Path, _columns: Mapping[str, str]) -> Iterator[Read]:
-    text, error = _contents(path)
+    lines, error = _stream(path)
     if error is not None:
         yield error
         return
-    lines = text.splitlines()
-    for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        source = f"{path}:{line_no}"
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield RecordError(
-                id=f"{path.name}:{line_no}",
-                source=source,
-                message=f"{source}: invalid JSON at column {exc.colno}: {exc.msg}; each line must be one JSON object",
-            )
-            continue
-        if not isinstance(data, dict):
-            yield RecordError(id=f"{path.name}:{line_no}", source=source, message=f"{source}: not a JSON object")
-            continue
-        yield _record(data, source, f"{path.name}:{line_no}")
+    line_no = 0
+    seen_content = False
+    try:
+        for line_no, line in enumerate(lines, start=1):  # noqa: B007  (line_no is read after the loop)
+            if not line.strip():
+                continue
+            seen_content = True
+            source = f"{path}:{line_no}"
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield RecordError(
+                    id=f"{path.name}:{line_no}",
+                    source=source,
+                    message=f"{source}: invalid JSON at column {exc.colno}: {exc.msg}; each line must be one JSON "
+                    "object",
+                )
+                continue
+            if not isinstance(data, dict):
+                yield RecordError(id=f"{path.name}:{line_no}", source=source, message=f"{source}: not a JSON object")
+                continue
+            yield _record(data, source, f"{path.name}:{line_no}")
+    except _NotUtf8:
+        yield _not_utf8(path, line_no)
+        return
+    if not seen_content:
+        yield RecordError(id=str(path), source=str(path), message=f"{path}: the file is empty: no record to read")
 
 
 def read_csv(path: Path, columns: Mapping[str, str]) -> Iterator[Read]:
-    text, error = _contents(path)
+    lines, error = _stream(path)
     if error is not None:
         yield error
         return
@@ -208,23 +249,30 @@ def read_csv(path: Path, columns: Mapping[str, str]) -> Iterator[Read]:
         msg = f"--columns names {', '.join(unknown)}, which records do not have; use {', '.join(RECORD_FIELDS)}"
         yield RecordError(id=str(path), source=str(path), message=msg)
         return
-    reader = csv.DictReader(text.splitlines(), delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
-    header = reader.fieldnames or []
+    reader = csv.DictReader(lines, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+    try:
+        header = reader.fieldnames or []
+    except _NotUtf8:
+        yield _not_utf8(path, 0)
+        return
     mapping = {field: columns.get(field, field) for field in RECORD_FIELDS}
     missing = [f"{field} (column {col!r})" for field, col in mapping.items() if field == "id" and col not in header]
     if missing:
         msg = f"{path}: no id column ({missing[0]}); name one with --columns id=COLUMN (header: {', '.join(header)})"
         yield RecordError(id=str(path), source=str(path), message=msg)
         return
-    for row in reader:
-        line_no = reader.line_num
-        source = f"{path}:{line_no}"
-        if None in row or any(v is None for v in row.values()):
-            msg = f"{source}: {len(header)} columns in the header, a different number in this row; quote cells"
-            yield RecordError(id=f"{path.name}:{line_no}", source=source, message=msg + " that hold commas")
-            continue
-        data = {field: row.get(col) for field, col in mapping.items() if col in row}
-        yield _record(data, source, f"{path.name}:{line_no}")
+    try:
+        for row in reader:
+            line_no = reader.line_num
+            source = f"{path}:{line_no}"
+            if None in row or any(v is None for v in row.values()):
+                msg = f"{source}: {len(header)} columns in the header, a different number in this row; quote cells"
+                yield RecordError(id=f"{path.name}:{line_no}", source=source, message=msg + " that hold commas")
+                continue
+            data = {field: row.get(col) for field, col in mapping.items() if col in row}
+            yield _record(data, source, f"{path.name}:{line_no}")
+    except _NotUtf8:
+        yield _not_utf8(path, reader.line_num)
 
 
 def read_txt_folder(path: Path, _columns: Mapping[str, str]) -> Iterator[Read]:
@@ -270,10 +318,14 @@ def _observation(resource: dict[str, Any]) -> str:
 
 
 def read_fhir(path: Path, _columns: Mapping[str, str]) -> Iterator[Read]:
-    text, error = _contents(path)
+    text, error = _text_of(path)
     if error is not None:
         yield error
         return
+    if not (text or "").strip():
+        yield RecordError(id=str(path), source=str(path), message=f"{path}: the file is empty: no record to read")
+        return
+    assert text is not None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -328,11 +380,18 @@ def read_ddxplus(path: Path, _columns: Mapping[str, str]) -> Iterator[Read]:
         msg = f"{path}: DDXPlus patients need release_evidences.json beside them ({evidences_path}: {exc})"
         yield RecordError(id=str(path), source=str(path), message=msg)
         return
-    text, error = _contents(path)
+    lines, error = _stream(path)
     if error is not None:
         yield error
         return
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(lines)
+    try:
+        yield from _ddxplus_rows(path, reader, evidences)
+    except _NotUtf8:
+        yield _not_utf8(path, reader.line_num)
+
+
+def _ddxplus_rows(path: Path, reader: csv.DictReader[str], evidences: dict[str, Any]) -> Iterator[Read]:
     for number, raw in enumerate(reader, start=1):
         source = f"{path}:{reader.line_num}"
         row = {DDX_COLUMNS[k.strip().lower()]: v for k, v in raw.items() if k and k.strip().lower() in DDX_COLUMNS}

@@ -151,3 +151,15 @@ def test_detect_format_by_extension(tmp_path: Path, name: str, fmt: str) -> None
     path = tmp_path / name
     path.write_text("{}")
     assert detect_format(path) == fmt
+
+
+def test_a_file_that_stops_being_utf8_keeps_the_records_before(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    good = "".join(json.dumps({"id": f"r{i}", "text": "cough " * 20}) + "\n" for i in range(400))
+    path.write_bytes(good.encode() + b'{"id": "bad", "text": "fi\xe8vre"}\n')  # latin-1 after ~60 KB of UTF-8
+    items = list(read_records([path]))
+    records = [i for i in items if isinstance(i, PatientRecord)]
+    errors = [i for i in items if isinstance(i, RecordError)]
+    assert len(errors) == 1 and "not UTF-8 text after line" in errors[0].message
+    assert len(records) >= 300  # what was read before the bad bytes stands (reading is in chunks)
+    assert len({r.id for r in records}) == len(records)
