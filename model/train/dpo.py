@@ -29,11 +29,12 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from knowledge.kb_layout import sha256_file
 from model.errors import TrainDataError
 from model.train.encode import IGNORE, Encoded, encode
 from model.train.examples import TrainExample
 from model.train.loss import causal_lm, softcap
-from model.train.sft import ADAPTER_DIR, LOG_FILE, SFTSettings, autocast, collate, file_sha256
+from model.train.sft import ADAPTER_DIR, LOG_FILE, SFTSettings, autocast, collate
 from rag.prompts import REFUSAL_SENTINEL
 
 _MARKER = re.compile(r"\s*\[\d+\]")
@@ -204,7 +205,7 @@ def train_dpo(
         "final_loss": last_loss,
         "reward_accuracy": wins / (steps * pairs_per_step),
         "seconds": round(time.perf_counter() - started, 1),
-        "data_sha256": file_sha256(data_path) if data_path else None,
+        "data_sha256": sha256_file(data_path) if data_path else None,
     }
     (out / "run.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary

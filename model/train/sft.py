@@ -18,9 +18,7 @@ Output folder: `adapter/` (peft `save_pretrained`, what `--adapter` loads), `che
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import logging
 import math
 import platform
 import random
@@ -37,12 +35,11 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
+from knowledge.kb_layout import sha256_file
 from model.errors import TrainDataError
 from model.train.encode import IGNORE, Encoded, encode
 from model.train.examples import read_examples
 from model.train.loss import full_logits_loss, label_only_loss
-
-logger = logging.getLogger(__name__)
 
 ADAPTER_DIR = "adapter"
 CHECKPOINT_DIR = "checkpoint"
@@ -125,14 +122,6 @@ class TrainResult:
     tokens_per_s: float
     stopped_early: bool
     out: Path
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def plan_batches(lengths: list[int], batch_size: int, seed: int) -> list[list[int]]:
@@ -366,7 +355,7 @@ def train_sft(
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: _schedule(step, settings.warmup_steps, total_steps)
     )
-    data_hash = file_sha256(data)
+    data_hash = sha256_file(Path(data))
     state: dict[str, Any] = {"step": 0, "micro": 0, "tokens": 0, "seconds": 0.0, "data_sha256": data_hash}
     if resume:
         state = _load_checkpoint(out, model, optimizer, scheduler)
