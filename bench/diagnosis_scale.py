@@ -1,12 +1,13 @@
 """Batch-diagnosis throughput and memory: N records resampled from the DDXPlus test patients, KG-only.
 
-    python -m bench.diagnosis_scale [--n 100000] [--workers 1 2] [--json reports/diagnosis_scale.json]
+    python -m bench.diagnosis_scale [--n 100000] [--workers 1 2] [--ray-workers 2] [--json reports/diagnosis_scale.json]
 
 The records are written to a temporary DDXPlus-format file (resampled with a fixed seed, renumbered so every
 id is distinct) and run through the same reader → diagnoser → row writer as `clinicalgpt diagnose`. Reported
 per worker count: records/s, and peak resident memory of the parent and of the largest worker (to show that
-memory stays flat in the number of records: nothing is held per record). Issue 11 target: ≥ 200 records/s on
-2 cores.
+memory stays flat in the number of records: nothing is held per record). `--ray-workers N` adds a run with
+`--executor ray` on a local Ray instance started for it (its start-up is inside the time; the actors are Ray's
+processes, not ours, so only the driver's memory is reported). Issue 11 target: ≥ 200 records/s on 2 cores.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bench.diagnosis import DDXPLUS
 from model.diagnosis.api import load_diagnoser
 from model.diagnosis.output import RowWriter
 from model.diagnosis.readers import read_records
-from model.diagnosis.runner import run_batch
+from model.diagnosis.runner import Executor, run_batch
 
 
 def resampled(source: Path, out_dir: Path, n: int, seed: int = 0) -> Path:
@@ -47,22 +48,24 @@ def resampled(source: Path, out_dir: Path, n: int, seed: int = 0) -> Path:
     return path
 
 
-def measure(path: Path, workers: int, kb_dir: Path, out_dir: Path) -> dict[str, Any]:
+def measure(path: Path, workers: int, kb_dir: Path, out_dir: Path, executor: Executor = "local") -> dict[str, Any]:
     diagnoser = load_diagnoser(kb_dir)
-    out = out_dir / f"rows-{workers}.jsonl"
+    out = out_dir / f"rows-{executor}-{workers}.jsonl"
     started = time.perf_counter()
     with RowWriter.open(out) as writer:
-        summary = run_batch(read_records([path], "ddxplus"), diagnoser, writer, workers=workers)
+        summary = run_batch(read_records([path], "ddxplus"), diagnoser, writer, workers=workers, executor=executor)
     seconds = time.perf_counter() - started
     rows = sum(summary.written.values())
+    children = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     return {
+        "executor": executor,
         "workers": workers,
         "records": rows,
         "statuses": summary.written,
         "seconds": round(seconds, 1),
         "records_per_s": round(rows / seconds, 1),
         "peak_rss_parent_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "peak_rss_largest_worker_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+        "peak_rss_largest_worker_mb": children if executor == "local" else None,
         "output_mb": round(out.stat().st_size / 2**20, 1),
     }
 
@@ -72,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--n", type=int, default=100_000)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2], help="local runs, one per count")
+    parser.add_argument("--ray-workers", type=int, nargs="*", default=[], help="--executor ray runs (needs [ray])")
     parser.add_argument(
         "--kb-dir", type=Path, default=Path(os.environ.get("CLINICALGPT_KB_DIR", "~/.cache/clinicalgpt/kb"))
     )
@@ -84,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         report = {
             "n": args.n,
             "cpus": os.cpu_count(),
-            "runs": [measure(path, w, args.kb_dir, Path(tmp)) for w in args.workers],
+            "runs": [measure(path, w, args.kb_dir, Path(tmp)) for w in args.workers]
+            + [measure(path, w, args.kb_dir, Path(tmp), "ray") for w in args.ray_workers],
         }
     text = json.dumps(report, indent=2)
     print(text)

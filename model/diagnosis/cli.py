@@ -38,7 +38,20 @@ def diagnose_command(
         str | None, typer.Option("--columns", help="CSV column mapping, e.g. id=patient_id,text=note.")
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Skip records already in --out and append.")] = False,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes diagnosing in parallel.")] = 1,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Processes (or Ray actors) diagnosing in parallel.")
+    ] = 1,
+    executor: Annotated[
+        Literal["local", "ray"],
+        typer.Option("--executor", help="local: processes on this machine; ray: actors on a Ray cluster."),
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            help="Ray cluster for --executor ray, e.g. ray://head:10001 [env RAY_ADDRESS; default: local Ray].",
+        ),
+    ] = None,
     kb: Annotated[Path | None, typer.Option("--kb", help="Knowledge base folder [env CLINICALGPT_KB_DIR].")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
@@ -60,6 +73,15 @@ def diagnose_command(
     missing = [str(p) for p in inputs if not p.exists()]
     if missing:
         raise typer.BadParameter(f"no such file or folder: {', '.join(missing)}", param_hint="INPUTS")
+    if ray_address and executor != "ray":
+        raise typer.BadParameter("--ray-address only applies with --executor ray", param_hint="--ray-address")
+    if executor == "ray":
+        from model.diagnosis.ray_executor import import_ray
+
+        try:
+            import_ray()
+        except RuntimeError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--executor") from exc
     settings = load_settings(None, **({"kb_dir": kb} if kb else {}))
     graph = load_kb_graph(settings.kb_dir.expanduser())
     diagnose = Diagnoser(KGScorer(graph), EntityLinker(graph))
@@ -73,6 +95,8 @@ def diagnose_command(
             diagnose,
             writer,
             workers=workers,
+            executor=executor,
+            ray_address=ray_address,
             on_row=lambda row: bar.update(1),
         )
     report = {"out": str(out), **summary.model_dump()}

@@ -12,7 +12,7 @@ import logging
 import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -22,6 +22,7 @@ from model.diagnosis.records import PatientRecord, RecordError
 logger = logging.getLogger(__name__)
 
 Diagnose = Callable[[PatientRecord], DiagnosisRow]
+Executor = Literal["local", "ray"]
 #: Records handed to a worker process at a time (fewer round trips; rows still come back in input order).
 CHUNK = 64
 _WORKER_DIAGNOSE: Diagnose | None = None
@@ -59,14 +60,30 @@ def _init_worker(diagnose: Diagnose) -> None:
     _WORKER_DIAGNOSE = diagnose
 
 
-def _in_worker(item: PatientRecord | RecordError) -> DiagnosisRow:
+def diagnose_item(diagnose: Diagnose, item: PatientRecord | RecordError) -> DiagnosisRow:
+    """The row for one reader item: a record's diagnosis, or the `error` row of a record that could not be read."""
     if isinstance(item, RecordError):
         return DiagnosisRow(id=item.id, status="error", message=item.message, source=item.source)
+    return diagnose_safely(diagnose, item)
+
+
+def _in_worker(item: PatientRecord | RecordError) -> DiagnosisRow:
     assert _WORKER_DIAGNOSE is not None  # set by _init_worker
-    return diagnose_safely(_WORKER_DIAGNOSE, item)
+    return diagnose_item(_WORKER_DIAGNOSE, item)
 
 
-def _rows(items: Iterable[PatientRecord | RecordError], diagnose: Diagnose, workers: int) -> Iterator[DiagnosisRow]:
+def _rows(
+    items: Iterable[PatientRecord | RecordError],
+    diagnose: Diagnose,
+    workers: int,
+    executor: Executor,
+    ray_address: str | None,
+) -> Iterator[DiagnosisRow]:
+    if executor == "ray":
+        from model.diagnosis.ray_executor import ray_rows  # Ray is an optional extra, imported only when asked for
+
+        yield from ray_rows(items, diagnose, workers=workers, address=ray_address)
+        return
     if workers <= 1:
         _init_worker(diagnose)
         yield from map(_in_worker, items)
@@ -84,11 +101,15 @@ def run_batch(
     writer: RowWriter,
     *,
     workers: int = 1,
+    executor: Executor = "local",
+    ray_address: str | None = None,
     on_row: Callable[[DiagnosisRow], Any] = lambda row: None,
 ) -> BatchSummary:
     """Diagnose every record not yet in `writer`'s file and write its row (in input order); see the module doc.
 
-    `workers > 1` runs `diagnose` in that many forked processes; the parent alone writes."""
+    `workers > 1` runs `diagnose` in that many forked processes; the parent alone writes. `executor="ray"` runs
+    it in `workers` Ray actors instead (`model.diagnosis.ray_executor`; `ray_address` names a cluster, else
+    RAY_ADDRESS or a local instance); reading, resuming and writing stay here either way."""
     started = time.perf_counter()
     counts: dict[str, int] = {}
     skipped = 0
@@ -101,7 +122,7 @@ def run_batch(
             else:
                 yield item
 
-    for row in _rows(pending(), diagnose, workers):
+    for row in _rows(pending(), diagnose, workers, executor, ray_address):
         writer.write(row)
         counts[row.status] = counts.get(row.status, 0) + 1
         on_row(row)
