@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -52,6 +52,14 @@ def diagnose_command(
             help="Ray cluster for --executor ray, e.g. ray://head:10001 [env RAY_ADDRESS; default: local Ray].",
         ),
     ] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option(
+            "--llm",
+            help="Re-rank the top candidates with a generator (default | hf:PATH | openai:URL[#model], as `ask "
+            "--generator`) and write a cited rationale. An openai: endpoint receives the findings.",
+        ),
+    ] = None,
     kb: Annotated[Path | None, typer.Option("--kb", help="Knowledge base folder [env CLINICALGPT_KB_DIR].")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
@@ -75,6 +83,9 @@ def diagnose_command(
         raise typer.BadParameter(f"no such file or folder: {', '.join(missing)}", param_hint="INPUTS")
     if ray_address and executor != "ray":
         raise typer.BadParameter("--ray-address only applies with --executor ray", param_hint="--ray-address")
+    if llm and (workers > 1 or executor == "ray"):
+        msg = "--llm runs in one local process (the model already uses every core): drop --workers/--executor ray"
+        raise typer.BadParameter(msg, param_hint="--llm")
     if executor == "ray":
         from model.diagnosis.ray_executor import import_ray
 
@@ -84,7 +95,13 @@ def diagnose_command(
             raise typer.BadParameter(str(exc), param_hint="--executor") from exc
     settings = load_settings(None, **({"kb_dir": kb} if kb else {}))
     graph = load_kb_graph(settings.kb_dir.expanduser())
-    diagnose = Diagnoser(KGScorer(graph), EntityLinker(graph))
+    diagnose: Any = Diagnoser(KGScorer(graph), EntityLinker(graph))
+    if llm:
+        from model.assistant import build_chat_model, load_assistant
+        from model.diagnosis.llm_stage import LLMStageDiagnoser
+
+        settings = settings.model_copy(update={"generator": settings.generator.model_copy(update={"spec": llm})})
+        diagnose = LLMStageDiagnoser(diagnose, build_chat_model(settings), load_assistant(settings).retriever, name=llm)
     try:
         writer = RowWriter.open(out, output_format, resume=resume)
     except FileExistsError as exc:

@@ -18,7 +18,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Status = Literal["ok", "no_findings", "error"]
 OutputFormat = Literal["jsonl", "csv"]
-CSV_COLUMNS = ("id", "status", "message", "source", "differential", "red_flags", "model", "settings_hash")
+CSV_COLUMNS = (
+    "id",
+    "status",
+    "message",
+    "source",
+    "differential",
+    "red_flags",
+    "model",
+    "settings_hash",
+    "llm_status",
+    "rationale",
+    "rationale_citations",
+)
 
 
 class Evidence(BaseModel):
@@ -57,6 +69,13 @@ class DiagnosisRow(BaseModel):
     red_flags: list[str] = Field(default_factory=list)
     model: str = ""
     settings_hash: str = ""
+    llm_status: Literal["reranked", "parse_error", "error"] | None = Field(
+        default=None, description="What the optional LLM stage did (None: no LLM stage)."
+    )
+    rationale: str | None = Field(default=None, description="The LLM stage's explanation of its first choice.")
+    rationale_citations: list[str] = Field(
+        default_factory=list, description="Passage ids the rationale cites (only passages it was shown)."
+    )
 
     def csv_row(self) -> dict[str, str]:
         """Flat cells: nested fields as JSON (one line each, so a kill can only cut the last line)."""

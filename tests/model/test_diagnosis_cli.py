@@ -43,3 +43,18 @@ def test_diagnose_usage_errors(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "no such file" in missing.output
     bad_columns = runner.invoke(app, ["diagnose", str(tmp_path), "--out", str(tmp_path / "o.jsonl"), "--columns", "id"])
     assert bad_columns.exit_code == 2 and "FIELD=COLUMN" in bad_columns.output
+
+
+def test_diagnose_llm_stage_with_a_local_model(tiny_kb_dir: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+    records = tmp_path / "in.jsonl"
+    records.write_text(json.dumps({"id": "a", "text": "Chest pain and fever, no cough."}) + "\n")
+    out = tmp_path / "out.jsonl"
+    args = ["diagnose", str(records), "--out", str(out), "--kb", str(tiny_kb_dir), "--no-progress", "--json"]
+    result = runner.invoke(app, [*args, "--llm", f"hf:{tiny_model_dir}"])
+    assert result.exit_code == 0, result.output
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    # a random tiny model writes no ranking line: the graph's order stands and the row says so
+    assert row["status"] == "ok" and row["model"] == f"kg-idf-v1+llm:hf:{tiny_model_dir}"
+    assert row["llm_status"] in {"reranked", "parse_error"} and row["differential"]
+    refused = runner.invoke(app, [*args, "--llm", "default", "--workers", "2"])
+    assert refused.exit_code == 2 and "--llm runs in one local process" in refused.output
