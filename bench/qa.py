@@ -1,12 +1,15 @@
 """Grounded-QA benchmark: citation quality, refusals and latency of `ask` with a given generator.
 
-    python -m bench.qa --n 100 [--generator default] [--adapter DIR] [--cold] [--json reports/qa.json]
+    python -m bench.qa --n 100 [--generator default] [--adapter DIR | --no-adapter] [--mode generative]
+                       [--cold] [--json reports/qa.json]
 
 Questions: `--n` seeded MedQuAD questions (answerable from the knowledge base) and the 50 questions in
 bench/data/unanswerable.jsonl (non-medical, or about things absent from the sources). Reports:
 - answerable: share answered with ≥1 valid citation, share refused, share of cited ids that were really
   retrieved (must be 1.0), share of answer sentences supported by their citations, citation origin
-  (model vs attributed by post-processing), share of model-cited ids dropped as not retrieved;
+  (model vs attributed by post-processing), share of model-cited ids dropped as not retrieved, ROUGE-L F1 of
+  the answer against MedQuAD's reference answer (questions from the held-out test split: no training or
+  tuning saw them);
 - unanswerable: refusal rate (and by reason);
 - latency: generator load (cold = GGUF conversion in an empty cache, with `--cold`; cached), and
   retrieval / generation / total per question, median and p95.
@@ -52,6 +55,18 @@ def cites_gold(answer: CitedAnswer, gold: str) -> bool:
     return any(c.id.split("#", 1)[0] == gold for c in answer.citations)
 
 
+def rouge_l(answers: list[CitedAnswer], references: list[str]) -> float:
+    """Mean ROUGE-L F1 of answered questions' text against their reference answers (refusals score 0)."""
+    from rouge_score import rouge_scorer
+
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+    scores = [
+        0.0 if a.refused else scorer.score(ref, a.answer)["rougeL"].fmeasure
+        for a, ref in zip(answers, references, strict=True)
+    ]
+    return round(statistics.fmean(scores), 4) if scores else 0.0
+
+
 def summarise(answers: list[CitedAnswer], golds: list[str] | None = None) -> dict[str, Any]:
     """Refusals, citations and support; with `golds` (answer document per question), how often the
     citations point at the reference answer's own document."""
@@ -83,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--generator", default=None, help="default | hf:PATH | openai:URL")
     parser.add_argument("--adapter", type=Path, default=None)
+    parser.add_argument("--no-adapter", action="store_true", help="the base model, without the shipped adapter")
+    parser.add_argument("--mode", choices=["extractive", "generative"], default=None, help="answer mode (auto)")
     parser.add_argument("--cold", action="store_true", help="also time the one-off GGUF conversion")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--samples", type=int, default=5, help="example answers kept in the report")
@@ -92,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     gen = settings.generator.model_copy(
         update={k: v for k, v in (("spec", args.generator), ("adapter", args.adapter)) if v}
     )
+    if args.no_adapter:
+        gen = gen.model_copy(update={"use_shipped_adapter": False})
+    if args.mode:
+        overrides["answer"] = settings.answer.model_copy(update={"mode": args.mode})
     settings = settings.model_copy(update={"generator": gen, **overrides})
     if settings.data_dir is None:
         parser.error("set CLINICALGPT_DATA_DIR")
@@ -101,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": " ".join(["python -m bench.qa", *(argv or sys.argv[1:])]),
         "generator": gen.spec,
         "adapter": str(gen.adapter) if gen.adapter else None,
+        "use_shipped_adapter": gen.use_shipped_adapter,
         "settings_hash": settings.settings_hash(),
     }
     load: dict[str, float] = {}
@@ -125,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, questions in (("answerable", answerable), ("unanswerable", unanswerable)):
         for q in tqdm(questions, desc=name):
             results[name].append(assistant.ask(q))
+    report["answer_mode"] = assistant.answer_mode
     report["answerable"] = summarise(results["answerable"], [q["gold"] for q in sample])
+    report["answerable"]["rouge_l_vs_reference"] = rouge_l(results["answerable"], [q["answer"] for q in sample])
     report["unanswerable"] = summarise(results["unanswerable"])
     everything = results["answerable"] + results["unanswerable"]
     generated = [a for a in everything if a.timings_ms["generate"] > 0]

@@ -58,6 +58,7 @@ def sample_questions(data_dir: Path, n: int, seed: int, split: Split = "test") -
                     "gold": gold,
                     "qtype": row.get("qtype") or "",
                     "focus": row.get("focus") or "",
+                    "answer": clean_text(row.get("answer") or ""),
                 }
             )
     random.Random(seed).shuffle(rows)

@@ -11,7 +11,7 @@ from model.diagnosis.scoring import ABSENT_PENALTY, TOP, KGScorer
 from rag.red_flags import detect_red_flags
 
 #: What `model` says in every row of a knowledge-graph-only run.
-KG_MODEL = "kg-idf-v1"
+KG_MODEL = "kg-idf-v2"
 
 
 class Diagnoser:
@@ -29,7 +29,10 @@ class Diagnoser:
         common = {"id": record.id, "source": record.source, "model": KG_MODEL, "settings_hash": self.settings_hash}
         flags = [flag.id for flag in detect_red_flags(text)]
         if not findings:
-            message = "no finding in the record links to the knowledge graph (symptoms, signs, DDXPlus evidences)"
+            message = (
+                "no finding or diagnosis in the record links to the knowledge graph (symptoms, signs, diseases, "
+                "DDXPlus evidences)"
+            )
             return DiagnosisRow(status="no_findings", message=message, red_flags=flags, **common)
-        differential = self.scorer.rank(findings.present, findings.absent, top=self.top)
+        differential = self.scorer.rank(findings.present, findings.absent, named=findings.named, top=self.top)
         return DiagnosisRow(status="ok", differential=differential, red_flags=flags, **common)

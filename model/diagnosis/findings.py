@@ -25,6 +25,8 @@ from model.diagnosis.records import PatientRecord
 
 #: Node types a finding may link to.
 FINDING_TYPES = frozenset({"symptom", "phenotype"})
+#: Node types a diagnosis named in the record may link to.
+DISEASE_TYPES = frozenset({"disease"})
 _CLAUSE = re.compile(
     r"[.;:\n!?]+|\b(?:but|however|although|though|except|reports?|complains? of|c/o|presents? with)\b", re.IGNORECASE
 )
@@ -32,6 +34,8 @@ _NEGATION = re.compile(
     r"\b(?:no|not|denies|denied|denying|without|negative for|absence of|absent|free of|never|none)\b", re.IGNORECASE
 )
 _UNCERTAIN = re.compile(r"\b(?:rule out|r/o|possible|possibly|suspected|query|\?)", re.IGNORECASE)
+_POST_NEGATION = re.compile(r"([^,;]*?)\s*(?:\(\s*-\s*\)|\bnegative\b(?!\s+for))", re.IGNORECASE)
+_PAST = re.compile(r"\b(?:history|previous(?:ly)?|prior|past|h/o|years? ago|since childhood)\b", re.IGNORECASE)
 _FAMILY = re.compile(r"\b(?:family history|mother|father|sister|brother|aunt|uncle|grand\w+)\b", re.IGNORECASE)
 
 
@@ -39,19 +43,26 @@ _FAMILY = re.compile(r"\b(?:family history|mother|father|sister|brother|aunt|unc
 class Findings:
     present: set[str] = field(default_factory=set)
     absent: set[str] = field(default_factory=set)
+    named: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.present)
+        return bool(self.present or self.named)
 
 
 def clauses(text: str) -> list[str]:
     return [c.strip() for c in _CLAUSE.split(text) if c and c.strip()]
 
 
-def _linked(text: str, linker: EntityLinker) -> set[str]:
+def _linked(text: str, linker: EntityLinker, types: frozenset[str] = FINDING_TYPES) -> list[str]:
     if not text.strip():
-        return set()
-    return {link.node_id for link in linker.link(text, top=10, fuzzy=False) if link.type in FINDING_TYPES}
+        return []
+    return list(dict.fromkeys(link.node_id for link in linker.link(text, top=10, fuzzy=False) if link.type in types))
+
+
+def _post_negated(clause: str) -> tuple[str, list[str]]:
+    """The clause without its "X (-)" / "X negative" segments, and those segments."""
+    segments = [m.group(1) for m in _POST_NEGATION.finditer(clause) if m.group(1).strip()]
+    return _POST_NEGATION.sub(" ", clause), segments
 
 
 def extract_findings(record: PatientRecord, linker: EntityLinker) -> Findings:
@@ -60,13 +71,22 @@ def extract_findings(record: PatientRecord, linker: EntityLinker) -> Findings:
     if record.evidence_codes:
         return found  # a structured DDXPlus record: its evidences are the findings
     texts = [record.chief_complaint or "", *record.findings, *record.history, record.text]
+    named: dict[str, None] = {}
     for text in texts:
         for clause in clauses(text):
-            if _UNCERTAIN.search(clause) or _FAMILY.search(clause):
+            if _FAMILY.search(clause):
                 continue
+            clause, negated = _post_negated(clause)
             cue = _NEGATION.search(clause)
             before, after = (clause[: cue.start()], clause[cue.end() :]) if cue else (clause, "")
+            if not _PAST.search(before):
+                named.update(dict.fromkeys(_linked(before, linker, DISEASE_TYPES)))
+            if _UNCERTAIN.search(clause):
+                continue  # a possibility raised: a working diagnosis, but its findings are neither for nor against
             found.present.update(_linked(before, linker))
             found.absent.update(_linked(after, linker))
+            for segment in negated:
+                found.absent.update(_linked(segment, linker))
     found.absent -= found.present  # stated present anywhere wins over a negated mention elsewhere
+    found.named = list(named)
     return found

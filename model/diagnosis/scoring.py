@@ -12,6 +12,11 @@ where the source gives none (DDXPlus definitions, Disease Ontology). Dividing by
 disease's total evidence keeps diseases with long finding lists from winning on size alone while still
 rewarding a fuller match. Each candidate lists the findings that supported and argued against it, with the
 source and the fact id of the link. No parameter was tuned on the DDXPlus test patients.
+
+Diseases the record names itself (`Findings.named`: a working diagnosis in the chief complaint or the notes)
+come first, in the order the record mentions them, each with its own score as above (0 when it has no
+findings in the graph) and the evidence "named in the record"; the scored candidates follow. A rule, not a
+weight: nothing to tune.
 """
 
 from __future__ import annotations
@@ -92,30 +97,42 @@ class KGScorer:
             for kg_id, p in self.profiles.items()
         }
 
-    def rank(self, present: Iterable[str], absent: Iterable[str] = (), *, top: int = TOP) -> list[Candidate]:
-        """The best `top` candidates sharing at least one present finding, best first."""
+    def rank(
+        self, present: Iterable[str], absent: Iterable[str] = (), *, named: Iterable[str] = (), top: int = TOP
+    ) -> list[Candidate]:
+        """Diseases the record names (in its order), then the best candidates sharing a present finding."""
         present, absent = set(present), set(absent)
-        candidates = {kg_id for f in present for kg_id in self.by_finding.get(f, [])}
-        scored: list[Candidate] = []
-        for kg_id in candidates:
-            profile = self.profiles[kg_id]
-            supporting = [self._evidence(f, profile.findings[f]) for f in present if f in profile.findings]
-            against = [self._evidence(f, profile.findings[f]) for f in absent if f in profile.findings]
-            raw = sum(e.weight for e in supporting) - ABSENT_PENALTY * sum(e.weight for e in against)
-            score = raw / self.norm[kg_id] if self.norm[kg_id] else 0.0
-            scored.append(
-                Candidate(
-                    name=profile.name,
-                    icd10=profile.icd10,
-                    kg_id=kg_id,
-                    score=round(score, 4),
-                    supporting=sorted(supporting, key=lambda e: -e.weight),
-                    against=against,
-                    citations=sorted({e.fact_id for e in [*supporting, *against] if e.fact_id}),
-                )
-            )
+        first = [self._candidate(kg_id, present, absent, named=True) for kg_id in dict.fromkeys(named)]
+        first = [c for c in first if c is not None][:top]
+        taken = {c.kg_id for c in first}
+        candidates = {kg_id for f in present for kg_id in self.by_finding.get(f, []) if kg_id not in taken}
+        scored = [c for kg_id in candidates if (c := self._candidate(kg_id, present, absent)) is not None]
         scored.sort(key=lambda c: (-c.score, c.name))
-        return scored[:top]
+        return (first + scored)[:top]
+
+    def _candidate(self, kg_id: str, present: set[str], absent: set[str], *, named: bool = False) -> Candidate | None:
+        profile = self.profiles.get(kg_id)
+        if profile is None:  # a disease with no findings in the graph: only a record naming it proposes it
+            if not named or kg_id not in self.graph:
+                return None
+            attrs = self.graph.nodes[kg_id]
+            profile = Profile(kg_id, str(attrs.get("name") or kg_id), _icd10(attrs))
+        supporting = [self._evidence(f, profile.findings[f]) for f in present if f in profile.findings]
+        against = [self._evidence(f, profile.findings[f]) for f in absent if f in profile.findings]
+        raw = sum(e.weight for e in supporting) - ABSENT_PENALTY * sum(e.weight for e in against)
+        norm = self.norm.get(kg_id, 0.0)
+        score = raw / norm if norm else 0.0
+        if named:
+            supporting.insert(0, Evidence(finding="named in the record", source="record", fact_id=None, weight=0.0))
+        return Candidate(
+            name=profile.name,
+            icd10=profile.icd10,
+            kg_id=kg_id,
+            score=round(score, 4),
+            supporting=sorted(supporting, key=lambda e: (e.source != "record", -e.weight)),
+            against=against,
+            citations=sorted({e.fact_id for e in [*supporting, *against] if e.fact_id}),
+        )
 
     def _evidence(self, finding: str, link: Link) -> Evidence:
         name = str(self.graph.nodes[finding].get("name") or finding) if finding in self.graph else finding

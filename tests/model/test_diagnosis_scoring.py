@@ -95,3 +95,27 @@ def test_negation_reaches_forward_to_the_end_of_the_clause(diagnoser: Diagnoser)
     breaker = PatientRecord(id="3", source="t", text="Denies rash, reports fever")
     found = extract_findings(breaker, diagnoser.linker)
     assert found.present == {"S:fever"} and found.absent == {"S:rash"}
+
+
+def test_examination_markers_negate_the_segment_they_close(diagnoser: Diagnoser) -> None:
+    record = PatientRecord(id="4", source="t", text="Cough, neck stiffness (-), rash negative, fever (+)")
+    found = extract_findings(record, diagnoser.linker)
+    assert found.present == {"S:cough", "S:fever"} and found.absent == {"S:neck", "S:rash"}
+
+
+def test_diseases_the_record_names_come_first_unless_negated_past_or_family(diagnoser: Diagnoser) -> None:
+    record = PatientRecord(
+        id="5",
+        source="t",
+        chief_complaint="Common cold for 3 days",
+        text="Fever and neck stiffness. Suspected influenza. History of meningitis. No meningitis now.",
+    )
+    found = extract_findings(record, diagnoser.linker)
+    assert found.named == ["D:cold", "D:flu"]  # meningitis: a past illness, and negated now
+    ranked = diagnoser(record).differential
+    assert [c.kg_id for c in ranked] == ["D:cold", "D:flu", "D:mening"]  # the scored one follows
+    assert ranked[0].supporting[0].finding == "named in the record" and ranked[0].supporting[0].source == "record"
+    family = PatientRecord(id="6", source="t", text="Father had influenza. Cough.")
+    assert extract_findings(family, diagnoser.linker).named == []
+    only_named = diagnoser(PatientRecord(id="7", source="t", text="Influenza."))
+    assert only_named.status == "ok" and [c.kg_id for c in only_named.differential] == ["D:flu"]
