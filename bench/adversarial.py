@@ -44,6 +44,8 @@ from typing import Any
 
 from tqdm import tqdm
 
+from bench.report_file import save_report
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 DATA = Path(__file__).parent / "data"
@@ -291,10 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         report = false_positives(args)
     else:
         report = run(args)
-    text = json.dumps(report, indent=2, ensure_ascii=False)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n", encoding="utf-8")
+    save_report(report, args.json)
     summary = {k: v for k, v in report.items() if k not in ("answers", "examples")}
     sys.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     return 0

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import ast
 import csv
-import json
 import os
 import random
 import sys
@@ -31,6 +30,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from bench.report_file import emit_report
 from knowledge.graph.link import EntityLinker
 from knowledge.kb import load_kb_graph
 from model.diagnosis.diagnose import KG_MODEL, Diagnoser
@@ -196,11 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         report["llm_stage"] = llm_stage_accuracy(
             diagnose, graph, args.data_dir, args.kb_dir.expanduser(), args.llm, args.llm_limit
         )
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n", encoding="utf-8")
+    emit_report(report, args.json)
     return 0
 
 

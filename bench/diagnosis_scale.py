@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import random
 import resource
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.diagnosis import DDXPLUS
+from bench.report_file import emit_report
 from model.diagnosis.api import load_diagnoser
 from model.diagnosis.output import RowWriter
 from model.diagnosis.readers import read_records
@@ -91,11 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             "runs": [measure(path, w, args.kb_dir, Path(tmp)) for w in args.workers]
             + [measure(path, w, args.kb_dir, Path(tmp), "ray") for w in args.ray_workers],
         }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n", encoding="utf-8")
+    emit_report(report, args.json)
     return 0
 
 

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.report_file import save_report
 from knowledge.graph.link import EntityLinker
 from knowledge.kb import load_kb_graph
 from model.diagnosis.findings import extract_findings
@@ -96,10 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [json.loads(line) for line in args.cases.read_text(encoding="utf-8").splitlines() if line.strip()]
     graph = load_kb_graph(args.kb_dir.expanduser())
     report = score(graph, EntityLinker(graph), rows)
-    text = json.dumps(report, indent=2)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n", encoding="utf-8")
+    save_report(report, args.json)
     brief = {k: report[k] for k in ("cases", "present", "absent")}
     brief["polarity_errors"] = len(report["polarity_errors"])
     print(json.dumps(brief, indent=2))

@@ -29,6 +29,7 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench.report_file import emit_report
 from bench.retrieval_sweep import patient_rewrites  # noqa: E402
 from eval.datasets.consumer_qa import medquad_split  # noqa: E402
 from knowledge.embeddings import DEFAULT_MODEL_NAME, SentenceTransformerEmbeddings  # noqa: E402
@@ -141,10 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         ],
     }
     report["checks"] = {name: accuracy(classifier, emb, items) for name, items in checks.items()}
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    emit_report(report, args.json)
     return 0
 
 

@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench.report_file import emit_report
 from bench.retrieval import sample_questions  # noqa: E402
 from model.assistant import ClinicalAssistant  # noqa: E402
 from model.generators import HFGenerator, prepare_default_model  # noqa: E402
@@ -169,10 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         for a in results["answerable"][: args.samples] + results["unanswerable"][:2]
     ]
-    text = json.dumps(report, indent=2, ensure_ascii=False)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    emit_report(report, args.json)
     return 0
 
 
