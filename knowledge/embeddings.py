@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -86,6 +87,10 @@ def _load_model(path: str, device: str, dtype: str = "float32") -> SentenceTrans
         raise KnowledgeError(f"Cannot load the embedding model from {path!r}: {exc}") from exc
 
 
+#: Single texts whose vectors `embed_array` keeps (a question is embedded more than once per answer).
+RECENT_TEXTS = 64
+
+
 class SentenceTransformerEmbeddings(BaseModel, Embeddings):
     """LangChain embeddings backed by a local sentence-transformers model.
 
@@ -113,6 +118,8 @@ class SentenceTransformerEmbeddings(BaseModel, Embeddings):
 
     _model: SentenceTransformer | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    # Single texts recently embedded: one question is embedded by the red-flag classifier, then by retrieval.
+    _recent: OrderedDict[str, np.ndarray] = PrivateAttr(default_factory=OrderedDict)
 
     @field_validator("model_path", mode="before")
     @classmethod
@@ -179,7 +186,23 @@ class SentenceTransformerEmbeddings(BaseModel, Embeddings):
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return self._encode(texts)
+        if len(texts) > 1:
+            return self._encode(texts)
+        return self._encode_one(texts[0])
+
+    def _encode_one(self, text: str) -> np.ndarray:
+        """One text's row, from the small cache of recent single texts when it is there (a copy either way)."""
+        with self._lock:
+            hit = self._recent.get(text)
+            if hit is not None:
+                self._recent.move_to_end(text)
+                return hit.copy()
+        vector = self._encode([text])
+        with self._lock:
+            self._recent[text] = vector.copy()
+            if len(self._recent) > RECENT_TEXTS:
+                self._recent.popitem(last=False)
+        return vector
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed documents.

@@ -83,3 +83,19 @@ def test_embed_array_matches_embed_documents(embedder: SentenceTransformerEmbedd
     np.testing.assert_allclose(array, np.asarray(embedder.embed_documents(texts)), atol=1e-5)
     assert embedder.embed_array([]).shape == (0, 384)
     assert embedder.embed_documents([]) == []
+
+
+def test_a_text_embedded_twice_is_encoded_once(
+    embedder: SentenceTransformerEmbeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[list[str]] = []
+    encode = embedder._encode
+    monkeypatch.setattr(embedder, "_encode", lambda texts: calls.append(texts) or encode(texts))
+    question = "can i take ibuprofen with a stomach ulcer? (cache test)"
+    first = embedder.embed_array([question])
+    first[0, 0] = 99.0  # a caller scribbling on its rows must not change the cached vector
+    second = embedder.embed_array([question])
+    assert calls == [[question]]
+    np.testing.assert_allclose(second, encode([question]), atol=1e-6)
+    embedder.embed_array([question, "another"])  # batches are never cached
+    assert len(calls) == 2
