@@ -54,7 +54,7 @@ def test_diagnose_llm_stage_with_a_local_model(tiny_kb_dir: Path, tiny_model_dir
     assert result.exit_code == 0, result.output
     (row,) = [json.loads(line) for line in out.read_text().splitlines()]
     # a random tiny model writes no ranking line: the graph's order stands and the row says so
-    assert row["status"] == "ok" and row["model"] == f"kg-idf-v2+llm:hf:{tiny_model_dir}"
+    assert row["status"] == "ok" and row["model"] == f"kg-idf-v3+llm:hf:{tiny_model_dir}"
     assert row["llm_status"] in {"reranked", "parse_error"} and row["differential"]
     refused = runner.invoke(app, [*args, "--llm", "default", "--workers", "2"])
     assert refused.exit_code == 2 and "--llm runs in one local process" in refused.output

@@ -61,7 +61,7 @@ def test_the_model_reorders_the_head_and_cites_what_it_was_shown(base: Diagnoser
     assert row.rationale == "Neck stiffness points to meningitis [2]; see also [7]."
     assert row.rationale_citations == ["p:meningitis"]  # [7] was never shown: dropped
     assert "p:meningitis" in row.differential[0].citations
-    assert row.model == "kg-idf-v2+llm:fake"
+    assert row.model == "kg-idf-v3+llm:fake"
     # every candidate of the head with a passage in the prompt, numbered as the ranking refers to them
     prompt = build_prompt(RECORD, kg, [None] * len(kg.differential))[1].content
     assert "[1] influenza" in prompt and "Findings absent: rash" in prompt and "30-year-old female" in prompt
