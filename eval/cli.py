@@ -169,6 +169,9 @@ def run(
         str | None, typer.Option("--generator", "-g", help="default | hf:PATH | openai:URL[#model].")
     ] = None,
     adapter: Annotated[Path | None, typer.Option("--adapter", help="LoRA adapter folder for local generators.")] = None,
+    no_adapter: Annotated[
+        bool, typer.Option("--no-adapter", help="The default model without its shipped adapter (the base model).")
+    ] = False,
     answer_mode: Annotated[
         Literal["auto", "extractive", "generative"] | None,
         typer.Option(
@@ -214,7 +217,13 @@ def run(
     from eval.tasks import load_task
     from model.assistant import resolve_answer_mode
 
+    if adapter is not None and no_adapter:
+        raise typer.BadParameter("--adapter and --no-adapter contradict each other: pass one", param_hint="--adapter")
     settings = _settings(config, kb_dir=kb, data_dir=data_dir, spec=generator, adapter=adapter)
+    if no_adapter:
+        settings = settings.model_copy(
+            update={"generator": settings.generator.model_copy(update={"use_shipped_adapter": False})}
+        )
     if answer_mode is not None:
         settings = settings.model_copy(update={"answer": settings.answer.model_copy(update={"mode": answer_mode})})
     loaded = [load_task(name) for name in tasks]

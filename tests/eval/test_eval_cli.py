@@ -99,3 +99,10 @@ def test_resume_without_out_continues_the_newest_run_of_that_name(
     again = invoke(*args, "--limit", "2", "--resume", "--no-progress")
     assert again.exit_code == 0 and "2 items (2 from an earlier run)" in again.output
     assert list((tmp_path / "reports/eval/runs").iterdir()) == [run_dir]
+
+
+def test_run_rejects_adapter_with_no_adapter(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["eval", "run", "-t", "mirage-medqa", "--adapter", str(tmp_path), "--no-adapter", "--limit", "1"]
+    )
+    assert result.exit_code == 2 and "contradict" in result.output
