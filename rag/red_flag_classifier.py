@@ -11,7 +11,9 @@ topics) and has two parts:
   notice (stroke, anaphylaxis, …).
 
 A message is an emergency when the first part's probability reaches `threshold`, chosen by cross-validation
-on the training messages for a low false-alarm rate, never on the sets it is reported on. The weights are
+on the training messages for a low false-alarm rate, never on the sets it is reported on. The same probability
+can withdraw a rule's alarm (`vetoes`): rules match words, and "my brain had a stroke reading this form" has
+the words; a rule's alarm stands unless the classifier puts the message under `veto`. The weights are
 plain JSON (no pickle) and only fit vectors of the model they were trained on: with any other embedder the
 classifier is off and the rules stand alone.
 """
@@ -68,6 +70,7 @@ class RedFlagClassifier:
         flag_bias: np.ndarray,
         threshold: float,
         model: str | None,
+        veto: float = 0.0,
     ) -> None:
         self.vocabulary = vocabulary
         self.idf = np.asarray(idf, dtype=np.float32)
@@ -78,6 +81,8 @@ class RedFlagClassifier:
         self.flag_bias = np.asarray(flag_bias, dtype=np.float32)
         self.threshold = float(threshold)
         self.model = model
+        #: A rule's alarm is withdrawn when the emergency probability is under this (0: never).
+        self.veto = float(veto)
         if len(self.weights) != len(self.idf) + self.flag_weights.shape[1]:
             msg = "red-flag classifier weights must cover the vocabulary and the vector dimensions"
             raise ValueError(msg)
@@ -115,6 +120,7 @@ class RedFlagClassifier:
         return {
             "model": self.model,
             "threshold": round(self.threshold, 4),
+            "veto": round(self.veto, 4),
             "metadata": metadata,
             "vocabulary": self.vocabulary,
             "idf": np.round(self.idf, 6).tolist(),
@@ -137,6 +143,7 @@ class RedFlagClassifier:
             flag_bias=np.asarray(data["flag_bias"]),
             threshold=data["threshold"],
             model=data.get("model"),
+            veto=data.get("veto", 0.0),
         )
 
     def save(self, path: Path, *, metadata: dict[str, Any]) -> None:
@@ -163,3 +170,17 @@ def classify_message(
         return None
     units = message_units(text)
     return classifier.predict(units, embed(units))
+
+
+def vetoes(text: str, embed: Callable[[list[str]], np.ndarray], model: str | None) -> bool:
+    """Whether the classifier is sure enough that `text` is no emergency to withdraw a rule's alarm.
+
+    Only when its emergency probability for every unit of the message is under `veto`. Cross-validation sets
+    `veto` with `threshold` (`bench/red_flag_train.py`): the pair catching the most emergencies out of fold
+    within the false-alarm limit, the smaller veto on ties. Never when the classifier is missing, has no veto
+    or was trained for another embedder."""
+    classifier = default_classifier()
+    if classifier is None or classifier.veto <= 0 or classifier.model != model or not text.strip():
+        return False
+    units = message_units(text)
+    return classifier.predict(units, embed(units))[1] < classifier.veto

@@ -18,6 +18,7 @@ hand-labelled bench/data/red_flags*.jsonl sets.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,9 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from rag.red_flag_classifier import classify_message
+from rag.red_flag_classifier import classify_message, vetoes
+
+logger = logging.getLogger(__name__)
 
 
 class RedFlag(BaseModel):
@@ -584,7 +587,8 @@ def detect_red_flags(
     """Emergency patterns in `text` (question plus conversation), in rule order.
 
     When no rule fires and `embed` (normalised vectors of embedding model `model`) is given, the learned
-    classifier (`rag.red_flag_classifier`) may still name one red flag: the rules are exact but narrow.
+    classifier (`rag.red_flag_classifier`) may still name one red flag: the rules are exact but narrow. When a
+    rule fires, the classifier may withdraw it if it is sure the message is no emergency (`vetoes`).
     """
     clauses = _live_clauses(text)
     flags = [
@@ -592,7 +596,12 @@ def detect_red_flags(
         for rule in _RULES
         if any(all(_present(p, clauses) for p in group) for group in rule.any_of)
     ]
-    if flags or embed is None:
+    if embed is None:
+        return flags
+    if flags:
+        if vetoes(classifier_text(text), embed, model):
+            logger.debug("rule alarm %s withdrawn: the classifier puts the message under its veto", flags[0].id)
+            return []
         return flags
     verdict = classify_message(classifier_text(text), embed, model)
     if verdict is None or verdict[0] is None:

@@ -154,3 +154,15 @@ def test_shipped_classifier_names_only_known_flags() -> None:
     assert set(clf.flags) == set(RED_FLAG_IDS)
     assert clf.flag_weights.shape == (len(RED_FLAG_IDS), 384) and 0 < clf.threshold < 1
     assert clf.model == "all-MiniLM-L6-v2"
+
+
+def test_a_sure_classifier_withdraws_a_rule_alarm_only_under_its_veto(toy_default: RedFlagClassifier) -> None:
+    rule_text = "My chest hurts and I cannot breathe"  # a rule fires; the toy scores it ~0.05
+    assert detect_red_flags(rule_text, embed=_embed_by_keyword, model="toy")  # veto 0: rules always stand
+    toy_default.veto = 0.1
+    assert detect_red_flags(rule_text, embed=_embed_by_keyword, model="toy") == []
+    alarming = "My chest hurts and I cannot breathe, everything went wobbly"  # the toy scores it ~0.73
+    assert detect_red_flags(alarming, embed=_embed_by_keyword, model="toy")
+    assert detect_red_flags(rule_text) and detect_red_flags(rule_text, embed=_embed_by_keyword, model="other")
+    saved = RedFlagClassifier.from_json(json.loads(json.dumps(toy_default.to_json({}))))
+    assert saved.veto == 0.1
