@@ -29,6 +29,7 @@ from langchain_core.retrievers import BaseRetriever
 
 from model.diagnosis.diagnose import KG_MODEL, Diagnoser
 from model.diagnosis.output import Candidate, DiagnosisRow
+from model.diagnosis.priors import with_demographics
 from model.diagnosis.records import PatientRecord
 
 logger = logging.getLogger(__name__)
@@ -51,12 +52,15 @@ def _patient_line(record: PatientRecord, row: DiagnosisRow) -> str:
         who.append(f"{record.age:g}-year-old")
     if record.sex in ("male", "female"):
         who.append(record.sex)
-    present = sorted({e.finding for c in row.differential for e in c.supporting})
+    present = sorted({e.finding for c in row.differential for e in c.supporting if e.source != "record"})
+    named = [c.name for c in row.differential if any(e.source == "record" for e in c.supporting)]
     absent = sorted({e.finding for c in row.differential for e in c.against})
     lines = [f"Patient: {' '.join(who) or 'age and sex not given'}."]
     lines.append(f"Findings present: {', '.join(present) or 'none linked'}.")
     if absent:
         lines.append(f"Findings absent: {', '.join(absent)}.")
+    if named:
+        lines.append(f"Diagnoses the record itself names: {', '.join(named)}.")
     return "\n".join(lines)
 
 
@@ -113,6 +117,7 @@ class LLMStageDiagnoser:
         return documents[0] if documents else None
 
     def __call__(self, record: PatientRecord) -> DiagnosisRow:
+        record = with_demographics(record)  # the prompt states the age and sex the graph stage read
         row = self.base(record)
         row = row.model_copy(update={"model": self.model})
         if row.status != "ok":
