@@ -10,11 +10,11 @@
     and the passage's embedding; options within 1e-6 of each other are ordered by lexical overlap (stemmed
     content words of the option found in the passages), then by letter;
   - QA and consultation: the text of the top passage is the answer;
-  - diagnosis: diseases of the knowledge graph ranked by the record's linked symptoms, as the tf-idf cosine
-    between the record's symptoms and each disease's `has_symptom` symptoms: a matched symptom adds the
-    link's score times its idf², idf = log(1 + diseases / diseases with that symptom), and the sum is divided
-    by the norm of the disease's idf vector (a disease with many listed symptoms does not win by listing
-    them); ties go to the smaller norm, then to the node id.
+  - diagnosis: the batch diagnoser's knowledge-graph differential (`model.diagnosis`: findings with negation,
+    diagnoses the record names, IDF-weighted disease–finding evidence, sex and age limits); DDXPlus items pass
+    their evidence codes (`meta.evidence_codes`), as `clinicalgpt diagnose` reads DDXPlus files. The
+    candidates' ICD-10 codes and the graph's synonyms go with the names (`extras.dx_codes`, `extras.dx_aliases`),
+    so a candidate matches a gold name the graph knows it by, and a coded item on its ICD-10 category.
 - the retrieval family is scored in one searcher mode per run (`dense`, `bm25`, `kg` or `hybrid`).
 
 Multiple choice with a local Hugging Face model scores each option's text by log-likelihood
@@ -28,11 +28,9 @@ A predictor returns a `Prediction`; raising is fine too (the runner records the 
 from __future__ import annotations
 
 import logging
-import math
 import re
 import string
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -70,9 +68,6 @@ TOP_DIAGNOSES = 5
 RETRIEVAL_K = 20
 #: Passages whose text a retrieval item keeps, for `answer_coverage_at_5`.
 COVERAGE_K = 5
-#: KG relation whose edges rank diseases in retrieval-only diagnosis.
-SYMPTOM_RELATION = "has_symptom"
-SYMPTOM_TYPES = ("symptom", "phenotype")
 
 
 class ItemTimeoutError(EvalError, TimeoutError):
@@ -446,51 +441,44 @@ def diagnosis_predictor(task: TaskConfig, mode: Mode, res: Resources) -> Predict
     return predict
 
 
-class SymptomIndex:
-    """Symptom node → diseases with a `has_symptom` edge to it; idf of each symptom; each disease's vector norm."""
+#: Synonyms kept per knowledge-graph candidate for name matching (`extras.dx_aliases`).
+MAX_DX_ALIASES = 20
 
-    def __init__(self, kb: KnowledgeBase) -> None:
-        self.diseases_of: dict[str, set[str]] = defaultdict(set)
-        symptoms_of: dict[str, set[str]] = defaultdict(set)
-        for head, tail, data in kb.graph.edges(data=True):
-            if data.get("relation") == SYMPTOM_RELATION:  # several sources may state one edge: sets dedupe
-                self.diseases_of[tail].add(head)
-                symptoms_of[head].add(tail)
-        n_diseases = len(symptoms_of)
-        self.idf = {s: math.log(1 + n_diseases / len(d)) for s, d in self.diseases_of.items()}
-        self.norm = {d: math.sqrt(sum(self.idf[s] ** 2 for s in ss)) for d, ss in symptoms_of.items()}
-        self.names = {node: kb.graph.nodes[node].get("name", node) for node in symptoms_of}
 
-    def rank(self, links: list[Any], top: int = TOP_DIAGNOSES) -> list[tuple[str, float]]:
-        """Diseases ranked by the linked symptoms (see the module docstring), best first."""
-        scores: dict[str, float] = defaultdict(float)
-        for link in links:
-            for disease in self.diseases_of.get(link.node_id, set()):
-                scores[disease] += link.score * self.idf[link.node_id] ** 2
-        ranked = sorted(
-            ((d, score / self.norm[d]) for d, score in scores.items()), key=lambda kv: (-kv[1], self.norm[kv[0]], kv[0])
-        )
-        return ranked[:top]
+def _aliases(res: Resources, kg_id: str) -> list[str]:
+    """The graph's other names for a candidate: "gastroesophageal reflux disease" is also "GERD"."""
+    synonyms = res.kb.graph.nodes[kg_id].get("synonyms") or [] if kg_id in res.kb.graph else []
+    return [str(name) for name in synonyms][:MAX_DX_ALIASES]
 
 
 def diagnosis_retrieval_only(res: Resources) -> Predictor:
-    """Diagnosis without a generator: KG diseases ranked by the record's linked symptoms."""
-    index: list[SymptomIndex] = []
+    """Diagnosis without a generator: the batch diagnoser's knowledge-graph differential (`model.diagnosis`)."""
+    from knowledge.graph.link import EntityLinker
+    from model.diagnosis.diagnose import Diagnoser
+    from model.diagnosis.records import PatientRecord
+    from model.diagnosis.scoring import KGScorer
+
+    diagnosers: list[Diagnoser] = []
 
     def predict(item: Item) -> Prediction:
         assert isinstance(item, DiagnosisItem)
-        if not index:
-            index.append(SymptomIndex(res.kb))
-        links = [link for link in res.kb.linker.link(item.record, top=50) if link.type in SYMPTOM_TYPES]
-        ranked = index[0].rank(links)
-        if not ranked:
-            return Prediction(status="no_context", error="no linked symptom of the record has a known disease")
+        if not diagnosers:  # built on first use: the graph's profiles take a few seconds
+            diagnosers.append(Diagnoser(KGScorer(res.kb.graph), EntityLinker(res.kb.graph), top=TOP_DIAGNOSES))
+        codes = item.meta.get("evidence_codes") if isinstance(item.meta, dict) else None
+        record = PatientRecord(
+            id=item.id, source=item.id, text=item.record, evidence_codes=[str(c) for c in codes or []]
+        )
+        row = diagnosers[0](record)
+        if row.status != "ok" or not row.differential:
+            return Prediction(status="no_context", error=row.message or "no finding of the record links to the graph")
         return Prediction(
-            prediction=[index[0].names[node] for node, _ in ranked],
+            prediction=[c.name for c in row.differential],
             extras={
-                "ranked_node_ids": [node for node, _ in ranked],
-                "dx_scores": [round(score, 4) for _, score in ranked],
-                "linked_symptoms": [link.node_id for link in links],
+                "ranked_node_ids": [c.kg_id for c in row.differential],
+                "dx_scores": [c.score for c in row.differential],
+                "dx_codes": [c.icd10 for c in row.differential],
+                "dx_aliases": [_aliases(res, c.kg_id) for c in row.differential],
+                "model": row.model,
             },
         )
 

@@ -64,7 +64,8 @@ def load_ddxplus(
     `n/10`). `diagnosis` is the gold pathology's English name (`cond-name-eng`, as `knowledge.sources
     .networks` names DDXPlus conditions) and `differential` the simulated differential, most probable first
     (despite its name, `top5_diagnoses` holds the whole differential). ICD-10 codes are in `meta.icd10_codes`
-    (DDXPlus gives coarse codes, so `icd10` is left empty). Ids are `ddxplus-<patient number, 4 digits>`.
+    (DDXPlus gives coarse codes, so `icd10` is left empty) and the patient's evidence codes in
+    `meta.evidence_codes` (for readers of the structured record). Ids are `ddxplus-<patient number, 4 digits>`.
 
     Options: none.
 
@@ -97,6 +98,7 @@ def load_ddxplus(
             continue
         try:
             record = ddxplus_record(row, evidences)
+            evidence_codes = [str(code) for code in ast.literal_eval(row["features"])]
             ranked = ast.literal_eval(row["differential"]) if (row.get("differential") or "").strip() else []
             differential = [names.get(str(name), str(name)) for name, _prob in ranked]
         except (ValueError, SyntaxError, TypeError, KeyError) as exc:
@@ -108,7 +110,11 @@ def load_ddxplus(
             record=record,
             diagnosis=gold,
             differential=differential,
-            meta={"icd10_codes": codes.get(gold, []), "initial_evidence": (row.get("feature_id") or "").strip()},
+            meta={
+                "icd10_codes": codes.get(gold, []),
+                "initial_evidence": (row.get("feature_id") or "").strip(),
+                "evidence_codes": evidence_codes,
+            },
         )
 
 

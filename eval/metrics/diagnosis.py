@@ -3,7 +3,10 @@
 Names match when their normalised keys intersect. The default normaliser folds case and punctuation,
 drops "unspecified" and reduces simple plurals; a task can pass a richer one (KG node ids, ICD-10
 categories) as `ScoringContext.normalize_dx`. When the item has an ICD-10 code and a prediction is a
-code, the two also match on their ICD-10 category ("J45.909" ~ "J45.20").
+code, or comes with one (`extras["dx_codes"]`, one per ranked prediction, as the knowledge-graph diagnoser
+gives), the two also match on their ICD-10 category ("J45.909" ~ "J45.20"). A prediction may also carry its
+other names (`extras["dx_aliases"]`, a list per prediction: a graph node's synonyms); any of them matching
+the gold name counts, at that prediction's rank.
 """
 
 from __future__ import annotations
@@ -85,8 +88,20 @@ def _top_k(result: ItemResult, item: Item, ctx: ScoringContext, k: int) -> float
     if not gold:
         msg = f"the gold diagnosis {item.diagnosis!r} of `{item.id}` normalises to nothing"
         raise MetricNotApplicableError(msg)
-    hit = any(gold & _keys(name, ctx, with_icd10) for name in predictions[:k])
-    return 1.0 if hit else 0.0
+    keys = [_keys(name, ctx, with_icd10) for name in predictions[:k]]
+    extras = result.extras if isinstance(result.extras, dict) else {}
+    aliases = extras.get("dx_aliases")
+    if isinstance(aliases, list):  # other names of each ranked prediction (a knowledge-graph node's synonyms)
+        for key, names in zip(keys, aliases, strict=False):
+            for alias in names if isinstance(names, list) else []:
+                if isinstance(alias, str):
+                    key.update(_keys(alias, ctx, with_icd10=False))
+    codes = extras.get("dx_codes")
+    if with_icd10 and isinstance(codes, list):  # a ranked prediction may carry each candidate's ICD-10 code
+        for key, code in zip(keys, codes, strict=False):
+            if isinstance(code, str) and is_icd10(code):
+                key.add("icd10:" + icd10_category(code))
+    return 1.0 if any(gold & key for key in keys) else 0.0
 
 
 def dx_top1(result: ItemResult, item: Item, ctx: ScoringContext) -> dict[str, float]:

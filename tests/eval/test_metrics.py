@@ -303,6 +303,17 @@ def test_dx_icd10_category_and_custom_normaliser() -> None:
     mi = DiagnosisItem(id="r5", record="...", diagnosis="Myocardial infarction")
     assert dx_top1(ok("r5", ["Heart attack"]), mi, ctx) == {"dx_top1": 1.0}
     assert dx_top1(ok("r5", ["Heart attack"]), mi, CTX) == {"dx_top1": 0.0}
+    # A named prediction carrying its code (the graph diagnoser's `dx_codes`) matches a coded item on category.
+    purpura = DiagnosisItem(id="r6", record="...", diagnosis="Thrombocytopenic purpura", icd10="D69.405")
+    named_with_code = ok("r6", ["dengue fever", "thrombocytopenia"], dx_codes=["A90", "D69.6"])
+    assert dx_top1(named_with_code, purpura, CTX) == {"dx_top1": 0.0}
+    assert dx_top5(named_with_code, purpura, CTX) == {"dx_top5": 1.0}
+    assert dx_top5(ok("r6", ["thrombocytopenia"]), purpura, CTX) == {"dx_top5": 0.0}  # no code, no category
+    assert dx_top5(named_with_code, mi, CTX) == {"dx_top5": 0.0}  # an item without a code matches by name only
+    gerd = DiagnosisItem(id="r7", record="...", diagnosis="GERD")
+    ranked, aliases = ["peptic ulcer", "gastroesophageal reflux disease"], [["ulcer"], ["GERD", "Acid reflux"]]
+    aliased = ok("r7", ranked, dx_aliases=aliases)
+    assert dx_top1(aliased, gerd, CTX) == {"dx_top1": 0.0} and dx_top5(aliased, gerd, CTX) == {"dx_top5": 1.0}
 
 
 # retrieval -----------------------------------------------------------------------------------------------
