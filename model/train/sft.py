@@ -294,7 +294,9 @@ def plot_loss(log_path: Path, png: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [json.loads(line) for line in log_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    logged = [json.loads(line) for line in log_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    # A run resumed from a checkpoint logs the steps after it again: the later entry is the one that counted.
+    rows = sorted({r["step"]: r for r in logged}.values(), key=lambda r: r["step"])
     if not rows:
         return
     steps = [r["step"] for r in rows]

@@ -209,3 +209,23 @@ def test_label_only_loss_matches_on_a_tiny_gemma3_with_tied_embeddings_and_softc
     full, n_full = full_logits_loss(model, ids, mask, labels)
     assert n_fast == n_full == 13
     torch.testing.assert_close(fast, full, rtol=1e-5, atol=1e-4)
+
+
+def test_loss_plot_keeps_the_last_entry_of_a_step_logged_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from model.train import sft
+
+    log = tmp_path / "log.jsonl"
+    entries = [(1, 2.0), (2, 1.5), (3, 9.9), (3, 1.2), (4, 1.0)]  # step 3 redone after a resume
+    log.write_text("".join(json.dumps({"step": s, "loss": v}) + "\n" for s, v in entries))
+    plotted: list[tuple[list[int], list[float]]] = []
+    import matplotlib.axes
+
+    original = matplotlib.axes.Axes.plot
+
+    def spy(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        plotted.append((list(args[0]), list(args[1])))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", spy)
+    sft.plot_loss(log, tmp_path / "loss.png")
+    assert plotted[0] == ([1, 2, 3, 4], [2.0, 1.5, 1.2, 1.0]) and (tmp_path / "loss.png").exists()
