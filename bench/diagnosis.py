@@ -141,6 +141,7 @@ def medfound_accuracy(diagnose: Diagnoser, data_dir: Path) -> dict[str, Any]:
 
     items = load_items(load_task("medfound-dx"), data_dir)
     hits: dict[bool, dict[int, int]] = {True: {1: 0, 5: 0}, False: {1: 0, 5: 0}}
+    records = {True: 0, False: 0}
     statuses: dict[str, int] = {}
     for item in items:
         row = diagnose(PatientRecord(id=item.id, source="medfound", text=item.record))  # type: ignore[union-attr]
@@ -151,10 +152,10 @@ def medfound_accuracy(diagnose: Diagnoser, data_dir: Path) -> dict[str, Any]:
         # Records whose text already holds the gold name (an imaging impression, "found to have X") are split
         # out: there the task is reading, elsewhere it is inferring.
         verbatim = item.diagnosis.lower() in item.record.lower()  # type: ignore[union-attr]
+        records[verbatim] += 1
         for k in (1, 5):
             hits[verbatim][k] += any(matched[:k])
-    n_verbatim = sum(item.diagnosis.lower() in item.record.lower() for item in items)  # type: ignore[union-attr]
-    n_other = len(items) - n_verbatim
+    n_verbatim, n_other = records[True], records[False]
     return {
         "records": len(items),
         "statuses": statuses,

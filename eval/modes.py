@@ -447,7 +447,8 @@ MAX_DX_ALIASES = 20
 
 def _aliases(res: Resources, kg_id: str) -> list[str]:
     """The graph's other names for a candidate: "gastroesophageal reflux disease" is also "GERD"."""
-    synonyms = res.kb.graph.nodes[kg_id].get("synonyms") or [] if kg_id in res.kb.graph else []
+    graph = res.kb.graph
+    synonyms = (graph.nodes[kg_id].get("synonyms") or []) if kg_id in graph else []
     return [str(name) for name in synonyms][:MAX_DX_ALIASES]
 
 

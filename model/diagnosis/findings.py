@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from knowledge.graph.link import EntityLinker
+from knowledge.graph.link import EntityLink, EntityLinker
 from model.diagnosis.records import PatientRecord
 
 #: Node types a finding may link to.
@@ -53,10 +53,12 @@ def clauses(text: str) -> list[str]:
     return [c.strip() for c in _CLAUSE.split(text) if c and c.strip()]
 
 
-def _linked(text: str, linker: EntityLinker, types: frozenset[str] = FINDING_TYPES) -> list[str]:
-    if not text.strip():
-        return []
-    return list(dict.fromkeys(link.node_id for link in linker.link(text, top=10, fuzzy=False) if link.type in types))
+def _linked(text: str, linker: EntityLinker) -> list[EntityLink]:
+    return linker.link(text, top=10, fuzzy=False) if text.strip() else []
+
+
+def _ids(links: list[EntityLink], types: frozenset[str] = FINDING_TYPES) -> list[str]:
+    return list(dict.fromkeys(link.node_id for link in links if link.type in types))
 
 
 def _post_negated(clause: str) -> tuple[str, list[str]]:
@@ -79,14 +81,15 @@ def extract_findings(record: PatientRecord, linker: EntityLinker) -> Findings:
             clause, negated = _post_negated(clause)
             cue = _NEGATION.search(clause)
             before, after = (clause[: cue.start()], clause[cue.end() :]) if cue else (clause, "")
+            linked = _linked(before, linker)  # one linker pass serves the named diseases and the findings
             if not _PAST.search(before):
-                named.update(dict.fromkeys(_linked(before, linker, DISEASE_TYPES)))
+                named.update(dict.fromkeys(_ids(linked, DISEASE_TYPES)))
             if _UNCERTAIN.search(clause):
                 continue  # a possibility raised: a working diagnosis, but its findings are neither for nor against
-            found.present.update(_linked(before, linker))
-            found.absent.update(_linked(after, linker))
+            found.present.update(_ids(linked))
+            found.absent.update(_ids(_linked(after, linker)))
             for segment in negated:
-                found.absent.update(_linked(segment, linker))
+                found.absent.update(_ids(_linked(segment, linker)))
     found.absent -= found.present  # stated present anywhere wins over a negated mention elsewhere
     found.named = list(named)
     return found
