@@ -180,7 +180,7 @@ def vetoes(text: str, embed: Callable[[list[str]], np.ndarray], model: str | Non
     within the false-alarm limit, the smaller veto on ties. Never when the classifier is missing, has no veto
     or was trained for another embedder."""
     classifier = default_classifier()
-    if classifier is None or classifier.veto <= 0 or classifier.model != model or not text.strip():
+    if classifier is None or classifier.veto <= 0:
         return False
-    units = message_units(text)
-    return classifier.predict(units, embed(units))[1] < classifier.veto
+    verdict = classify_message(text, embed, model)  # None: no classifier fits `model`, or no text
+    return verdict is not None and verdict[1] < classifier.veto
