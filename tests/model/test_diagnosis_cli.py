@@ -58,3 +58,11 @@ def test_diagnose_llm_stage_with_a_local_model(tiny_kb_dir: Path, tiny_model_dir
     assert row["llm_status"] in {"reranked", "parse_error"} and row["differential"]
     refused = runner.invoke(app, [*args, "--llm", "default", "--workers", "2"])
     assert refused.exit_code == 2 and "--llm runs in one local process" in refused.output
+
+
+def test_ray_address_needs_the_ray_executor(tmp_path: Path) -> None:
+    records = tmp_path / "in.jsonl"
+    records.write_text(json.dumps({"id": "a", "text": "fever"}) + "\n")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["diagnose", str(records), "--out", str(out), "--ray-address", "ray://head:10001"])
+    assert result.exit_code == 2 and "--executor ray" in result.output and not out.exists()
