@@ -12,7 +12,8 @@ from knowledge.errors import SourceNotFoundError
 from knowledge.injection import injection_flags
 from knowledge.schema import SourceDoc
 from knowledge.sources import DATA_LOADERS, load_openstax_anatomy_physiology, load_openstax_microbiology
-from knowledge.sources.openstax import ANATOMY_PHYSIOLOGY, page_slug, parse_xml, read_openstax, read_page
+from knowledge.sources.cnxml import parse_xml, read_page
+from knowledge.sources.openstax import ANATOMY_PHYSIOLOGY, page_slug, read_openstax
 
 BOOK = "Anatomy and Physiology 2e"
 CHAPTER_1 = f"{BOOK} › 1 An Introduction to the Human Body"
