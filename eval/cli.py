@@ -18,9 +18,12 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
+
+if TYPE_CHECKING:
+    from eval.modes import SearchMode
 
 app = typer.Typer(help="Evaluate the assistant: tasks, runs and reports.", no_args_is_help=True, rich_markup_mode=None)
 
@@ -227,10 +230,12 @@ def run(
     if answer_mode is not None:
         settings = settings.model_copy(update={"answer": settings.answer.model_copy(update={"mode": answer_mode})})
     loaded = [load_task(name) for name in tasks]
-    plan: list[tuple[Any, str | None]] = []
+    plan: list[tuple[Any, SearchMode | None]] = []
     for task in loaded:
         if task.family == "retrieval":
-            modes = ["dense", "bm25", "kg", "hybrid", "naive"] if retrieval_mode == "all" else [retrieval_mode]
+            modes: list[SearchMode] = (
+                ["dense", "bm25", "kg", "hybrid", "naive"] if retrieval_mode == "all" else [retrieval_mode]
+            )
             plan += [(task, m) for m in modes]
         else:
             plan.append((task, None))

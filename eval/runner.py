@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from eval.errors import EvalError
 from eval.leakage import LeakageCheck
-from eval.schema import Family, Item, ItemResult, Mode
+from eval.schema import Family, Item, ItemResult, Mode, Status
 from eval.tasks.config import TaskConfig
 
 if TYPE_CHECKING:
@@ -316,7 +316,7 @@ def run_item(item: Item, predict: Predictor, score: Scorer) -> ItemResult:
         prediction: Prediction = predict(item)
     except Exception as exc:  # one bad item must not end the run: record it and go on
         logger.debug("item %s failed", item.id, exc_info=True)
-        status = "timeout" if _is_timeout(exc) else "error"
+        status: Status = "timeout" if _is_timeout(exc) else "error"
         prediction = Prediction(status=status, error=_one_line(f"{type(exc).__name__}: {exc}"))
     seconds = time.perf_counter() - started
     result = ItemResult(

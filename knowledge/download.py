@@ -214,7 +214,9 @@ def tree_digest(archive: Path) -> tuple[int, str]:
             handle = tar.extractfile(member)
             if handle is None:
                 continue
-            files.append((member.name, hashlib.file_digest(handle, "sha256").hexdigest()))
+            # typeshed types `extractfile` as IO[bytes], but it returns an io.BufferedReader (which has `readinto`).
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()  # type: ignore[arg-type]
+            files.append((member.name, digest))
             total += member.size
     names = [PurePosixPath(name.removeprefix("./")).parts for name, _ in files]
     tops = {parts[0] for parts in names if parts}

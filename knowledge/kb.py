@@ -46,7 +46,7 @@ from knowledge.graph.names import normalize
 from knowledge.graph.snapshot import load_graph_bytes
 from knowledge.kb_layout import REBUILD, FileRecord
 from knowledge.lexical import BM25Index
-from knowledge.schema import Chunk, SourceDoc, json_hash
+from knowledge.schema import Chunk, EdgeRecord, NodeRecord, SourceDoc, json_hash
 from knowledge.settings import KnowledgeSettings
 from knowledge.sources import DATA_LOADERS, LoadReport, SourceBundle, check_sources, load_icd10cm, load_user_docs
 from knowledge.vectorstores import FaissVectorStore
@@ -129,7 +129,7 @@ def _load_sources(settings: KnowledgeSettings) -> list[SourceBundle]:
     for folder in settings.user_docs:
         bundles.append(load_user_docs(folder))
     for bundle in bundles:  # every record states its licence; `kb info` lists them per source
-        records = [*bundle.docs, *bundle.nodes, *bundle.edges]
+        records: list[SourceDoc | NodeRecord | EdgeRecord] = [*bundle.docs, *bundle.nodes, *bundle.edges]
         bundle.report.licences = sorted({r.provenance.licence for r in records})
     return bundles
 

@@ -15,6 +15,17 @@ from langchain_core.documents import Document
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 NodeType = Literal["disease", "symptom", "phenotype", "icd10cm", "test", "drug", "evidence", "concept"]
+Relation = Literal[
+    "has_symptom",
+    "is_a",
+    "has_code",
+    "same_as",
+    "has_test",
+    "treated_with",
+    "has_evidence",
+    "has_risk_factor",
+    "not_indicated",
+]
 
 
 Trust = Literal["curated", "user"]
@@ -152,17 +163,7 @@ class EdgeRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     head: str
-    relation: Literal[
-        "has_symptom",
-        "is_a",
-        "has_code",
-        "same_as",
-        "has_test",
-        "treated_with",
-        "has_evidence",
-        "has_risk_factor",
-        "not_indicated",
-    ]
+    relation: Relation
     tail: str
     weight: float | None = Field(default=None, description="Edge strength when the source gives one.")
     provenance: Provenance

@@ -105,7 +105,7 @@ class FaissVectorStore(VectorStore):
         texts: Iterable[str],
         metadatas: list[dict] | None = None,
         *,
-        ids: list[str | None] | None = None,
+        ids: Sequence[str | None] | None = None,
         **kwargs: Any,
     ) -> list[str]:
         """Embed and add texts; an existing id is replaced, never duplicated (see `add_embeddings`)."""

@@ -133,10 +133,14 @@ class ChatClinicalGPT(BaseChatModel):
             merged = chunks[0]
             for chunk in chunks[1:]:
                 merged += chunk
+            streamed = merged.message
+            if not isinstance(streamed, AIMessageChunk):  # `_stream` yields AIMessageChunks, whose sum is one
+                msg = f"streamed chunks merged into a {type(streamed).__name__}, expected an AIMessageChunk"
+                raise TypeError(msg)
             message = AIMessage(
-                content=merged.message.content,
-                usage_metadata=merged.message.usage_metadata,
-                response_metadata=merged.message.response_metadata,
+                content=streamed.content,
+                usage_metadata=streamed.usage_metadata,
+                response_metadata=streamed.response_metadata,
             )
             return ChatResult(generations=[ChatGeneration(message=message)])
         options = self._options(stop, kwargs)

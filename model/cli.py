@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 from rich.console import Console
@@ -25,6 +25,9 @@ from knowledge.errors import ClinicalAssistantError
 from model.diagnosis.cli import diagnose_command
 from model.settings import AppSettings, load_settings
 from rag.settings import AnswerMode
+
+if TYPE_CHECKING:
+    from rag.schema import CitedAnswer
 
 # Passive OpenMP waiting, set before torch loads: on a busy 2-core machine torch's spinning threads wait on
 # each other and a Gemma 270M forward pass ran ~12x slower (eval option scoring 2.4 s → 0.28 s per item,
@@ -526,9 +529,9 @@ def ask(
     configure_logging(verbose)
     assistant = _assistant(config, kb, generator, adapter, mode, no_adapter)
     flags_shown = False
+    answer: CitedAnswer | None = None
     with user_errors():
         if stream and not as_json:
-            answer = None
             for event in assistant.stream(question, k=k):
                 if event["type"] == "red_flags":
                     _print_red_flags(event["red_flags"])
@@ -540,6 +543,9 @@ def ask(
             err.print()
         else:
             answer = assistant.ask(question, k=k)
+    if answer is None:  # the stream ends with its answer event
+        msg = "the answer stream ended without an answer"
+        raise RuntimeError(msg)
     if as_json:
         _emit_json(answer.model_dump(mode="json"))
     else:
@@ -566,7 +572,7 @@ def chat(
     configure_logging(verbose)
     assistant = _assistant(config, kb, generator, adapter, mode, no_adapter)
     history: list[dict[str, str]] = []
-    last = None
+    last: CitedAnswer | None = None
     out.print("ClinicalGPT consultation. " + CHAT_HELP)
     while True:
         try:
@@ -590,7 +596,8 @@ def chat(
         if line == "/sources":
             if last is None:
                 out.print("no answer yet")
-            for n, doc in enumerate(last.contexts if last else [], start=1):
+                continue
+            for n, doc in enumerate(last.contexts, start=1):
                 url = doc.metadata.get("url")
                 out.print(f"[{n}] {doc.metadata.get('title') or doc.id} — {doc.id}" + (f" — {url}" if url else ""))
             continue

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 from model.errors import (
     GenerationError,
@@ -39,6 +39,7 @@ from model.errors import (
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+    from langchain_openai import ChatOpenAI
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +208,7 @@ def openai_chat_model(
     return _reporting_chat_openai()(
         base_url=url,
         model=name or "default",
-        api_key="not-needed",
+        api_key=SecretStr("not-needed"),
         temperature=temperature,
         timeout=timeout,
         max_retries=max_retries,
@@ -215,7 +216,7 @@ def openai_chat_model(
 
 
 @functools.cache
-def _reporting_chat_openai() -> type[BaseChatModel]:
+def _reporting_chat_openai() -> type[ChatOpenAI]:
     """A `ChatOpenAI` subclass translating openai errors (defined lazily: langchain-openai is an optional extra)."""
     import openai
     from langchain_openai import ChatOpenAI
@@ -419,7 +420,9 @@ class HFGenerator:
                     model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=dtype)
                 except _load_errors() as exc:
                     raise _unloadable_model(path, default=self.path is None, exc=exc) from exc
-                model = model.to(device)  # outside the try: a device failure is not a bad folder
+                # outside the try: a device failure is not a bad folder. The ignore: transformers wraps `to` with
+                # functools.wraps, and typeshed's `_Wrapped` does not bind `self` (mypy expects the model first).
+                model = model.to(device)  # type: ignore[arg-type]
                 if self.adapter:
                     model = _apply_adapter(model, Path(self.adapter))
                 model.eval()

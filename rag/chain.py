@@ -29,7 +29,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import run_in_executor
 
 from knowledge.schema import json_hash
-from rag.citations import VerifySupport, check_sentences, render_answer
+from rag.citations import CitationOrigin, SentenceCheck, VerifySupport, check_sentences, render_answer
 from rag.context import ATTRIBUTION, LICENCE, SOURCE, URL, pack_contexts, source_flags, source_title, source_trust
 from rag.errors import RetrievalError
 from rag.extractive import EmbedTexts, ExtractiveAnswer, compose
@@ -216,7 +216,9 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         mode = mode or self.mode
         notices = list(screening.notices)
         user_text = " ".join([*(t["content"] for t in history if t["role"] == "user"), question])
-        checks, dropped, origin = [], [], "none"
+        checks: list[SentenceCheck] = []
+        dropped: list[str] = []
+        origin: CitationOrigin = "none"
         answer = REFUSAL_TEXT
         if refusal is None and raw is not None:
             if REFUSAL_SENTINEL in raw or not any(ch.isalpha() for ch in raw):
@@ -334,7 +336,9 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             yield {"type": "red_flags", "red_flags": red_flags}
         if mostly_non_latin(question):
             # Nothing to retrieve: every source is English, and a refusal should say why.
-            docs, retrieve_ms, refusal = [], 0.0, "not_english"
+            docs: list[Document] = []
+            retrieve_ms = 0.0
+            refusal: str | None = "not_english"
             screening = Screening()
         else:
             docs, retrieve_ms = self._retrieve(query, config)
@@ -357,7 +361,7 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         elif refusal is None:
             assert self.llm is not None  # checked in __init__
             messages = self._messages(question, history, sources)
-            options = {"max_tokens": self.settings.max_new_tokens}
+            options: dict[str, Any] = {"max_tokens": self.settings.max_new_tokens}  # model kwargs, not `stop`
             if stream:
                 merged = None
                 for chunk in self.llm.stream(messages, config=config, **options):
@@ -368,7 +372,7 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
                     content=merged.text if merged else "", response_metadata=merged.response_metadata if merged else {}
                 )
             else:
-                message = self.llm.invoke(messages, config=config, **options)  # type: ignore[assignment]
+                message = self.llm.invoke(messages, config=config, **options)
             raw = message.text if message is not None else ""
             model = self._model_info(message)
         elif self.mode == "generative":

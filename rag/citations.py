@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -79,7 +80,7 @@ def strip_markers(text: str) -> str:
     return re.sub(r"\s+([.,;:!?])", r"\1", _MARKER.sub("", text)).strip()
 
 
-def support(sentence: str, passages: list[str]) -> float:
+def support(sentence: str, passages: Sequence[str]) -> float:
     """Share of the sentence's content words found in the passages (0 when it has none)."""
     words = set(tokenize(sentence))
     if not words:
@@ -135,6 +136,8 @@ def copies(sentence: str, span: str) -> bool:
 
 #: A deeper support check: `(sentence, cited passages) → (label, reasons)` (`rag.support.check_support`).
 VerifySupport = Callable[[str, list[str]], tuple[str, list[str]]]
+#: How an answer's citations arose (`CitedAnswer.citation_origin`).
+CitationOrigin = Literal["model", "attributed", "extractive", "none"]
 
 
 def _score(
@@ -177,7 +180,7 @@ def check_sentences(
     flags: Sequence[Sequence[str]] | None = None,
     trust: Sequence[str] | None = None,
     verify: VerifySupport | None = None,
-) -> tuple[list[SentenceCheck], list[str], str]:
+) -> tuple[list[SentenceCheck], list[str], CitationOrigin]:
     """Split the answer into sentences, resolve citations and score support.
 
     `flags` are the injection codes of each passage (inspected here when not given); `trust` is each
@@ -211,7 +214,7 @@ def check_sentences(
         _score(check, cited, passages, bad, trust, min_support, verify)
         checks.append(check)
     shown = [c for c in checks if not c.dropped]
-    origin = "model" if any(c.citations for c in shown) else "none"
+    origin: CitationOrigin = "model" if any(c.citations for c in shown) else "none"
     # Attribute only answers that cite nothing at all: a sentence citing an unknown id stays unsupported.
     if origin == "none" and not all_unknown and attribute and passages:
         for check in shown:

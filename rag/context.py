@@ -29,7 +29,7 @@ def block_trust(meta: dict[str, Any]) -> BlockTrust:
     """Trust of a retrieved document from its metadata (`unknown` unless the retriever states it)."""
     trust = meta.get(TRUST)
     if trust in ("curated", "user"):
-        return trust  # type: ignore[no-any-return]  # narrowed by the membership test
+        return trust
     if meta.get(SOURCE) == "user":
         return "user"
     return "unknown"

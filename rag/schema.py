@@ -7,7 +7,7 @@ from typing import Literal
 from langchain_core.documents import Document
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag.citations import SentenceCheck
+from rag.citations import CitationOrigin, SentenceCheck
 from rag.context import BlockTrust
 from rag.safety import RedFlag
 
@@ -54,7 +54,7 @@ class CitedAnswer(BaseModel):
         default_factory=list, description="Sources shown to the model, numbered from 1 in this order."
     )
     sentences: list[SentenceCheck] = Field(default_factory=list)
-    citation_origin: Literal["model", "attributed", "extractive", "none"] = Field(
+    citation_origin: CitationOrigin = Field(
         default="none",
         description="`model`: the model cited; `attributed`: post-processing did; `extractive`: each quoted "
         "sentence cites the passage it came from.",

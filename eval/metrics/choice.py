@@ -152,9 +152,9 @@ def parse_choice(text: str, letters: Sequence[str], options: Mapping[str, str] |
     cleaned = _clean(text)
     if not cleaned:
         return None
-    from_json, letter = _from_json(cleaned, letters, options)
+    from_json, json_letter = _from_json(cleaned, letters, options)
     if from_json:
-        return letter
+        return json_letter
     return _parse_text(cleaned, letters, options)
 
 

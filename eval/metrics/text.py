@@ -79,8 +79,9 @@ def _corpus_pairs(pairs: list[tuple[ItemResult, Item]], metric: str) -> list[tup
 def _rouge_scorer() -> Any:
     rouge_scorer = _require("rouge_score.rouge_scorer")
     rouge_tokenizers = _require("rouge_score.tokenizers")
+    tokenizer_base: Any = rouge_tokenizers.Tokenizer  # imported at run time (optional extra): a base mypy cannot see
 
-    class MixedTokenizer(rouge_tokenizers.Tokenizer):  # type: ignore[misc]  # subclass of an untyped library class
+    class MixedTokenizer(tokenizer_base):
         """rouge-score's stemming tokenizer for non-CJK runs (it drops CJK), one token per CJK character."""
 
         def __init__(self) -> None:

@@ -7,6 +7,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from eval.schema import Family, Mode
 
 
+def _all_modes() -> list[Mode]:
+    return ["closed", "rag", "retrieval-only"]
+
+
 class DatasetConfig(BaseModel):
     """Where a task's items come from: a path under `CLINICALGPT_DATA_DIR` and the loader that reads it."""
 
@@ -48,7 +52,7 @@ class TaskConfig(BaseModel):
     target: str = Field(description="Item field holding the gold answer, e.g. `answer`, `reference`, `diagnosis`.")
     metrics: list[str] = Field(min_length=1, description="Metric names from `eval.metrics` (validated).")
     modes: list[Mode] = Field(
-        default_factory=lambda: ["closed", "rag", "retrieval-only"],
+        default_factory=_all_modes,
         description="Modes this task runs in; the first is the default of `eval run`.",
     )
     default_limit: int | None = Field(

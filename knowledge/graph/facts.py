@@ -135,7 +135,9 @@ def _resource(data: dict[str, Any]) -> str:
 
 def _edge_label(data: dict[str, Any]) -> str:
     """The resource, with what the edge's weight means when it is a category ("PharmacotherapyDB: symptomatic")."""
-    note = _WEIGHT_NOTES.get(data["provenance"]["source"], {}).get(data.get("weight"))
+    notes = _WEIGHT_NOTES.get(data["provenance"]["source"], {})
+    weight = data.get("weight")
+    note = notes.get(weight) if weight is not None else None
     return f"{_resource(data)}: {note}" if note else _resource(data)
 
 

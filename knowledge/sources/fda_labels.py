@@ -302,7 +302,8 @@ def load_fda_labels(data_dir: Path | None) -> SourceBundle:
     for path in paths:
         report.files.append(str(path))
         for label in _read_labels(path, report):
-            openfda = label.get("openfda") if isinstance(label.get("openfda"), dict) else {}
+            block = label.get("openfda")
+            openfda: dict[str, Any] = block if isinstance(block, dict) else {}
             try:
                 drug = label_drug(openfda)
             except ValueError as exc:

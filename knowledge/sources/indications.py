@@ -23,7 +23,7 @@ import csv
 from pathlib import Path
 
 from knowledge.graph.drugs import drug_node_id, moiety_name
-from knowledge.schema import EdgeRecord, NodeRecord, Provenance
+from knowledge.schema import EdgeRecord, NodeRecord, Provenance, Relation
 from knowledge.sources.base import LoadReport, SourceBundle, clean_text, require_file
 
 SOURCE = "indications"
@@ -114,7 +114,7 @@ def _pharmacotherapydb(path: Path, report: LoadReport, nodes: dict[str, NodeReco
             report.bad(file, lineno, str(exc))
             continue
         report.records += 1
-        relation = "not_indicated" if category == "NOT" else "treated_with"
+        relation: Relation = "not_indicated" if category == "NOT" else "treated_with"
         # The disease is the Disease Ontology's own node (same id); without that source the edge is dropped.
         edges.append(
             EdgeRecord(head=doid, relation=relation, tail=drug, weight=CATEGORY_WEIGHTS.get(category), provenance=prov)

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from knowledge.graph.drugs import drug_node_id
-from knowledge.schema import EdgeRecord, NodeRecord, Provenance, SourceDoc
+from knowledge.schema import EdgeRecord, NodeRecord, NodeType, Provenance, Relation, SourceDoc
 from knowledge.sources.base import LoadReport, SourceBundle, clean_text, require_file
 
 HSDN = "hsdn"
@@ -104,7 +104,11 @@ def load_ddxplus(data_dir: Path | None) -> SourceBundle:
             )
         )
         edges += [EdgeRecord(head=node_id, relation="has_code", tail=f"ICD10CM:{c}", provenance=prov) for c in codes]
-        for field, relation in (("symptoms", "has_evidence"), ("antecedents", "has_risk_factor")):
+        evidence_fields: tuple[tuple[str, Relation], ...] = (
+            ("symptoms", "has_evidence"),
+            ("antecedents", "has_risk_factor"),
+        )
+        for field, relation in evidence_fields:
             for ev_code in cond.get(field, {}):
                 if f"DDXPLUS:{ev_code}" in known:
                     edges.append(
@@ -165,11 +169,12 @@ def load_chatdoctor(data_dir: Path | None) -> SourceBundle:
             )
             disease_id = f"CHATDOCTOR:{name.lower()}"
             nodes[disease_id] = NodeRecord(node_id=disease_id, type="disease", name=name, provenance=prov)
-            for items, kind, relation in (
+            groups: tuple[tuple[list[str], NodeType, Relation], ...] = (
                 (symptoms, "symptom", "has_symptom"),
                 (tests, "test", "has_test"),
                 (drugs, "drug", "treated_with"),
-            ):
+            )
+            for items, kind, relation in groups:
                 for item in items:
                     # Drugs share the canonical `DRUG:<key>` identity, so a ChatDoctor medication and the same
                     # drug from FDA labels or indication catalogues are one node (627 of 1,289 join one).
@@ -181,13 +186,13 @@ def load_chatdoctor(data_dir: Path | None) -> SourceBundle:
                     name, synonyms = _split_brand(item) if kind == "drug" else (item, [])
                     nodes.setdefault(
                         item_id,
-                        NodeRecord(node_id=item_id, type=kind, name=name, synonyms=synonyms, provenance=prov),  # type: ignore[arg-type]
+                        NodeRecord(node_id=item_id, type=kind, name=name, synonyms=synonyms, provenance=prov),
                     )
                     edges.append(
                         EdgeRecord(
                             head=disease_id,
                             relation=relation,
-                            tail=item_id,  # type: ignore[arg-type]
+                            tail=item_id,
                             provenance=prov,
                         )
                     )

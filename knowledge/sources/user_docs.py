@@ -160,7 +160,8 @@ def _jsonl_docs(path: Path, rel: str, licence: str, report: LoadReport, seen: di
             if problem is not None:
                 report.bad(rel, lineno, problem)
                 continue
-            native = row.get("id") if (row.get("id") or "").strip() else f"{rel}:{lineno}"
+            # `_row_problem` let the row through, so a present `id` is a string.
+            native: str = row["id"] if (row.get("id") or "").strip() else f"{rel}:{lineno}"
             doc_id = f"{SOURCE}:{native}"
             if not _claim(doc_id, native, rel, lineno, report, seen):
                 continue

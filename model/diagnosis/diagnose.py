@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from knowledge.graph.link import EntityLinker
 from knowledge.schema import json_hash
 from model.diagnosis.findings import extract_findings
@@ -17,6 +19,15 @@ KG_MODEL = "kg-idf-v3"
 SPARE = 10
 
 
+class _Common(TypedDict):
+    """The fields every row of a record carries, whatever its status."""
+
+    id: str
+    source: str
+    model: str
+    settings_hash: str
+
+
 class Diagnoser:
     """Scorer and linker built once from the graph; `__call__` diagnoses one record."""
 
@@ -30,7 +41,12 @@ class Diagnoser:
         record = with_demographics(record)
         findings = extract_findings(record, self.linker)
         text = " ".join([record.chief_complaint or "", *record.findings, record.text])
-        common = {"id": record.id, "source": record.source, "model": KG_MODEL, "settings_hash": self.settings_hash}
+        common: _Common = {
+            "id": record.id,
+            "source": record.source,
+            "model": KG_MODEL,
+            "settings_hash": self.settings_hash,
+        }
         flags = [flag.id for flag in detect_red_flags(text)]
         if not findings:
             message = (

@@ -398,7 +398,8 @@ def _ddxplus_rows(path: Path, reader: csv.DictReader[str], evidences: dict[str, 
         rid = f"{path.stem}-{number}"
         try:
             codes = [str(c) for c in ast.literal_eval(row.get("features") or "[]")]
-            findings, history = [], []
+            findings: list[str] = []
+            history: list[str] = []
             for entry in codes:
                 code, _, value = entry.partition("_@_")
                 if code not in evidences:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 
@@ -52,7 +53,7 @@ class Profile:
     findings: dict[str, Link] = field(default_factory=dict)
 
 
-def _icd10(attrs: dict) -> str | None:  # type: ignore[type-arg]
+def _icd10(attrs: dict[str, Any]) -> str | None:
     for xref in attrs.get("xrefs") or []:
         if str(xref).startswith("ICD10CM:"):
             return str(xref).split(":", 1)[1]
@@ -102,8 +103,8 @@ class KGScorer:
     ) -> list[Candidate]:
         """Diseases the record names (in its order), then the best candidates sharing a present finding."""
         present, absent = set(present), set(absent)
-        first = [self._candidate(kg_id, present, absent, named=True) for kg_id in dict.fromkeys(named)]
-        first = [c for c in first if c is not None][:top]
+        proposed = [self._candidate(kg_id, present, absent, named=True) for kg_id in dict.fromkeys(named)]
+        first = [c for c in proposed if c is not None][:top]
         taken = {c.kg_id for c in first}
         candidates = {kg_id for f in present for kg_id in self.by_finding.get(f, []) if kg_id not in taken}
         scored = [c for kg_id in candidates if (c := self._candidate(kg_id, present, absent)) is not None]

@@ -188,7 +188,8 @@ def load_for_training(
 
     tokenizer = AutoTokenizer.from_pretrained(base_model)
     dtype = torch.bfloat16 if uses_bf16(settings, device) else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(base_model, dtype=dtype).to(device)
+    # The ignore: transformers wraps `to` with functools.wraps; typeshed's `_Wrapped` does not bind `self`.
+    model = AutoModelForCausalLM.from_pretrained(base_model, dtype=dtype).to(device)  # type: ignore[arg-type]
     if settings.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()

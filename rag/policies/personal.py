@@ -291,7 +291,8 @@ def _general_topic(text: str, match: re.Match[str]) -> str | None:
         return _CONDITION_OF[rest[-1]]
     nouns = [m.group() for m in _NOUN.finditer(text, match.start())] or [m.group() for m in _NOUN.finditer(text)]
     specific = [n for n in nouns if n not in _GENERIC_RESULTS]
-    return (specific or [n for n in nouns if n not in _BARE_RESULTS] or [None])[0]
+    found = specific or [n for n in nouns if n not in _BARE_RESULTS]
+    return found[0] if found else None
 
 
 def personal_verdict_question(question: str) -> PersonalQuestion | None:

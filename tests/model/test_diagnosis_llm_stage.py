@@ -69,7 +69,9 @@ def test_the_model_reorders_the_head_and_cites_what_it_was_shown(base: Diagnoser
 
 def test_unparseable_reply_or_model_error_keeps_the_graph_order(base: Diagnoser) -> None:
     kg = [c.name for c in base(RECORD).differential]
-    vague = LLMStageDiagnoser(base, FakeListChatModel(responses=["It could be many things."]), NameRetriever(), name="f")
+    vague = LLMStageDiagnoser(
+        base, FakeListChatModel(responses=["It could be many things."]), NameRetriever(), name="f"
+    )
     row = vague(RECORD)
     assert row.llm_status == "parse_error" and [c.name for c in row.differential] == kg
     failing = LLMStageDiagnoser(base, FailingChat(responses=["x"]), NameRetriever(), name="f")(RECORD)
