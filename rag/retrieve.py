@@ -270,6 +270,25 @@ class HybridSearcher:
                 )
         return list(found.values())
 
+    def expanded_query(self, query: str, links: list[EntityLink]) -> str:
+        """`query` plus the generic name of each linked drug that the query does not already write ("how does
+        valium affect the brain" + "Diazepam", "rivatigmine interactions" + "Rivastigmine"): drug labels and
+        consumer pages name a drug by its generic name, which BM25 cannot match to a brand or a typo, and which
+        the embedder knows far better than a rare brand. Diseases are left alone: expanding them to their
+        ontology names ("flu" → "influenza", "visual impairment" → a narrower term) did not help on the consumer
+        tuning set (`python -m bench.consumer_dev`), and the entity lists already carry them."""
+        have = set(normalize(query).split())
+        extra: list[str] = []
+        for link in links:
+            if link.type != "drug":
+                continue
+            name = str(self.kb.graph.nodes[link.node_id].get("name", ""))
+            words = normalize(name).split()
+            if words and not set(words) <= have:
+                extra.append(name)
+                have.update(words)
+        return " ".join([query, *extra]) if extra else query
+
     def kg_rows(self, links: list[EntityLink], intent: str | None) -> list[tuple[int, float]]:
         """Fact chunks about linked entities: facts answering the intent first, then identity facts, by link score."""
         wanted = intent_relations(intent)
@@ -353,18 +372,28 @@ class HybridSearcher:
             vector = query_vector if query_vector is not None else self.kb.embed_query(query)
             intent = detect_intent(vector, self.kb.manifest.embedding_model)
             timings["embed"] = (time.perf_counter() - t0) * 1000
-        if mode in ("dense", "hybrid"):
-            t0 = time.perf_counter()
-            assert vector is not None  # embedded above for every mode but bm25
-            lists["dense"] = self.dense_rows(vector, n)
-            timings["dense"] = (time.perf_counter() - t0) * 1000
-        if mode in ("bm25", "hybrid"):
-            t0 = time.perf_counter()
-            lists["bm25"] = self.bm25_rows(query, n)
-            timings["bm25"] = (time.perf_counter() - t0) * 1000
+        text, dense_vector = query, vector
         if mode in ("kg", "hybrid"):
             t0 = time.perf_counter()
             links = self.link(query)
+            timings["link"] = (time.perf_counter() - t0) * 1000
+            if mode == "hybrid" and self.settings.expand_query:
+                text = self.expanded_query(query, links)
+                if text != query:
+                    t0 = time.perf_counter()
+                    dense_vector = self.kb.embed_query(text)
+                    timings["embed"] += (time.perf_counter() - t0) * 1000
+        if mode in ("dense", "hybrid"):
+            t0 = time.perf_counter()
+            assert dense_vector is not None  # embedded above for every mode but bm25
+            lists["dense"] = self.dense_rows(dense_vector, n)
+            timings["dense"] = (time.perf_counter() - t0) * 1000
+        if mode in ("bm25", "hybrid"):
+            t0 = time.perf_counter()
+            lists["bm25"] = self.bm25_rows(text, n)
+            timings["bm25"] = (time.perf_counter() - t0) * 1000
+        if mode in ("kg", "hybrid"):
+            t0 = time.perf_counter()
             lists["kg"] = self.kg_rows(links, intent)
             if mode == "hybrid":
                 prior, _ = self.fuse({"dense": lists["dense"], "bm25": lists["bm25"]}, {"dense": 1.0, "bm25": 1.0})

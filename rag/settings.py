@@ -38,6 +38,13 @@ class RetrievalSettings(BaseModel):
     link_min_score: float = Field(default=0.8, ge=0, le=1, description="Entity links below this are ignored.")
     link_top: int = Field(default=3, ge=0, description="Linked entities used for KG facts and entity passages.")
     max_query_chars: int = Field(default=2000, ge=10, description="Longer queries are rejected.")
+    expand_query: bool = Field(
+        default=True,
+        description=(
+            "In `hybrid`, add the generic name of each drug linked in the query (a brand's generic name, a misspelt "
+            "name's right spelling) to the text that BM25 and dense search."
+        ),
+    )
 
 
 AnswerMode = Literal["auto", "extractive", "generative"]

@@ -132,6 +132,45 @@ def load_liveqa(
         yield _item(family, id=qid, question=question, references=references, urls=urls, subject=subject, meta=meta)
 
 
+def load_liveqa_train(path: Path, *, report: LoadReport | None = None) -> Iterator[QAItem]:
+    """TREC 2017 LiveQA medical task, training questions (`TREC-2017-LiveQA-Medical-Train-1.xml`, `-Train-2.xml`):
+    per `NLM-QUESTION questionid` (`qid` in Train-2), `SUBJECT` + `MESSAGE` as the consumer wrote them and every sub-question's
+    `ANSWERS/ANSWER` (no source URLs in these files). The first answer is the `reference`, all of them in
+    `meta.references`; ids are prefixed with the file's stem, since both files number from Q1.
+
+    The tuning set for consumer-question retrieval (`bench.consumer_dev`): no task scores these questions, so
+    choices made on them are measured on the LiveQA test set, MEDIQA and MedicationQA without overlap.
+    """
+    report = new_report(report, "liveqa_train")
+    root = parse_xml(require_file(path, "liveqa_train"), "liveqa_train")
+    report.files.append(str(path))
+    questions = root.findall("NLM-QUESTION")
+    if not questions:
+        msg = f"loader `liveqa_train`: no <NLM-QUESTION> records in {path}; is it a LiveQA 2017 medical train XML?"
+        raise DatasetError(msg)
+    for q in questions:
+        qid = (q.get("questionid") or q.get("qid") or "").strip()  # Train-1 says questionid, Train-2 qid
+        subject_line = clean_text(q.findtext("SUBJECT") or "")
+        message = clean_text(q.findtext("MESSAGE") or "")
+        question = "\n".join(p for p in (subject_line, message) if p)
+        references = [
+            t for a in q.findall("SUB-QUESTIONS/SUB-QUESTION/ANSWERS/ANSWER") if (t := clean_text(a.text or ""))
+        ]
+        if not qid or not question or not references:
+            report.bad(path.name, None, f"question {qid or '?'}: missing id, question text or answer")
+            continue
+        report.records += 1
+        types = [clean_text(t.text or "") for t in q.findall("SUB-QUESTIONS/SUB-QUESTION/ANNOTATIONS/TYPE")]
+        focus = [clean_text(f.text or "") for f in q.findall("SUB-QUESTIONS/SUB-QUESTION/ANNOTATIONS/FOCUS")]
+        yield QAItem(
+            id=f"{path.stem}:{qid}",
+            question=question,
+            reference=references[0],
+            subject=types[0] if types else None,
+            meta={"references": references, "focus": focus, "types": types},
+        )
+
+
 def _int(value: str | None, default: int) -> int:
     try:
         return int(value or "")

@@ -95,8 +95,22 @@ def answer_coverage_at_5(result: ItemResult, item: Item, ctx: ScoringContext) ->
     if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
         msg = f'`answer_coverage_at_5` needs the passages\' texts in extras["top_texts"] for `{item.id}`, got {texts!r}'
         raise MetricInputError(msg)
-    best = max((len(reference & set(tokenize(text))) for text in texts[:COVERAGE_K]), default=0)
-    return {"answer_coverage@5": best / len(reference)}
+    return {"answer_coverage@5": answer_coverage(references[0], texts[:COVERAGE_K])}
+
+
+def answer_coverage(reference: str, texts: list[str]) -> float:
+    """The largest share of `reference`'s content words (`knowledge.lexical.tokenize`, counted once) that one of
+    `texts` contains; 0.0 for a reference without content words."""
+    from knowledge.lexical import tokenize
+
+    return coverage_of(set(tokenize(reference)), [set(tokenize(text)) for text in texts])
+
+
+def coverage_of(reference_words: set[str], passage_words: list[set[str]]) -> float:
+    """`answer_coverage` on words already tokenised (the weight sweep tokenises each passage once)."""
+    if not reference_words:
+        return 0.0
+    return max((len(reference_words & words) for words in passage_words), default=0) / len(reference_words)
 
 
 def mrr(result: ItemResult, item: Item, ctx: ScoringContext) -> dict[str, float]:

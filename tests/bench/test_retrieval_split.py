@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench.retrieval import sample_questions
 from eval.datasets.consumer_qa import medquad_split
 
@@ -33,3 +35,25 @@ def test_dev_and_test_questions_never_share_a_focus(tmp_path: Path) -> None:
     assert {q["focus"] for q in dev}.isdisjoint({q["focus"] for q in test})
     assert all(medquad_split(q["focus"]) == "dev" for q in dev)
     assert all(medquad_split(q["focus"]) == "test" for q in test)
+
+
+@pytest.mark.integration
+def test_the_consumer_tuning_questions_are_not_the_scored_liveqa_questions() -> None:
+    """`bench.consumer_dev` and the weight sweep tune on LiveQA's training files; the retrieval-liveqa task scores
+    its test file. The files share messages word for word, so the tuning set must leave those out."""
+    from bench.consumer_dev import TEST_FILE, TRAIN_FILES, tuning_items
+    from eval.datasets import LoadReport
+    from eval.datasets.consumer_qa import load_liveqa, load_liveqa_train
+    from tests.integration.conftest import real_data_dir
+
+    folder = real_data_dir() / "en" / "liveqa2017"
+
+    def fold(text: str) -> str:
+        return " ".join(text.split()).casefold()
+
+    scored = {fold(i.question) for i in load_liveqa(folder / TEST_FILE, {}, report=LoadReport(source="liveqa"))}
+    raw = [fold(i.question) for name in TRAIN_FILES for i in load_liveqa_train(folder / name)]
+    tuning = [fold(i.question) for i in tuning_items(real_data_dir())]
+    assert len(scored) == 104 and len(set(raw) & scored) == 12  # the overlap the filter exists for
+    assert len(tuning) == len(set(tuning)) > 400
+    assert set(tuning).isdisjoint(scored)

@@ -475,3 +475,30 @@ def test_shipped_tasks_on_real_data() -> None:
         task = load_task(f"mirage-{subset}")
         computed = {name: round(ok / n, 4) for (ds, name), (ok, n) in right.items() if ds == subset}
         assert task.published == computed
+
+
+def test_liveqa_training_questions_load_with_their_answers(tmp_path: Path) -> None:
+    """The consumer-retrieval tuning set (`bench.consumer_dev`): LiveQA's training XML, a different layout."""
+    from eval.datasets.consumer_qa import load_liveqa_train
+
+    path = tmp_path / "TREC-2017-LiveQA-Medical-Train-1.xml"
+    path.write_text(
+        """<?xml version="1.0" encoding="UTF-8"?>
+<NLM-QUESTIONS>
+<NLM-QUESTION questionid="Q1"><SUBJECT>amyloidosis</SUBJECT><MESSAGE>Where can I read about   cardiac
+ amyloidosis?</MESSAGE><SUB-QUESTIONS><SUB-QUESTION subqid="Q1-S1"><ANNOTATIONS><FOCUS>cardiac amyloidosis</FOCUS>
+<TYPE>information</TYPE></ANNOTATIONS><ANSWERS><ANSWER answerid="a">Deposits of amyloid in the heart.</ANSWER>
+<ANSWER answerid="b">A second answer.</ANSWER></ANSWERS></SUB-QUESTION></SUB-QUESTIONS></NLM-QUESTION>
+<NLM-QUESTION questionid="Q2"><SUBJECT></SUBJECT><MESSAGE>No answer here</MESSAGE><SUB-QUESTIONS/></NLM-QUESTION>
+<NLM-QUESTION qid="3.0"><SUBJECT>Lyme</SUBJECT><MESSAGE>Tick bite?</MESSAGE><SUB-QUESTIONS><SUB-QUESTION><ANSWERS>
+<ANSWER>Antibiotics treat it.</ANSWER></ANSWERS></SUB-QUESTION></SUB-QUESTIONS></NLM-QUESTION>
+</NLM-QUESTIONS>""",
+        encoding="utf-8",
+    )
+    report = LoadReport(source="liveqa_train")
+    items = list(load_liveqa_train(path, report=report))
+    assert [i.id for i in items] == ["TREC-2017-LiveQA-Medical-Train-1:Q1", "TREC-2017-LiveQA-Medical-Train-1:3.0"]
+    assert items[0].question == "amyloidosis\nWhere can I read about cardiac amyloidosis?"
+    assert items[0].reference == "Deposits of amyloid in the heart."
+    assert items[0].meta["references"][1] == "A second answer." and items[0].subject == "information"
+    assert report.records == 2 and report.malformed == 1

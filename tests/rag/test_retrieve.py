@@ -143,3 +143,20 @@ def test_a_misspelt_drug_is_linked_through_the_drug_lexicon(searcher: HybridSear
     assert "DRUG:oseltamivir" in links and links["DRUG:oseltamivir"].match == "fuzzy"
     assert links["DRUG:oseltamivir"].score >= searcher.settings.link_min_score
     assert not [e for e in searcher.link("what is influenza") if e.type == "drug"]  # no drug named, none linked
+
+
+def test_hybrid_expands_a_misspelt_or_brand_drug_name_to_its_generic_name(searcher: HybridSearcher) -> None:
+    """Issue 8: a typo ("oseltamavr") or a brand ("Tamiflu") never matched the generic name passages use."""
+    query = "is oseltamavr safe for my kids with flu"
+    assert searcher.expanded_query(query, searcher.link(query)) == f"{query} Oseltamivir"
+    assert "DOID:8469" in {e.node_id for e in searcher.link(query)}  # "flu" links influenza, but is not expanded
+    # A name the query already writes is not repeated; symptoms are not expanded.
+    assert searcher.expanded_query("oseltamivir dose", searcher.link("oseltamivir dose")) == "oseltamivir dose"
+    assert searcher.expanded_query("I have a cough", searcher.link("I have a cough")) == "I have a cough"
+
+    def bm25_top(settings: RetrievalSettings) -> list[str]:
+        lists = HybridSearcher(searcher.kb, settings).ranked_lists(query, "hybrid", 20).lists
+        return [searcher.kb.chunks[row].text for row, _ in lists["bm25"][:3]]
+
+    assert not any("oseltamivir" in text.lower() for text in bm25_top(RetrievalSettings(expand_query=False)))
+    assert any("oseltamivir" in text.lower() for text in bm25_top(RetrievalSettings(expand_query=True)))
