@@ -21,6 +21,7 @@ from langchain_core.documents import Document
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from knowledge.graph import EntityLink
+from knowledge.graph.drug_names import generic_names
 from knowledge.graph.link import GENERIC
 from knowledge.graph.names import normalize
 from knowledge.kb import KnowledgeBase
@@ -274,15 +275,22 @@ class HybridSearcher:
         """`query` plus the generic name of each linked drug that the query does not already write ("how does
         valium affect the brain" + "Diazepam", "rivatigmine interactions" + "Rivastigmine"): drug labels and
         consumer pages name a drug by its generic name, which BM25 cannot match to a brand or a typo, and which
-        the embedder knows far better than a rare brand. Diseases are left alone: expanding them to their
-        ontology names ("flu" → "influenza", "visual impairment" → a narrower term) did not help on the consumer
-        tuning set (`python -m bench.consumer_dev`), and the entity lists already carry them."""
+        the embedder knows far better than a rare brand. A brand of a drug the graph lacks ("tylenol") gets its
+        generic name from `knowledge.graph.drug_names` ("acetaminophen"). Diseases are left alone: expanding them
+        to their ontology names ("flu" → "influenza", "visual impairment" → a narrower term) did not help on the
+        consumer tuning set (`python -m bench.consumer_dev`), and the entity lists already carry them."""
         have = set(normalize(query).split())
+        names = [str(self.kb.graph.nodes[link.node_id].get("name", "")) for link in links if link.type == "drug"]
+        # Drugs the knowledge base has no node for ("tylenol", "advil"): the outside brand → generic table. A
+        # word of common English (the embedder's vocabulary) is never taken for a brand ("armour", "caps").
+        table = generic_names()
+        covered = {word for link in links for word in link.surface.split()}
+        for word in dict.fromkeys(normalize(query).split()):
+            generic = table.get(word)
+            if generic and word not in covered and word not in GENERIC and not self.kb.embeddings.is_whole_word(word):
+                names.append(generic)
         extra: list[str] = []
-        for link in links:
-            if link.type != "drug":
-                continue
-            name = str(self.kb.graph.nodes[link.node_id].get("name", ""))
+        for name in names:
             words = normalize(name).split()
             if words and not set(words) <= have:
                 extra.append(name)

@@ -153,6 +153,10 @@ def test_hybrid_expands_a_misspelt_or_brand_drug_name_to_its_generic_name(search
     # A name the query already writes is not repeated; symptoms are not expanded.
     assert searcher.expanded_query("oseltamivir dose", searcher.link("oseltamivir dose")) == "oseltamivir dose"
     assert searcher.expanded_query("I have a cough", searcher.link("I have a cough")) == "I have a cough"
+    # A brand of a drug the graph lacks gets its generic name from the outside table; common English words that
+    # the table also lists as names ("armour", "caps") are not taken for drugs.
+    assert searcher.expanded_query("can my kid take tylenol", []) == "can my kid take tylenol acetaminophen"
+    assert searcher.expanded_query("the caps are armour", []) == "the caps are armour"
 
     def bm25_top(settings: RetrievalSettings) -> list[str]:
         lists = HybridSearcher(searcher.kb, settings).ranked_lists(query, "hybrid", 20).lists
