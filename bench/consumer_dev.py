@@ -9,7 +9,7 @@ run -t retrieval-liveqa -t retrieval-mediqa -t retrieval-medicationqa`. The scor
 `answer_coverage@5` (share of the first reference answer's content words in the best of the top five passages),
 since these questions' answers carry no source pages. Each variant is a set of `retrieval.*` settings:
 
-    python -m bench.consumer_dev [--n 446] [--variant NAME=SETTING=VALUE,...] [--json reports/consumer_dev.json]
+    python -m bench.consumer_dev [--n 412] [--variant NAME=SETTING=VALUE,...] [--json reports/consumer_dev.json]
 
 Without `--variant` it compares dense, BM25, hybrid with query expansion (the default) and hybrid without it,
 with 95 % bootstrap intervals and each variant's paired difference from dense.

@@ -134,8 +134,8 @@ def load_liveqa(
 
 def load_liveqa_train(path: Path, *, report: LoadReport | None = None) -> Iterator[QAItem]:
     """TREC 2017 LiveQA medical task, training questions (`TREC-2017-LiveQA-Medical-Train-1.xml`, `-Train-2.xml`):
-    per `NLM-QUESTION questionid` (`qid` in Train-2), `SUBJECT` + `MESSAGE` as the consumer wrote them and every sub-question's
-    `ANSWERS/ANSWER` (no source URLs in these files). The first answer is the `reference`, all of them in
+    per `NLM-QUESTION questionid` (`qid` in Train-2), `SUBJECT` + `MESSAGE` as the consumer wrote them and every
+    sub-question's `ANSWERS/ANSWER` (no source URLs in these files). The first answer is the `reference`, all of them in
     `meta.references`; ids are prefixed with the file's stem, since both files number from Q1.
 
     The tuning set for consumer-question retrieval (`bench.consumer_dev`): no task scores these questions, so
