@@ -87,8 +87,11 @@ class ClinicalAssistant:
         """The QA chain, optionally with a different number of retrieved passages.
 
         An extractive chain never touches the generator, so its weights are not even loaded."""
-        retriever = self.retriever if k is None else self.retriever.model_copy(update={"k": k})
         mode = self.answer_mode
+        if k is None and mode == "extractive":
+            # Quoting has no prompt to fit: more passages give the composer more sentences to choose from.
+            k = max(self.settings.retrieval.k, self.settings.answer.extractive_sources)
+        retriever = self.retriever if k is None else self.retriever.model_copy(update={"k": k})
         return build_qa_chain(
             retriever,
             self.llm if mode == "generative" else None,

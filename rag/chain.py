@@ -32,10 +32,11 @@ from knowledge.schema import json_hash
 from rag.citations import CitationOrigin, SentenceCheck, VerifySupport, check_sentences, render_answer
 from rag.context import ATTRIBUTION, LICENCE, SOURCE, URL, pack_contexts, source_flags, source_title, source_trust
 from rag.errors import RetrievalError
-from rag.extractive import EmbedTexts, ExtractiveAnswer, compose
+from rag.extractive import NOT_QUOTED_SOURCES, EmbedTexts, ExtractiveAnswer, compose
 from rag.intent import detect_intent
 from rag.policies.personal import personal_verdict_question
 from rag.policies.screen import Screening, Vocabulary, echoes, screen_question, screen_sentences
+from rag.policies.spelling import respell, spelling_notice
 from rag.prompts import REFUSAL_SENTINEL, build_messages
 from rag.retrieve import require_text, retrieval_info
 from rag.safety import DISCLAIMER, RedFlag, clarifying_question, detect_red_flags, missing_key_facts, mostly_non_latin
@@ -193,6 +194,16 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             return "low_retrieval_confidence"
         return None
 
+    def _sources(self, docs: list[Document]) -> list[Document]:
+        """The numbered sources: the generator's prompt budget, or for extractive answers more and whole passages
+        without the knowledge-graph listings, which are never quoted and would only take a quotable passage's
+        place ("is optic atrophy genetic?" retrieves five `about` listings of optic atrophy subtypes first)."""
+        s = self.settings
+        if self.mode == "generative":
+            return pack_contexts(docs, s.context_tokens, max_blocks=s.max_blocks)
+        quotable = [d for d in docs if d.metadata.get(SOURCE) not in NOT_QUOTED_SOURCES]
+        return pack_contexts(quotable, s.extractive_context_tokens, max_blocks=s.extractive_sources)
+
     def _messages(self, question: str, history: list[dict[str, str]], sources: list[Document]) -> list[BaseMessage]:
         return [_LC_ROLES[m["role"]](content=m["content"]) for m in build_messages(question, sources, history)]
 
@@ -323,9 +334,13 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
     def _run(self, input: Any, config: RunnableConfig | None, *, stream: bool) -> Iterator[dict[str, Any]]:
         started = time.perf_counter()
         question, history = _parse_input(input, self.settings)
-        personal = personal_verdict_question(question)
+        # "help about rabbies": the question as the knowledge base spells its names, for every step but the red
+        # flags (which read the user's own words).
+        fixes = self.vocabulary.spelling(question) if self.vocabulary is not None else {}
+        read = respell(question, fixes)
+        personal = personal_verdict_question(read)
         # "Is the mole on my shoulder melanoma?" is answered as the general question it contains ("melanoma").
-        asked = personal.general_topic if personal is not None and personal.general_topic else question
+        asked = personal.general_topic if personal is not None and personal.general_topic else read
         query = condense_query(asked, history)
         logger.debug("question: %s", question)  # patient text: DEBUG only
         user_text = " ".join([*(t["content"] for t in history if t["role"] == "user"), question])
@@ -344,9 +359,11 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             docs, retrieve_ms = self._retrieve(query, config)
             # Unknown terms before the confidence floor: "I found nothing about 'X'" says more than "low retrieval
             # confidence". No passage at all is plainer still (`no_context`).
-            screening = screen_question(question, [d.page_content for d in docs], self.vocabulary)
+            screening = screen_question(read, [d.page_content for d in docs], self.vocabulary)
+            if fixes:
+                screening.notices.insert(0, spelling_notice(fixes))
             refusal = (screening.refusal if docs else None) or self._gate(docs)
-        sources = pack_contexts(docs, self.settings.context_tokens, max_blocks=self.settings.max_blocks)
+        sources = self._sources(docs)
         raw: str | None = None
         lead: str | None = None
         message: AIMessage | None = None
@@ -360,7 +377,7 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
                 refusal = "no_relevant_sentence"
         elif refusal is None:
             assert self.llm is not None  # checked in __init__
-            messages = self._messages(question, history, sources)
+            messages = self._messages(read, history, sources)
             options: dict[str, Any] = {"max_tokens": self.settings.max_new_tokens}  # model kwargs, not `stop`
             if stream:
                 merged = None

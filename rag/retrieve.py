@@ -90,12 +90,24 @@ FUZZY_DRUG_LINK_SCORE = 0.95
 MIN_DRUG_TYPO_LETTERS = 6
 #: Shorter words are too often abbreviations or typos of common words to call a term unknown.
 MIN_UNKNOWN_WORD_LETTERS = 5
-#: Entities an answer must be about when the question names them (symptoms and tests are too generic to demand).
+#: Entities the support check compares between a sentence and its passages (symptoms and tests are too generic).
 FOCUS_TYPES = frozenset({"disease", "drug"})
+#: Entities an answer must be about when the question names them: diseases, drugs, and the Human Phenotype
+#: Ontology's terms, many of which are diseases a question asks about ("cardiac amyloidosis", "adenomyosis").
+QUESTION_FOCUS_TYPES = frozenset({"disease", "drug", "phenotype"})
 #: A word this long may be two edits from the known word it misspells ("arbsoption"); shorter ones one edit.
 TYPO_LONG_WORD, TYPO_EDITS_LONG = 8, 2
+#: Misspellings are corrected only in words this long (shorter ones are too often other words or abbreviations).
+MIN_SPELLING_FIX_LETTERS = 6
+#: A disease-name word this long may be two edits (a transposition counts one) from the name it misspells
+#: ("fybromyaglia"); drug names never: two edits turn one drug into another ("glorvatinib" → "lorlatinib").
+SPELLING_TWO_EDITS_LETTERS = 9
+#: Node types whose names a misspelling is corrected to.
+SPELLING_DISEASE_TYPES = frozenset({"disease", "phenotype", "symptom"})
+SPELLING_DRUG_TYPES = frozenset({"drug"})
 #: Most entities read from one text (a passage names a few dozen at most).
 MAX_TEXT_ENTITIES = 100
+_LETTERS = re.compile(r"[a-z]+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")
 #: Most results one search may return (the settings' `retrieval.k` has the same bound).
 MAX_K = 200
@@ -162,14 +174,16 @@ class HybridSearcher:
 
     def unknown_words(self, text: str) -> list[str]:
         """Words of `text` the knowledge base can say nothing about ("varnex", "zorbitol"), when the text names no
-        disease or drug it knows: a question about a known one ("how much glucose is in my GlucaGen HypoKit?")
-        is answered about that one, and its other words do not matter.
+        disease or drug it knows by a specific name: a question about a known one ("how much glucose is in my
+        GlucaGen HypoKit?") is answered about that one, and its other words do not matter.
 
         A word is unknown when no passage contains it, it is not common English (the embedder's tokenizer
         vocabulary is the dictionary, so "treated" is known even to a small knowledge base), it is not one typo
         away from a word the passages contain ("pregnent", "anwser"), and no drug name matches it even loosely
         ("metforman"). Hyphenated words are judged by their parts; short words are skipped."""
-        if self.focus_names(text):
+        links = [link for link in self.link(text) if link.type in FOCUS_TYPES]
+        if any(not self._everyday(link) for link in links):
+            # "fever" alone vouches for nothing: "Greywater fever" is as unknown as "Greywater".
             return []
         return [w for w in dict.fromkeys(_WORD.findall(text)) if not all(map(self._known_word, w.split("-")))]
 
@@ -207,17 +221,80 @@ class HybridSearcher:
             groups[len(token)].append(token)
         return dict(groups)
 
-    def focus_names(self, text: str) -> list[tuple[str, list[str]]]:
-        """`(type, names)` of each disease or drug the text links to: every name (synonyms and brands included),
-        normalised."""
-        names = []
-        for link in self.link(text):
-            if link.type not in FOCUS_TYPES:
+    def spelling(self, text: str) -> dict[str, str]:
+        """Misspelt disease and drug names of `text` → the name word they most likely mean ("rabbies" →
+        "rabies", "tranaunay" → "trenaunay", "fybromyaglia" → "fibromyalgia").
+
+        Only a word that is not common English, not a word of any name and no drug the outside brand table
+        knows is corrected, and only when exactly one name word is nearest: one edit (optimal string alignment,
+        so a swap of two letters is one), two for long disease words when the name word is not common English.
+        Keys and values are lower case."""
+        from rapidfuzz.distance import OSA
+        from rapidfuzz.process import extract
+
+        diseases, drugs = self._spelling_words
+        brands = generic_names()
+        fixes: dict[str, str] = {}
+        for word in dict.fromkeys(_LETTERS.findall(text.lower())):
+            if (
+                len(word) < MIN_SPELLING_FIX_LETTERS
+                or word in diseases.get(len(word), ())
+                or word in drugs.get(len(word), ())
+                or word in brands
+                or self.kb.embeddings.is_whole_word(word)
+            ):
                 continue
+            found: dict[str, int] = {}
+            for words, most in ((drugs, 1), (diseases, 2 if len(word) >= SPELLING_TWO_EDITS_LETTERS else 1)):
+                choices = [w for n in range(len(word) - most, len(word) + most + 1) for w in words.get(n, ())]
+                for match, distance, _ in extract(word, choices, scorer=OSA.distance, score_cutoff=most, limit=5):
+                    found[match] = min(distance, found.get(match, distance))
+            # Two edits reach far: only to a word no dictionary has ("greywater" is not "greater").
+            found = {w: d for w, d in found.items() if d == 1 or not self.kb.embeddings.is_whole_word(w)}
+            if found:
+                best = min(found.values())
+                nearest = [w for w, d in found.items() if d == best]
+                if len(nearest) == 1:  # two equally near names: no guess
+                    fixes[word] = nearest[0]
+        return fixes
+
+    @cached_property
+    def _spelling_words(self) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+        """The disease and drug name words of the graph (≥ 4 letters), grouped by length for `spelling`."""
+        groups: list[dict[int, list[str]]] = []
+        for types in (SPELLING_DISEASE_TYPES, SPELLING_DRUG_TYPES):
+            by_length: dict[int, list[str]] = defaultdict(list)
+            for word in self.kb.linker.name_words(types):
+                if len(word) >= 4 and word not in GENERIC:
+                    by_length[len(word)].append(word)
+            groups.append({n: sorted(set(ws)) for n, ws in by_length.items()})
+        return groups[0], groups[1]
+
+    def _spelt_right(self, word: str) -> bool:
+        """Whether `word` is common English (the embedder's vocabulary) or a word the passages hold: then it is
+        no typo of a drug name ("general" is not GenTeal, "create" not creatine)."""
+        return self.kb.embeddings.is_whole_word(word) or self.kb.bm25.has_token(word)
+
+    def focus_names(self, text: str) -> list[tuple[str, list[str]]]:
+        """`(type, names)` of each disease, drug or phenotype the text links to: every name (synonyms and brands
+        included), normalised.
+
+        A link on one everyday word ("pain", "memory", "fall", the "don" of "don't") is what a long message
+        mentions in passing: when the text also names something specific ("adenomyosis", "cardiac
+        amyloidosis"), only the specific ones are its focus."""
+        links = [link for link in self.link(text) if link.type in QUESTION_FOCUS_TYPES]
+        specific = [link for link in links if not self._everyday(link)]
+        names = []
+        for link in specific or links:
             attrs = self.kb.graph.nodes[link.node_id]
             forms = {normalize(n) for n in (attrs.get("name", ""), *attrs.get("synonyms", []), link.surface)}
             names.append((link.type, sorted(f for f in forms if f and f not in GENERIC)))
         return names
+
+    def _everyday(self, link: EntityLink) -> bool:
+        """Whether a link rests on a single word of common English (see `focus_names`)."""
+        words = link.surface.split()
+        return len(words) == 1 and self.kb.embeddings.is_whole_word(words[0])
 
     def entity_ids(self, text: str) -> set[str]:
         """Ids of the diseases and drugs `text` names exactly (synonyms and brands included; no fuzzy matches):
@@ -258,7 +335,7 @@ class HybridSearcher:
         linked = {link.node_id for link in links}
         found: dict[str, EntityLink] = {}
         for word in dict.fromkeys(normalize(query).split()):
-            if len(word) < MIN_DRUG_TYPO_LETTERS or word in taken or word in GENERIC:
+            if len(word) < MIN_DRUG_TYPO_LETTERS or word in taken or word in GENERIC or self._spelt_right(word):
                 continue
             match = self.kb.drug_lexicon.lookup(word)
             if match is None or match.match != "fuzzy" or match.node_id in linked:

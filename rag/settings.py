@@ -68,6 +68,18 @@ class AnswerSettings(BaseModel):
         description="Relevance a source sentence needs to be quoted (embedding cosine + 0.5 x question-word overlap, "
         "see `rag.extractive`); no sentence above it means a refusal.",
     )
+    extractive_sources: int = Field(
+        default=10,
+        ge=1,
+        description="Passages an extractive answer may quote from: the assistant retrieves at least this many, and "
+        "knowledge-graph listings (never quoted) take no place among them.",
+    )
+    extractive_context_tokens: int = Field(
+        default=3000,
+        ge=50,
+        description="Token budget of the passages an extractive answer quotes from (no prompt to fit: whole "
+        "passages, not the generator's `context_tokens`).",
+    )
 
     context_tokens: int = Field(default=700, ge=50, description="Token budget for the numbered sources in the prompt.")
     max_blocks: int = Field(default=6, ge=1, description="Most sources shown to the model.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections import defaultdict
 
 import networkx as nx
@@ -102,6 +103,7 @@ GENERIC = frozenset(
         "role",
     )
 )
+_LETTERS = re.compile(r"[a-z]+")
 _ICD_CODE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 _TYPE_PRIORITY = {"disease": 0, "symptom": 1, "phenotype": 2, "concept": 3, "test": 4, "drug": 5, "icd10cm": 6}
 
@@ -154,6 +156,17 @@ class EntityLinker:
 
     def __len__(self) -> int:
         return len(self._surfaces)
+
+    def name_words(self, types: frozenset[str]) -> frozenset[str]:
+        """Every word of the names and synonyms of nodes of these types, lower case but not singularised
+        ("rickets", "rabies"): the dictionary a misspelt disease or drug name is corrected against."""
+        words: set[str] = set()
+        for _, attrs in self.graph.nodes(data=True):
+            if attrs.get("type") in types:
+                for name in (attrs.get("name", ""), *attrs.get("synonyms", [])):
+                    folded = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+                    words.update(_LETTERS.findall(folded.lower()))
+        return frozenset(words)
 
     def link(self, text: str, *, top: int = 10, fuzzy: bool = True) -> list[EntityLink]:
         """Entities mentioned in `text`, best first; longest exact spans win, then fuzzy matches."""

@@ -3,6 +3,7 @@
 - `personal`: questions asking for a verdict on the asker's own case, and verdict sentences to drop.
 - `unknown_terms`: disease- and drug-like names the knowledge base does not know.
 - `fragments`: answers that echo the question, and sentences that are broken pieces.
+- `spelling`: questions read with misspelt disease and drug names corrected, and the notice saying so.
 - `doses`: dose, frequency and co-administration statements, kept only as quotes of a drug label.
 """
 
@@ -16,6 +17,7 @@ from rag.policies.personal import (
     personal_verdict_question,
     strip_verdicts,
 )
+from rag.policies.spelling import respell, spelling_notice
 from rag.policies.unknown_terms import candidate_terms, normalize_term, unknown_term_message, unknown_terms
 
 __all__ = [
@@ -31,6 +33,8 @@ __all__ = [
     "is_verdict",
     "normalize_term",
     "personal_verdict_question",
+    "respell",
+    "spelling_notice",
     "strip_verdicts",
     "unknown_term_message",
     "unknown_terms",

@@ -52,6 +52,10 @@ class Vocabulary(Protocol):
         """Ids of the diseases and drugs `text` names exactly."""
         ...
 
+    def spelling(self, text: str) -> dict[str, str]:
+        """Misspelt disease and drug names of `text` → their corrections (lower case)."""
+        ...
+
 
 class Screening(BaseModel):
     """What the question-level policies decided."""

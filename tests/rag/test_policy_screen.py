@@ -56,6 +56,10 @@ class Knows:
     def entity_ids(self, text: str) -> set[str]:
         return set()
 
+    def spelling(self, text: str) -> dict[str, str]:
+        # "Kesler" is how a reader misspells the Kessler terms this vocabulary knows.
+        return {"kesler": "kessler"} if "kesler" in text.lower() else {}
+
 
 def fake(reply: str) -> FakeListChatModel:
     return FakeListChatModel(responses=[reply])
@@ -98,6 +102,17 @@ def test_a_term_the_graph_knows_is_not_unknown() -> None:
     )
     answer = chain.invoke("How is Kessler-Varn syndrome treated?")
     assert answer.refusal_reason != "unknown_term"
+
+
+def test_a_misspelt_known_term_is_answered_as_corrected_and_says_so() -> None:
+    retriever = Recording(docs=[MELANOMA], queries=[])
+    chain = build_qa_chain(retriever, fake("Melanoma is a type of skin cancer [1]."), vocabulary=Knows())
+    answer = chain.invoke("How is Kesler-Varn syndrome treated?")
+    # Retrieved and screened as the vocabulary spells it: known, so not refused as unknown.
+    assert retriever.queries[-1] == "How is Kessler-Varn syndrome treated?"
+    assert answer.refusal_reason != "unknown_term"
+    assert any("“kesler” as “kessler”" in n for n in answer.policy_notices)
+    assert answer.question == "How is Kesler-Varn syndrome treated?"  # the user's own words are kept
 
 
 def test_an_echo_is_replaced_by_the_sources_words_or_refused() -> None:

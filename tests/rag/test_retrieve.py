@@ -164,3 +164,22 @@ def test_hybrid_expands_a_misspelt_or_brand_drug_name_to_its_generic_name(search
 
     assert not any("oseltamivir" in text.lower() for text in bm25_top(RetrievalSettings(expand_query=False)))
     assert any("oseltamivir" in text.lower() for text in bm25_top(RetrievalSettings(expand_query=True)))
+
+
+def test_misspelt_disease_and_drug_names_are_corrected_to_the_graphs_names(searcher: HybridSearcher) -> None:
+    """Issue 9: "rabbies", "Klippel-Tranaunay" were refused as unknown or retrieved by their neighbours."""
+    assert searcher.spelling("what causes myocarditus in adults") == {"myocarditus": "myocarditis"}
+    assert searcher.spelling("is the influensa vaccine safe") == {"influensa": "influenza"}
+    assert searcher.spelling("can kids take oseltamivr") == {"oseltamivr": "oseltamivir"}  # one edit: a drug too
+    # Left alone: names spelt right, common English, and made-up names no single edit turns into a known one.
+    assert searcher.spelling("What are the symptoms of myocarditis?") == {}
+    assert searcher.spelling("How is Kessler-Varn syndrome treated?") == {}
+
+
+def test_a_word_in_passing_is_no_focus_when_the_question_names_something_specific(searcher: HybridSearcher) -> None:
+    """Issue 9: "pain", "memory", "fall" in a long message made every on-topic sentence off-focus. A single word
+    the tokenizer knows whole ("asthma" is one too) yields to a specific name; alone, it is the focus."""
+    focus = searcher.focus_names("my son has myocarditis and his asthma")
+    assert len(focus) == 1 and "myocarditis" in focus[0][1]
+    alone = searcher.focus_names("his asthma is worse")
+    assert len(alone) == 1 and "asthma" in alone[0][1]

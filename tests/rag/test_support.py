@@ -85,6 +85,9 @@ class ToyVocabulary:
     def entity_ids(self, text: str) -> set[str]:
         return entities(text)
 
+    def spelling(self, text: str) -> dict[str, str]:
+        return {}
+
 
 def test_generated_sentences_that_fail_the_check_are_withheld() -> None:
     doc = Document(id="medquad:bp#0", page_content=BP, metadata={"title": "High Blood Pressure", "trust": "curated"})
