@@ -143,14 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             "coverage_answered": round(mean(r["coverage"] for r in answered), 4) if answered else None,
             "words": round(mean(r["words"] for r in answered), 1) if answered else 0,
             "median_seconds": round(median(r["seconds"] for r in rows), 3),
-            "refusals": {
-                reason: sum(r["reason"] == reason for r in rows)
-                for reason in sorted({r["reason"] for r in rows if r["reason"]})
-            },
-            "per_set": {
-                s: round(mean(r["coverage"] for r in rows if r["set"] == s), 4)
-                for s in sorted({r["set"] for r in rows})
-            },
+            "refusals": {reason: sum(r["reason"] == reason for r in rows) for reason in reasons},
+            "per_set": {s: round(mean(r["coverage"] for r in rows if r["set"] == s), 4) for s in sets},
         }
         if name != base_name:
             diff = [a["coverage"] - b["coverage"] for a, b in zip(rows, results[base_name], strict=True)]
