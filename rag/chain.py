@@ -170,6 +170,7 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             max_sentences=s.extractive_max_sentences,
             max_words=s.extractive_max_words,
             min_relevance=s.extractive_min_relevance,
+            section_bonus=s.extractive_section_bonus,
         )
 
     # -- steps --------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from knowledge.graph.names import normalize
 from knowledge.injection import untrusted
 from knowledge.lexical import tokenize
 from rag.context import SECTION, SOURCE, block_flags, source_title
-from rag.intent import section_mismatch
+from rag.intent import section_matches, section_mismatch
 
 #: Embeds a list of texts into L2-normalised rows (the knowledge base's own embedder in practice).
 EmbedTexts = Callable[[list[str]], np.ndarray]
@@ -66,9 +66,11 @@ _DEFINITION_QUESTION = re.compile(
 )
 _DEFINES = re.compile(r"^[^.;:]{0,80}?\b(?:is|are|refers to|means|describes)\s+(?:a|an|the|one|any)\b", re.IGNORECASE)
 # Not answer text: resource lists, "see also", pointers elsewhere ("Learn more … here."), bare references to
-# other label sections.
+# other label sections, and the Disease Ontology's formal definitions, written in its relation names ("A drug
+# allergy that has_allergic_trigger diclofenac").
 _NOT_CONTENT = re.compile(
     r"^(?:these resources|see also|for more information|resources? (?:from|on)|source:|references?\b)"
+    r"|\b[a-z]+_[a-z_]+\b"
     r"|\b(?:learn more|click|read more|see below|see above)\b|\bhere\.$"
     r"|\[\s*see [^\]]*\]|\(\s*\d+(?:\.\d+)*\s*(?:,\s*\d+(?:\.\d+)*\s*)*\)\s*$",
     re.IGNORECASE,
@@ -196,6 +198,7 @@ def compose(
     max_sentences: int = 4,
     max_words: int = 110,
     min_relevance: float = 0.35,
+    section_bonus: float = 0.0,
 ) -> ExtractiveAnswer:
     """The extractive answer to `question` from `sources` (see the module docstring for the method).
 
@@ -205,6 +208,9 @@ def compose(
     word with "metformin side effects" and answers none of it. `classify` gives the type from the question's
     vector instead (with an embedder), so the question is embedded once.
     `focus` holds the `(type, normalised names)` of the diseases and drugs the question names (`on_focus`).
+    `section_bonus` is added to the relevance of sentences from a passage whose section answers the question's
+    type ("how is congenital heart disease passed down?" → the inheritance section, not a definition that
+    shares its words).
     """
     pool = [c for c in candidates(sources) if on_focus(c, sources, focus or [])]
     vectors: np.ndarray | None = None
@@ -225,7 +231,8 @@ def compose(
         lexical = _overlap(question_words, c.text)
         dense = float(cosines[i]) if vectors is not None else 0.0
         weight = LEXICAL_WEIGHT if vectors is not None else 1.0
-        c.relevance = round(dense + weight * lexical - RANK_PENALTY * (c.source - 1), 4)
+        bonus = section_bonus if section_matches(intent, sources[c.source - 1].metadata.get(SECTION)) else 0.0
+        c.relevance = round(dense + weight * lexical + bonus - RANK_PENALTY * (c.source - 1), 4)
     usable = [i for i, c in enumerate(pool) if c.relevance >= min_relevance]
     picked: list[int] = []
     words = 0

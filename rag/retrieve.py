@@ -183,9 +183,16 @@ class HybridSearcher:
         ("metforman"). Hyphenated words are judged by their parts; short words are skipped."""
         links = [link for link in self.link(text) if link.type in FOCUS_TYPES]
         if any(not self._everyday(link) for link in links):
-            # "fever" alone vouches for nothing: "Greywater fever" is as unknown as "Greywater".
             return []
-        return [w for w in dict.fromkeys(_WORD.findall(text)) if not all(map(self._known_word, w.split("-")))]
+        unknown = [w for w in dict.fromkeys(_WORD.findall(text)) if not all(map(self._known_word, w.split("-")))]
+        if not links:
+            return unknown
+        # An everyday name ("fever", "diabetes") vouches for the question, except for the made-up word that
+        # names it: "Greywater fever", "Vantablack lung" are as unknown as "Greywater".
+        words = normalize(text).split()
+        firsts = {link.surface.split()[0] for link in links}
+        before = {words[i - 1] for i in range(1, len(words)) if words[i] in firsts}
+        return [w for w in unknown if normalize(w.split("-")[-1]) in before]
 
     def _known_word(self, word: str, *, strict: bool = False) -> bool:
         """Whether the passages hold `word`, it is common English, or it is a typo of either or of a drug name.

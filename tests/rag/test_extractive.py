@@ -185,3 +185,52 @@ def test_the_extractive_budget_settings_reach_the_chain() -> None:
     assert len([s for s in answer.sentences if not s.dropped]) == 1
     wider = AnswerSettings(extractive_min_relevance=0.0, extractive_max_sentences=3)
     assert len(build_qa_chain(Fixed(docs=[LUPUS]), settings=wider).invoke("What is lupus?").sentences) > 1
+
+
+def test_formal_ontology_definitions_are_not_quoted() -> None:
+    """Issue 9: "A drug allergy that has_allergic_trigger diclofenac [1]." was shown as an answer."""
+    formal = Document(
+        id="do:DOID:0040031#0",
+        page_content=(
+            "A drug allergy that has_allergic_trigger diclofenac. Diclofenac allergy can cause hives and swelling."
+        ),
+        metadata={"title": "diclofenac allergy", "section": "definition", "source": "disease_ontology"},
+    )
+    assert [c.text for c in candidates([formal])] == ["Diclofenac allergy can cause hives and swelling."]
+
+
+def test_a_sentence_from_the_section_that_answers_the_question_type_ranks_higher() -> None:
+    """Issue 9: "how is it passed down?" was answered with definitions that share its words."""
+    about = Document(
+        id="medquad:chd#0",
+        page_content="Congenital heart disease is a heart problem that is passed down at birth in some families.",
+        metadata={"title": "Congenital heart disease", "section": "information", "source": "medquad"},
+    )
+    inheritance = Document(
+        id="medquad:chd#1",
+        page_content="Most cases are sporadic, with no history of heart defects in the family.",
+        metadata={"title": "Congenital heart disease", "section": "inheritance", "source": "medquad"},
+    )
+    q = "how is congenital heart disease passed down"
+    plain = compose(q, [about, inheritance], intent="inheritance", min_relevance=0.0, max_sentences=1)
+    assert plain.sentences[0].source == 1  # shares the question's words
+    typed = compose(
+        q, [about, inheritance], intent="inheritance", min_relevance=0.0, max_sentences=1, section_bonus=1.0
+    )
+    assert typed.sentences[0].source == 2
+
+
+def test_knowledge_graph_listings_take_no_place_among_an_extractive_answers_sources() -> None:
+    """Issue 9: five `about` listings of optic atrophy subtypes filled the sources and left nothing to quote."""
+    listings = [
+        Document(
+            id=f"fact:DOID:{n}:about",
+            page_content=f"optic atrophy {n} (DOID:{n}, disease). It is a kind of: optic atrophy.",
+            metadata={"title": f"optic atrophy {n}", "section": "about", "source": "knowledge_graph"},
+        )
+        for n in range(5)
+    ]
+    settings = AnswerSettings(extractive_min_relevance=0.0, extractive_sources=2)
+    answer = build_qa_chain(Fixed(docs=[*listings, LUPUS, SHINGLES]), settings=settings).invoke("What is lupus?")
+    assert [d.id for d in answer.contexts] == ["medquad:lupus#0", "medquad:shingles#0"]
+    assert not answer.refused

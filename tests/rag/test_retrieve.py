@@ -183,3 +183,12 @@ def test_a_word_in_passing_is_no_focus_when_the_question_names_something_specifi
     assert len(focus) == 1 and "myocarditis" in focus[0][1]
     alone = searcher.focus_names("his asthma is worse")
     assert len(alone) == 1 and "asthma" in alone[0][1]
+
+
+def test_an_everyday_disease_name_vouches_for_a_question_but_not_for_the_made_up_word_naming_it(
+    searcher: HybridSearcher,
+) -> None:
+    """ "Greywater fever" is as unknown as "Greywater"; "I live in Zorvania and have asthma" is about asthma."""
+    assert searcher.unknown_words("Is Zorvanian asthma contagious?") == ["Zorvanian"]
+    assert searcher.unknown_words("I live in Zorvania and my asthma is worse") == []
+    assert searcher.unknown_words("I live in Zorvania") == ["Zorvania"]
