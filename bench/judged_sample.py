@@ -3,6 +3,8 @@
     python -m bench.judged_sample questions                 # draw the sample → bench/data/judged_questions.jsonl
     python -m bench.judged_sample answer --label after      # answer it with the assistant as configured now
     python -m bench.judged_sample report [--json]           # counts per label from bench/data/judgments.jsonl
+    python -m bench.judged_sample blind --sample 3 --labels before3 after3   # A/B file for a blind judge
+    python -m bench.judged_sample unblind --sample 3 --judged FILE           # the judge's A/B → judgments_3.jsonl
 
 The sample: 20 questions from each of LiveQA-Med 2017 (test), MedicationQA and MEDIQA-2019 QA (test), read
 through the evaluation package's loaders. It is disjoint from the support-check calibration questions
@@ -114,6 +116,61 @@ def report(judgments: Path, answers: list[Path]) -> dict[str, Any]:
     return out
 
 
+def answers_path(sample: int, label: str) -> Path:
+    """Where `answer --sample N --label L` writes by default."""
+    suffix = "" if sample == 1 else f"_{sample}"
+    return DATA / f"judged_answers{suffix}_{label}.jsonl"
+
+
+def blind(sample: int, labels: tuple[str, str], seed: int) -> tuple[Path, Path]:
+    """The two labels' answers to each question as A and B in a seeded random order, for a judge who must not
+    know which system wrote which; the key (question id → {"A": label, "B": label}) goes to its own file."""
+    import random
+
+    rng = random.Random(seed)
+    questions = [json.loads(line) for line in questions_path(sample).read_text(encoding="utf-8").splitlines() if line]
+    texts = {
+        label: {
+            r["id"]: r["text"]
+            for r in map(json.loads, answers_path(sample, label).read_text(encoding="utf-8").splitlines())
+        }
+        for label in labels
+    }
+    rows, key = [], {}
+    for q in questions:
+        order = list(labels)
+        rng.shuffle(order)
+        key[q["id"]] = {"A": order[0], "B": order[1]}
+        rows.append({**q, "A": texts[order[0]][q["id"]], "B": texts[order[1]][q["id"]]})
+    out, key_path = DATA / f"judged_blind_{sample}.jsonl", DATA / f"judged_blind_key_{sample}.json"
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    key_path.write_text(json.dumps(key, indent=0) + "\n", encoding="utf-8")
+    return out, key_path
+
+
+def unblind(sample: int, judged: Path) -> Path:
+    """The judge's lines (`{"id", "A": {"judgment", "note"}, "B": {...}}`) as one judgment per answer and label."""
+    key = json.loads((DATA / f"judged_blind_key_{sample}.json").read_text(encoding="utf-8"))
+    rows = []
+    for line in judged.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        for side in ("A", "B"):
+            verdict = item[side]
+            if verdict["judgment"] not in JUDGMENT_VALUES:
+                msg = f"{judged}: `{item['id']}` {side}: judgment must be one of {JUDGMENT_VALUES}"
+                raise SystemExit(msg)
+            label = key[item["id"]][side]
+            rows.append({"id": item["id"], "label": label, "judgment": verdict["judgment"], "note": verdict["note"]})
+    if len(rows) != 2 * len(key):
+        msg = f"{judged}: {len(rows) // 2} questions judged, the sample has {len(key)}"
+        raise SystemExit(msg)
+    out = DATA / f"judgments_{sample}.jsonl"
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
@@ -125,6 +182,13 @@ def main(argv: list[str] | None = None) -> int:
     ans.add_argument("--sample", type=int, default=1, help="Which sample to answer.")
     ans.add_argument("--label", required=True, help="Name of this set of answers, e.g. before / after.")
     ans.add_argument("--out", type=Path, default=None, help="Default: bench/data/judged_answers_<label>.jsonl.")
+    bl = sub.add_parser("blind", help="Two labels' answers as A/B in a seeded random order, key kept apart.")
+    bl.add_argument("--sample", type=int, required=True)
+    bl.add_argument("--labels", nargs=2, required=True, metavar=("LABEL", "LABEL"))
+    bl.add_argument("--seed", type=int, default=0)
+    ub = sub.add_parser("unblind", help="Map a judge's A/B judgments back to labels → judgments_<N>.jsonl.")
+    ub.add_argument("--sample", type=int, required=True)
+    ub.add_argument("--judged", type=Path, required=True, help="The judge's file: one line per question.")
     rep = sub.add_parser("report", help="Counts per label from the judgments.")
     rep.add_argument("--judgments", type=Path, default=JUDGMENTS)
     rep.add_argument("--json", action="store_true")
@@ -135,9 +199,12 @@ def main(argv: list[str] | None = None) -> int:
         path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
         print(f"{len(rows)} questions → {path}", file=sys.stderr)  # noqa: T201
     elif args.command == "answer":
-        suffix = "" if args.sample == 1 else f"_{args.sample}"
-        out = args.out or DATA / f"judged_answers{suffix}_{args.label}.jsonl"
-        answer(args.label, out, questions_path(args.sample))
+        answer(args.label, args.out or answers_path(args.sample, args.label), questions_path(args.sample))
+    elif args.command == "blind":
+        out, key_path = blind(args.sample, tuple(args.labels), args.seed)
+        print(f"{out} (key: {key_path})", file=sys.stderr)  # noqa: T201
+    elif args.command == "unblind":
+        print(unblind(args.sample, args.judged), file=sys.stderr)  # noqa: T201
     else:
         result = report(args.judgments, sorted(DATA.glob("judged_answers_*.jsonl")))
         if args.json:

@@ -77,6 +77,14 @@ class BM25Index:
         """Whether a `tokenize` token occurs anywhere in the indexed texts."""
         return token in self._vocab
 
+    def document_frequency(self, token: str) -> int:
+        """In how many indexed texts a `tokenize` token occurs (0 for an unknown token)."""
+        i = self._vocab.get(token)
+        indptr = self._model.scores["indptr"]
+        if i is None or i + 1 >= len(indptr):
+            return 0
+        return int(indptr[i + 1] - indptr[i])
+
     @property
     def rows(self) -> int:
         """Number of indexed texts (must equal the knowledge base's chunk count)."""

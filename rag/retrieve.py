@@ -102,6 +102,9 @@ MIN_SPELLING_FIX_LETTERS = 6
 #: A disease-name word this long may be two edits (a transposition counts one) from the name it misspells
 #: ("fybromyaglia"); drug names never: two edits turn one drug into another ("glorvatinib" → "lorlatinib").
 SPELLING_TWO_EDITS_LETTERS = 9
+#: A word whose stem this many passages hold is spelt right, however rare elsewhere ("prognosis", "asthmatics");
+#: patients' own typos in the ChatDoctor dialogues stay below it.
+SPELLING_KNOWN_DOCUMENTS = 3
 #: Node types whose names a misspelling is corrected to.
 SPELLING_DISEASE_TYPES = frozenset({"disease", "phenotype", "symptom"})
 SPELLING_DRUG_TYPES = frozenset({"drug"})
@@ -249,6 +252,7 @@ class HybridSearcher:
                 or word in drugs.get(len(word), ())
                 or word in brands
                 or self.kb.embeddings.is_whole_word(word)
+                or any(self.kb.bm25.document_frequency(t) >= SPELLING_KNOWN_DOCUMENTS for t in tokenize(word))
             ):
                 continue
             found: dict[str, int] = {}
@@ -258,12 +262,23 @@ class HybridSearcher:
                     found[match] = min(distance, found.get(match, distance))
             # Two edits reach far: only to a word no dictionary has ("greywater" is not "greater").
             found = {w: d for w, d in found.items() if d == 1 or not self.kb.embeddings.is_whole_word(w)}
-            if found:
-                best = min(found.values())
-                nearest = [w for w, d in found.items() if d == best]
-                if len(nearest) == 1:  # two equally near names: no guess
-                    fixes[word] = nearest[0]
+            if not found:
+                continue
+            best = min(found.values())
+            nearest = [w for w, d in found.items() if d == best]
+            # Two equally near names: no guess. And a correction must make the question name a disease, drug or
+            # phenotype it did not ("medline" is one edit from the "midline" of "midline cleft", and names none).
+            if len(nearest) == 1 and self._names_entity(text, word, nearest[0]):
+                fixes[word] = nearest[0]
         return fixes
+
+    def _names_entity(self, text: str, word: str, correction: str) -> bool:
+        """Whether `text` with `word` spelt as `correction` links a focus entity through that word."""
+        corrected = re.sub(rf"(?i)\b{re.escape(word)}\b", correction, text)
+        return any(
+            link.type in QUESTION_FOCUS_TYPES and normalize(correction) in link.surface.split()
+            for link in self.kb.linker.link(corrected, top=MAX_TEXT_ENTITIES)
+        )
 
     @cached_property
     def _spelling_words(self) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
