@@ -299,15 +299,12 @@ class HybridSearcher:
 
     def focus_names(self, text: str) -> list[tuple[str, list[str]]]:
         """`(type, names)` of each disease, drug or phenotype the text links to: every name (synonyms and brands
-        included), normalised.
-
-        A link on one everyday word ("pain", "memory", "fall", the "don" of "don't") is what a long message
-        mentions in passing: when the text also names something specific ("adenomyosis", "cardiac
-        amyloidosis"), only the specific ones are its focus."""
-        links = [link for link in self.link(text) if link.type in QUESTION_FOCUS_TYPES]
-        specific = [link for link in links if not self._everyday(link)]
+        included), normalised. An answer must name one of them (`rag.extractive.on_focus`), so a name linked in
+        passing ("pain") can only let more sentences through, never keep the asked one's out."""
         names = []
-        for link in specific or links:
+        for link in self.link(text):
+            if link.type not in QUESTION_FOCUS_TYPES:
+                continue
             attrs = self.kb.graph.nodes[link.node_id]
             forms = {normalize(n) for n in (attrs.get("name", ""), *attrs.get("synonyms", []), link.surface)}
             names.append((link.type, sorted(f for f in forms if f and f not in GENERIC)))
