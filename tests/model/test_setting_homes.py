@@ -60,3 +60,20 @@ def test_retrieval_k_setting_reaches_ask_and_the_tool(tiny_kb: KnowledgeBase, mo
     ClinicalQATool(assistant=assistant).invoke({"question": "What are the symptoms of myocarditis?"})
     ClinicalQATool(assistant=assistant).invoke({"question": "What are the symptoms of myocarditis?", "k": 4})
     assert seen == [2, 4]
+
+
+def test_extractive_answers_retrieve_their_own_number_of_passages(
+    tiny_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quoting has no prompt to fit: `answer.extractive_sources` passages are retrieved, unless `-k` says more."""
+    assistant = _assistant(
+        tiny_kb,
+        monkeypatch,
+        CLINICALGPT_ANSWER__MODE="extractive",
+        CLINICALGPT_RETRIEVAL__K="2",
+        CLINICALGPT_ANSWER__EXTRACTIVE_SOURCES="7",
+    )
+    assert assistant.chain().retriever.k == 7
+    assert assistant.chain(9).retriever.k == 9
+    generative = _assistant(tiny_kb, monkeypatch, CLINICALGPT_ANSWER__MODE="generative", CLINICALGPT_RETRIEVAL__K="2")
+    assert generative.chain().retriever.k is None  # the searcher reads `retrieval.k` (2) itself
