@@ -295,7 +295,8 @@ class HybridSearcher:
     def _spelt_right(self, word: str) -> bool:
         """Whether `word` is common English (the embedder's vocabulary) or a word the passages hold: then it is
         no typo of a drug name ("general" is not GenTeal, "create" not creatine)."""
-        return self.kb.embeddings.is_whole_word(word) or self.kb.bm25.has_token(word)
+        tokens = tokenize(word)  # the index holds stemmed tokens, as `_known_word` looks them up
+        return self.kb.embeddings.is_whole_word(word) or bool(tokens) and all(map(self.kb.bm25.has_token, tokens))
 
     def focus_names(self, text: str) -> list[tuple[str, list[str]]]:
         """`(type, names)` of each disease, drug or phenotype the text links to: every name (synonyms and brands

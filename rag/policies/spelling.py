@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+_WORD = re.compile(r"[A-Za-z]+")
+
 
 def respell(text: str, fixes: Mapping[str, str]) -> str:
     """`text` with each whole word that `fixes` names (lower case) replaced by its correction, in the word's
     own capitalisation ("Rabbies" → "Rabies")."""
     if not fixes:
         return text
-    pattern = re.compile(r"[A-Za-z]+")
 
     def fix(match: re.Match[str]) -> str:
         word = match.group(0)
@@ -28,7 +29,7 @@ def respell(text: str, fixes: Mapping[str, str]) -> str:
             return correction.upper()
         return correction.capitalize() if word[0].isupper() else correction
 
-    return pattern.sub(fix, text)
+    return _WORD.sub(fix, text)
 
 
 def spelling_notice(fixes: Mapping[str, str]) -> str:
