@@ -10,6 +10,7 @@ MedQuAD; the entity lists are what make fusion help (see bench/retrieval.py).
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from collections import defaultdict
@@ -28,6 +29,7 @@ from knowledge.kb import KnowledgeBase
 from knowledge.lexical import tokenize
 from rag.errors import RetrievalError
 from rag.intent import detect_intent, intent_relations, section_matches
+from rag.rerank import RERANKER_DIR, CrossEncoderReranker, load_reranker
 from rag.settings import RetrievalSettings, SearchMode
 
 logger = logging.getLogger(__name__)
@@ -535,6 +537,8 @@ class HybridSearcher:
         lists, timings = found.lists, found.timings
         if mode == "hybrid":
             ranked, via = self.fuse(lists, self.weights())
+            if s.rerank_top:
+                ranked = self.rerank(query, ranked, via, lists)
         else:
             ranked = lists[mode]
             via = {row: {mode: rank} for rank, (row, _) in enumerate(ranked, start=1)}
@@ -549,6 +553,30 @@ class HybridSearcher:
             documents=documents,
             timings_ms={key: round(v, 2) for key, v in timings.items()},
         )
+
+    @cached_property
+    def reranker(self) -> CrossEncoderReranker:
+        """The cross-encoder (`retrieval.rerank_path`, default the shipped one), loaded on first use."""
+        return load_reranker(self.settings.rerank_path or str(RERANKER_DIR))
+
+    def rerank(
+        self,
+        query: str,
+        ranked: list[tuple[int, float]],
+        via: dict[int, dict[str, int]],
+        lists: dict[str, list[tuple[int, float]]],
+    ) -> list[tuple[int, float]]:
+        """The first `rerank_top` fused rows re-ordered by the cross-encoder's logit less `rerank_prior` x ln(1 +
+        fused position) (the rest keep their order); each reranked row's logit and new rank are recorded as the
+        `rerank` list in `via` and `lists`."""
+        top = ranked[: self.settings.rerank_top]
+        logits = self.reranker.score(query, [self.kb.chunks[row].index_text() for row, _ in top])
+        prior = self.settings.rerank_prior
+        order = sorted(range(len(top)), key=lambda i: (-(logits[i] - prior * math.log1p(i)), i))
+        lists["rerank"] = [(top[i][0], logits[i]) for i in order]
+        for rank, i in enumerate(order, start=1):
+            via[top[i][0]]["rerank"] = rank
+        return [top[i] for i in order] + ranked[len(top) :]
 
     def _document(
         self, row: int, score: float, mode: SearchMode, ranks: dict[str, int], scores: dict[str, float]

@@ -57,7 +57,7 @@ def test_hybrid_puts_the_matching_section_first(searcher: HybridSearcher) -> Non
     top = result.documents[0]
     assert top.id == "medquad:T1-2#0"
     info = retrieval_info(top)
-    assert info is not None and set(info.ranks) == {"dense", "bm25", "entity", "section"}
+    assert info is not None and set(info.ranks) == {"dense", "bm25", "entity", "section", "rerank"}
     assert "fact:DOID:820:has_symptom" in [d.id for d in result.documents]
     meta = top.metadata
     assert (meta["source"], meta["url"], meta["licence"]) == ("medquad", "https://example.org/myocarditis", "CC BY 4.0")
