@@ -48,7 +48,8 @@ class RetrievalInfo(BaseModel):
     mode: SearchMode
     ranks: dict[str, int] = Field(default_factory=dict, description="Rank (1-based) in each list that found it.")
     scores: dict[str, float] = Field(
-        default_factory=dict, description="Raw score in each list: dense cosine, BM25, link/intent score."
+        default_factory=dict,
+        description="Raw score in each list: dense cosine, BM25, link/intent score, reranker logit.",
     )
 
 
