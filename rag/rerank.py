@@ -29,7 +29,7 @@ RERANKER_DIR = Path(__file__).parent / "data" / "reranker"
 #: than `MAX_QUESTION_TOKENS` is cut too, so a long story cannot crowd the passage out).
 MAX_TOKENS = 256
 MAX_QUESTION_TOKENS = 96
-#: Pairs per forward pass: 20 pairs of 256 tokens take ~0.5 s on two CPU cores in bf16.
+#: Pairs per forward pass: 20 pairs of up to 256 tokens take ~1 s on two shared CPU cores in bf16.
 BATCH_SIZE = 32
 
 

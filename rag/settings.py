@@ -50,7 +50,7 @@ class RetrievalSettings(BaseModel):
         ge=0,
         le=200,
         description="In `hybrid`, the first N fused passages are re-ordered by the cross-encoder reranker "
-        "(`rag.rerank`, ~0.5 s for 20 on two CPU cores); 0 turns it off.",
+        "(`rag.rerank`, ~1 s for 20 on two shared CPU cores); 0 turns it off.",
     )
     # Chosen on dev (LiveQA training fold 86, MedQuAD dev 400, patient rewrites dev 60; bench.rerank_train):
     # 0 (the reranker alone) gains most on consumer questions but loses 0.14 of MedQuAD dev recall@5; 1 keeps
