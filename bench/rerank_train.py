@@ -54,7 +54,7 @@ from eval.datasets.consumer_qa import load_liveqa, load_medicationqa, load_mediq
 from eval.metrics.retrieval import COVERAGE_K, coverage_of  # noqa: E402
 from knowledge.kb import KnowledgeBase  # noqa: E402
 from knowledge.lexical import tokenize  # noqa: E402
-from rag.rerank import MAX_QUESTION_TOKENS, MAX_TOKENS, RERANKER_DIR, base_model_path, load_card  # noqa: E402
+from rag.rerank import MAX_TOKENS, RERANKER_DIR, base_model_path, encode_pairs, load_card  # noqa: E402
 from rag.retrieve import HybridSearcher  # noqa: E402
 from rag.settings import RetrievalSettings  # noqa: E402
 
@@ -161,19 +161,6 @@ def build_groups(data_dir: Path, searcher: HybridSearcher, n_medquad: int) -> tu
     }
 
 
-def _encode(tokenizer: Any, question: str, passages: list[str]) -> Any:
-    ids = tokenizer(question, add_special_tokens=False, truncation=True, max_length=MAX_QUESTION_TOKENS)["input_ids"]
-    short = tokenizer.decode(ids)
-    return tokenizer(
-        [short] * len(passages),
-        passages,
-        truncation="only_second",
-        max_length=MAX_TOKENS,
-        padding=True,
-        return_tensors="pt",
-    )
-
-
 def train(groups: list[Group], out: Path) -> dict[str, Any]:
     import torch
     from peft import LoraConfig, get_peft_model
@@ -204,7 +191,7 @@ def train(groups: list[Group], out: Path) -> dict[str, Any]:
     bar = tqdm(order, desc="train reranker")
     for step, index in enumerate(bar, start=1):
         group = groups[index]
-        encoded = _encode(tokenizer, group.question, group.passages)
+        encoded = encode_pairs(tokenizer, group.question, group.passages)
         target = torch.softmax(torch.tensor(group.grades) / TEMPERATURE, dim=0)
         with torch.autocast("cpu", dtype=dtype, enabled=dtype != torch.float32):
             logits = model(**encoded).logits.view(-1).float()

@@ -53,6 +53,21 @@ def load_card(folder: Path = RERANKER_DIR) -> dict[str, Any]:
     return card
 
 
+def encode_pairs(tokenizer: Any, question: str, passages: list[str]) -> Any:
+    """The model's input for (question, passage) pairs, as in training and scoring alike: the question cut to
+    `MAX_QUESTION_TOKENS`, then each passage cut so the pair fits `MAX_TOKENS`."""
+    ids = tokenizer(question, add_special_tokens=False, truncation=True, max_length=MAX_QUESTION_TOKENS)["input_ids"]
+    short = tokenizer.decode(ids)
+    return tokenizer(
+        [short] * len(passages),
+        passages,
+        truncation="only_second",
+        max_length=MAX_TOKENS,
+        padding=True,
+        return_tensors="pt",
+    )
+
+
 class CrossEncoderReranker:
     """Scores (question, passage) pairs; higher means the passage holds more of the answer.
 
@@ -90,22 +105,10 @@ class CrossEncoderReranker:
 
         if not passages:
             return []
-        question_ids = self.tokenizer(
-            question, add_special_tokens=False, truncation=True, max_length=MAX_QUESTION_TOKENS
-        )
-        short_question = self.tokenizer.decode(question_ids["input_ids"])
         scores: list[float] = []
         with self._lock, torch.inference_mode():
             for start in range(0, len(passages), BATCH_SIZE):
-                batch = passages[start : start + BATCH_SIZE]
-                encoded = self.tokenizer(
-                    [short_question] * len(batch),
-                    batch,
-                    truncation="only_second",
-                    max_length=MAX_TOKENS,
-                    padding=True,
-                    return_tensors="pt",
-                ).to(self.device)
+                encoded = encode_pairs(self.tokenizer, question, passages[start : start + BATCH_SIZE]).to(self.device)
                 with torch.autocast(self.device.split(":")[0], dtype=self.dtype, enabled=self.dtype != torch.float32):
                     logits = self.model(**encoded).logits
                 scores.extend(float(x) for x in logits.float().view(-1))
