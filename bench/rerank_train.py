@@ -206,8 +206,7 @@ def train(groups: list[Group], out: Path) -> dict[str, Any]:
             bar.set_postfix(loss=f"{mean(losses[-20:]):.3f}")
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out))
-    for extra in ("README.md",):  # peft writes a model-card stub that says nothing about this model
-        (out / extra).unlink(missing_ok=True)
+    (out / "README.md").unlink(missing_ok=True)  # peft's model-card stub says nothing about this model
     return {
         "steps": len(order),
         "seconds": round(time.perf_counter() - started, 1),

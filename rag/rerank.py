@@ -89,9 +89,12 @@ class CrossEncoderReranker:
         self.tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
         # The MiniLM checkpoint has no classification head: transformers warns that it is newly initialised,
         # and the adapter folder then supplies it (saved whole as a `modules_to_save` module).
+        verbosity = hf_logging.get_verbosity()
         hf_logging.set_verbosity_error()
-        model = AutoModelForSequenceClassification.from_pretrained(str(base), num_labels=1, local_files_only=True)
-        hf_logging.set_verbosity_warning()
+        try:
+            model = AutoModelForSequenceClassification.from_pretrained(str(base), num_labels=1, local_files_only=True)
+        finally:
+            hf_logging.set_verbosity(verbosity)  # the caller's level, not a fixed one
         with warnings.catch_warnings():  # transformers 5 deprecation noise from inside peft, not ours to fix
             warnings.simplefilter("ignore", FutureWarning)
             self.model = PeftModel.from_pretrained(model, str(folder)).merge_and_unload().to(device).eval()

@@ -77,3 +77,13 @@ def test_extractive_answers_retrieve_their_own_number_of_passages(
     assert assistant.chain(9).retriever.k == 9
     generative = _assistant(tiny_kb, monkeypatch, CLINICALGPT_ANSWER__MODE="generative", CLINICALGPT_RETRIEVAL__K="2")
     assert generative.chain().retriever.k is None  # the searcher reads `retrieval.k` (2) itself
+
+
+@pytest.mark.parametrize(("top", "reranked"), [("0", False), ("3", True)])
+def test_rerank_setting_reaches_ask(
+    top: str, reranked: bool, tiny_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assistant = _assistant(tiny_kb, monkeypatch, CLINICALGPT_RETRIEVAL__RERANK_TOP=top)
+    docs = assistant.retriever.invoke("What are the symptoms of myocarditis?")
+    ranked = [d for d in docs if "rerank" in d.metadata["retrieval"]["ranks"]]
+    assert len(ranked) == (min(3, len(docs)) if reranked else 0)

@@ -55,6 +55,27 @@ def test_rerank_is_off_at_zero_and_outside_hybrid(tiny_kb) -> None:  # type: ign
     assert fake.calls == [] and fake2.calls == []
 
 
+def test_rerank_prior_keeps_the_fused_order_when_large(tiny_kb) -> None:  # type: ignore[no-untyped-def]
+    """The fake's logits rise by 1 a position; a prior of 10 x ln(1 + position) outweighs them."""
+    plain, _ = _searcher(tiny_kb, rerank_top=0)
+    before = [d.id for d in plain.search("What are the symptoms of myocarditis?", k=4).documents]
+    kept, _ = _searcher(tiny_kb, rerank_top=4, rerank_prior=10.0)
+    assert [d.id for d in kept.search("What are the symptoms of myocarditis?", k=4).documents] == before
+    flipped, _ = _searcher(tiny_kb, rerank_top=4, rerank_prior=0.0)
+    assert [d.id for d in flipped.search("What are the symptoms of myocarditis?", k=4).documents] == before[::-1]
+
+
+def test_rerank_path_setting_reaches_the_searcher(tiny_kb, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    searcher = HybridSearcher(tiny_kb, RetrievalSettings(rerank_path=str(tmp_path)))
+    with pytest.raises(RetrievalError, match=str(tmp_path)):
+        searcher.search("What are the symptoms of myocarditis?", k=3)
+    assert (
+        HybridSearcher(tiny_kb, RetrievalSettings(rerank_path=str(tmp_path), rerank_top=0))
+        .search("What are the symptoms of myocarditis?", k=3)
+        .documents
+    )
+
+
 def test_shipped_reranker_prefers_the_passage_that_answers() -> None:
     reranker = load_reranker()
     question = "my doctor put me on metformin last week and my stomach is upset all the time, is that normal?"
