@@ -51,11 +51,10 @@ def clarifying_question(missing: list[str]) -> str | None:
     """One question asking for the missing facts, or None."""
     if not missing:
         return None
-    if len(missing) == 1:
-        wanted = missing[0]
-    else:
-        wanted = ", ".join(missing[:-1]) + " and " + missing[-1]
-    return f"To give more specific information, could you tell me the patient's {wanted}?"
+    # "age" needs its owner; the other facts are whole clauses ("the patient's how severe it is" was printed).
+    phrases = ["the patient's age" if fact == "age" else fact for fact in missing]
+    wanted = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
+    return f"To give more specific information, could you tell me {wanted}?"
 
 
 #: Letters past Latin Extended-B (U+024F): Greek, Cyrillic, Arabic, CJK, … scripts no source we index is in.

@@ -44,6 +44,10 @@ def test_missing_key_facts_only_for_personal_descriptions() -> None:
     question = clarifying_question(["age", "how severe it is"])
     assert question == "To give more specific information, could you tell me the patient's age and how severe it is?"
     assert clarifying_question([]) is None
+    # Found asking "my 4 year old has had a fever of 102 for three days…": age and duration were given.
+    assert clarifying_question(["how severe it is"]) == (
+        "To give more specific information, could you tell me how severe it is?"
+    )
 
 
 def test_parse_markers_by_number_and_id() -> None:
