@@ -20,7 +20,7 @@ Dev scores (printed and written to the card): answer_coverage@5 on the held-out 
 (document) on 400 MedQuAD dev questions, recall@5 (answer page) on the patient rewrites' dev half, for hybrid
 and hybrid + reranker.
 
-    python -m bench.rerank_train [--out rag/data/reranker] [--medquad 500] [--json reports/rerank_train.json]
+    python -m bench.rerank_train [--out rag/data/reranker] [--medquad 500] [--window 20 40] [--json FILE]
 """
 
 from __future__ import annotations
@@ -59,8 +59,9 @@ from rag.retrieve import HybridSearcher  # noqa: E402
 from rag.settings import RetrievalSettings  # noqa: E402
 
 MEDIQA_TRAIN_FILES = ("MEDIQA2019-Task3-QA-TrainingSet2-Alexa-V2.xml", "MEDIQA2019-Task3-QA-ValidationSet.xml")
-#: Passages per knowledge-base group: hybrid's first ones, where the reranker will work.
-CANDIDATES = 12
+#: Passages per knowledge-base group: hybrid's first ones, as many as the reranker re-orders by default, so it
+#: learns the whole window it will see (the first adapter saw 12 of its 20).
+CANDIDATES = RetrievalSettings().rerank_top
 #: A group whose best passage holds less of the answer than this teaches nothing about order: dropped.
 MIN_BEST_COVERAGE = 0.1
 TEMPERATURE = 0.2
@@ -219,15 +220,18 @@ def train(groups: list[Group], out: Path) -> dict[str, Any]:
     }
 
 
-def dev_scores(data_dir: Path, kb: KnowledgeBase, folder: Path) -> dict[str, dict[str, float]]:
-    """Hybrid vs hybrid + reranker on the three dev sets."""
-    plain = HybridSearcher(kb, RetrievalSettings(rerank_top=0))
-    reranked = HybridSearcher(kb, RetrievalSettings(rerank_path=str(folder)))
+def dev_scores(data_dir: Path, kb: KnowledgeBase, folder: Path, windows: list[int]) -> dict[str, dict[str, float]]:
+    """Hybrid vs hybrid + reranker (re-ordering each of `windows` first passages) on the three dev sets."""
+    searchers = {"hybrid": HybridSearcher(kb, RetrievalSettings(rerank_top=0))}
+    for top in windows:
+        searchers[f"hybrid+rerank top {top}"] = HybridSearcher(
+            kb, RetrievalSettings(rerank_top=top, rerank_path=str(folder))
+        )
     live = [item for item in tuning_items(data_dir) if liveqa_fold(item.id) == DEV_FOLD]
     medquad = sample_questions(data_dir, SWEEP_DEV_QUESTIONS, seed=0, split="dev")
     patients = patient_rewrites("dev")
     out: dict[str, dict[str, float]] = {}
-    for name, searcher in (("hybrid", plain), ("hybrid+rerank", reranked)):
+    for name, searcher in searchers.items():
         coverage = []
         for item in tqdm(live, desc=f"{name}: LiveQA dev fold"):
             docs = searcher.search(item.question, k=COVERAGE_K).documents
@@ -258,6 +262,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--medquad", type=int, default=500, help="MedQuAD dev groups (default 500)")
     parser.add_argument("--skip-dev", action="store_true", help="train only; no dev scores")
     parser.add_argument("--dev-only", action="store_true", help="score the reranker already in --out on dev")
+    parser.add_argument(
+        "--window",
+        type=int,
+        nargs="+",
+        default=[RetrievalSettings().rerank_top],
+        help="reranker windows (retrieval.rerank_top) to score on dev (default: the setting's default)",
+    )
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
     if args.data_dir is None:
@@ -286,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         # Written before the dev scores: the searcher scoring them loads the reranker through its card.
         card_file.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     if not args.skip_dev:
-        card["dev"] = dev_scores(data_dir, kb, args.out)
+        card["dev"] = dev_scores(data_dir, kb, args.out, args.window)
         card_file.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     emit_report(card, args.json)
     return 0

@@ -183,10 +183,12 @@ def load_chatdoctor(data_dir: Path | None) -> SourceBundle:
                     except ValueError as exc:
                         report.bad(path.name, lineno, str(exc))
                         continue
-                    name, synonyms = _split_brand(item) if kind == "drug" else (item, [])
+                    # Its own name: reusing the disease's `name` here once titled each description by the row's
+                    # last medication ("Tamoxifen" over a disease's text), and citations showed that title.
+                    item_name, synonyms = _split_brand(item) if kind == "drug" else (item, [])
                     nodes.setdefault(
                         item_id,
-                        NodeRecord(node_id=item_id, type=kind, name=name, synonyms=synonyms, provenance=prov),
+                        NodeRecord(node_id=item_id, type=kind, name=item_name, synonyms=synonyms, provenance=prov),
                     )
                     edges.append(
                         EdgeRecord(

@@ -145,6 +145,11 @@ def test_chatdoctor_table(test_data: Path) -> None:
     assert ("CHATDOCTOR:influenza", "has_test", "CHATDOCTOR_TEST:influenza virus antibody assay") in edges
     assert bundle.report.malformed == 1 and bundle.report.problems[0].line == 4
     assert [d.section for d in bundle.docs] == ["description", "description"]
+    # Each description is titled by its disease, never by the row's last medication.
+    assert [(d.title, d.entities) for d in bundle.docs] == [
+        ("Asthma", ["CHATDOCTOR:asthma"]),
+        ("Influenza", ["CHATDOCTOR:influenza"]),
+    ]
     tamiflu = next(n for n in bundle.nodes if n.node_id == "DRUG:oseltamivir")
     assert (tamiflu.name, tamiflu.synonyms) == ("Oseltamivir", ["Tamiflu"])  # "Oseltamivir (Tamiflu)" in the table
 
