@@ -3,7 +3,8 @@
 Before answering (`screen_question`): a question naming a disease or drug the knowledge base does not know,
 and no retrieved passage names, is refused with the unknown term named; a personal diagnostic question is
 answered as the general question it contains, with a notice why a clinician must examine the case; a question
-about doses or taking medicines together gets the dose notice.
+about one's own symptoms that asks what to do gets the care notice (who can judge it, and when not to wait); a
+question about doses or taking medicines together gets the dose notice.
 
 After answering (`screen_sentences`, over the checked sentences): fragments are never shown; verdicts on the
 asker's own case ("Yes, it is melanoma") are never shown; a dose, frequency or "take with" statement is shown
@@ -20,6 +21,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.citations import SentenceCheck
+from rag.policies.care import CARE_NOTICE, care_question
 from rag.policies.doses import DOSE_NOTICE, dose_statement, is_label_quote
 from rag.policies.fragments import is_echo, is_fragment
 from rag.policies.personal import PERSONAL_NOTICE, PersonalQuestion, is_verdict, personal_verdict_question
@@ -83,6 +85,8 @@ def screen_question(question: str, passages: Sequence[str], vocabulary: Vocabula
         return Screening(refusal="unknown_term", message=unknown_term_message(terms))
     personal = personal_verdict_question(question)
     notices = [PERSONAL_NOTICE] if personal else []
+    if care_question(question):
+        notices.append(CARE_NOTICE)
     if _DOSE_QUESTION.search(question) or dose_statement(question):
         notices.append(DOSE_NOTICE)
     return Screening(personal=personal, notices=notices)

@@ -7,7 +7,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.retrievers import BaseRetriever
 
 from rag.chain import build_qa_chain
-from rag.policies import DOSE_NOTICE, PERSONAL_NOTICE
+from rag.policies import CARE_NOTICE, DOSE_NOTICE, PERSONAL_NOTICE
 from rag.settings import AnswerSettings
 
 MELANOMA = Document(
@@ -168,3 +168,20 @@ def test_a_word_no_passage_of_the_knowledge_base_contains_is_refused_by_name() -
     chain = build_qa_chain(Recording(docs=[MELANOMA], queries=[]), fake("It is safe [1]."), vocabulary=Knows())
     answer = chain.invoke("is varnex safe during pregnancy")
     assert answer.refused and answer.refusal_reason == "unknown_term" and "'varnex'" in answer.answer
+
+
+def test_own_symptoms_asking_what_to_do_get_the_care_notice_with_the_answer() -> None:
+    fever = Document(
+        id="medquad:fever#0",
+        page_content="A fever is a body temperature that is higher than normal. Most fevers go away in a few days.",
+        metadata={"title": "Fever", "section": "information", "source": "medquad", "trust": "curated"},
+    )
+    q = "My 4 year old has had a fever for three days and now has a rash, what should I do?"
+    answer = build_qa_chain(Recording(docs=[fever], queries=[]), fake("Most fevers go away in a few days [1].")).invoke(
+        q
+    )
+    assert CARE_NOTICE in answer.policy_notices and CARE_NOTICE in answer.render_text()
+    general = build_qa_chain(Recording(docs=[fever], queries=[]), fake("A fever is a high temperature [1].")).invoke(
+        "What is a fever?"
+    )
+    assert CARE_NOTICE not in general.policy_notices
