@@ -171,6 +171,7 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             max_words=s.extractive_max_words,
             min_relevance=s.extractive_min_relevance,
             section_bonus=s.extractive_section_bonus,
+            pair_bonus=s.extractive_pair_bonus,
         )
 
     # -- steps --------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ be wrong about what the sources say. The composer:
    headings, reference lists and sentences too short or too long to stand alone;
 2. scores each sentence's relevance to the question: cosine similarity of embeddings (when an embedder is
    given) plus the share of the question's content words it contains, minus a small penalty per rank of
-   its source (the retriever's order is evidence too);
+   its source (the retriever's order is evidence too), plus a bonus, for a question naming two drugs, to a
+   sentence naming both;
 3. picks sentences greedily by relevance minus redundancy with those already picked (maximal marginal
    relevance, Carbonell & Goldstein 1998) until the sentence or word budget is spent, skipping near-copies;
 4. puts a definition first when the question asks what something is and a picked or candidate sentence
@@ -175,6 +176,12 @@ def on_focus(candidate: Candidate, sources: Sequence[Document], focus: Sequence[
     return any(f" {name} " in text for names in wanted for name in names)
 
 
+def drugs_named(candidate: Candidate, sources: Sequence[Document], focus: Sequence[tuple[str, Sequence[str]]]) -> int:
+    """How many of the question's drugs the sentence (or its passage's title) names."""
+    text = f" {normalize(candidate.text)} {normalize(source_title(sources[candidate.source - 1]))} "
+    return sum(any(f" {name} " in text for name in names) for kind, names in focus if kind == "drug")
+
+
 def topic(question: str, sources: Sequence[Document]) -> str | None:
     """The question's topic: the most specific source title (last ` › ` segment) whose words it names."""
     words = set(tokenize(question))
@@ -199,6 +206,7 @@ def compose(
     max_words: int = 110,
     min_relevance: float = 0.35,
     section_bonus: float = 0.0,
+    pair_bonus: float = 0.0,
 ) -> ExtractiveAnswer:
     """The extractive answer to `question` from `sources` (see the module docstring for the method).
 
@@ -210,7 +218,8 @@ def compose(
     `focus` holds the `(type, normalised names)` of the diseases and drugs the question names (`on_focus`).
     `section_bonus` is added to the relevance of sentences from a passage whose section answers the question's
     type ("how is congenital heart disease passed down?" → the inheritance section, not a definition that
-    shares its words).
+    shares its words). `pair_bonus` is added, when the question names two or more drugs, to sentences naming two
+    of them: "can she take Tylenol with Coumadin?" is answered by the sentence on acetaminophen *and* warfarin.
     """
     pool = [c for c in candidates(sources) if on_focus(c, sources, focus or [])]
     vectors: np.ndarray | None = None
@@ -225,6 +234,7 @@ def compose(
     if vectors is not None:
         vectors = vectors[[0, *(i + 1 for i in keep)]]
     question_words = set(tokenize(question))
+    pair_question = sum(kind == "drug" for kind, _ in focus or []) >= 2
     if vectors is not None:
         cosines = vectors[1:] @ vectors[0]
     for i, c in enumerate(pool):
@@ -232,6 +242,8 @@ def compose(
         dense = float(cosines[i]) if vectors is not None else 0.0
         weight = LEXICAL_WEIGHT if vectors is not None else 1.0
         bonus = section_bonus if section_matches(intent, sources[c.source - 1].metadata.get(SECTION)) else 0.0
+        if pair_question and drugs_named(c, sources, focus or []) >= 2:
+            bonus += pair_bonus
         c.relevance = round(dense + weight * lexical + bonus - RANK_PENALTY * (c.source - 1), 4)
     usable = [i for i, c in enumerate(pool) if c.relevance >= min_relevance]
     picked: list[int] = []

@@ -93,6 +93,12 @@ class AnswerSettings(BaseModel):
         description="Relevance added to a sentence whose passage's section answers the question's type "
         "(treatment, inheritance, side effects…; `rag.intent`).",
     )
+    extractive_pair_bonus: float = Field(
+        default=0.25,
+        ge=0,
+        description="Relevance added, for a question naming two or more drugs, to a sentence naming two of them "
+        '("can she take Tylenol with Coumadin?" → the sentence on acetaminophen and warfarin).',
+    )
     extractive_sources: int = Field(
         default=10,
         ge=1,

@@ -171,6 +171,42 @@ def test_a_drug_label_is_quoted_only_for_a_question_naming_its_drug() -> None:
     assert compose(q, [label], min_relevance=0.0, focus=own).sentences
 
 
+def test_a_question_naming_two_drugs_is_answered_first_by_a_sentence_naming_both() -> None:
+    coumadin = Document(
+        id="fda_labels:coumadin:interactions#0",
+        page_content=(
+            "Consult the labeling of all concurrently used drugs to obtain further information about interactions "
+            "with warfarin. Botanical and herbal products may change the effect of warfarin."
+        ),
+        metadata={"title": "Warfarin sodium (Coumadin)", "source": "fda_labels", "trust": "curated"},
+    )
+    combined = Document(
+        id="fda_labels:trezix:interactions#0",
+        page_content=(
+            "Severe hypothermia is possible in patients receiving acetaminophen with phenothiazines. "
+            "Chronic ingestion of large doses of acetaminophen may slightly potentiate the effects of warfarin."
+        ),
+        metadata={
+            "title": "Acetaminophen, caffeine, dihydrocodeine (Trezix)",
+            "source": "fda_labels",
+            "trust": "curated",
+        },
+    )
+    q = "can my mom take tylenol while she is on coumadin?"
+    focus = [("drug", ["warfarin", "coumadin"]), ("drug", ["acetaminophen", "tylenol"])]
+    answer = compose(q, [coumadin, combined], min_relevance=0.0, focus=focus, max_sentences=1, pair_bonus=0.25)
+    assert [s.text for s in answer.sentences] == [
+        "Chronic ingestion of large doses of acetaminophen may slightly potentiate the effects of warfarin."
+    ]
+    without = compose(q, [coumadin, combined], min_relevance=0.0, focus=focus, max_sentences=1)
+    assert "acetaminophen" not in without.sentences[0].text  # what the bonus changes
+    # One drug named: no sentence gets the bonus, and the first-ranked passage's own words come first.
+    alone = compose(
+        "what interacts with coumadin?", [coumadin, combined], min_relevance=0.0, focus=focus[:1], max_sentences=1
+    )
+    assert "acetaminophen" not in alone.sentences[0].text
+
+
 def test_a_follow_up_is_answered_about_what_the_user_said_before() -> None:
     chain = build_qa_chain(Fixed(docs=[LUPUS, SHINGLES]), settings=AnswerSettings(extractive_min_relevance=0.1))
     history = [{"role": "user", "content": "My sister has lupus."}, {"role": "assistant", "content": "I see."}]
