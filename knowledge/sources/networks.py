@@ -138,6 +138,22 @@ def _as_list(cell: str) -> list[str]:
     return [clean_text(str(v)) for v in value if str(v).strip()]
 
 
+# In 125 of the table's 796 rows `reason` is not a description: 115 hold a medication name
+# ("beclomethasone nasal product,", "hydrocodone / ibuprofen,"), 10 a Wikipedia disambiguation stub ("BPH may
+# refer to:"). Quoted as a disease's description they answer nothing.
+_MEDICATION_FRAGMENT = re.compile(r"^[\w\s/().'-]{1,80},$")
+_DISAMBIGUATION = re.compile(r"\b(?:may|can)\s+refer\s+to\s*:?$", re.IGNORECASE)
+
+
+def _not_a_description(text: str) -> str | None:
+    """What `text` is instead of a description ("a medication name", "a disambiguation stub"), or None."""
+    if _MEDICATION_FRAGMENT.match(text):
+        return "a medication name"
+    if _DISAMBIGUATION.search(text):
+        return "a disambiguation stub"
+    return None
+
+
 def load_chatdoctor(data_dir: Path | None) -> SourceBundle:
     """The ChatDoctor disease table: symptoms, description, tests and medications of 796 diseases."""
     report = LoadReport(source=CHATDOCTOR)
@@ -199,7 +215,10 @@ def load_chatdoctor(data_dir: Path | None) -> SourceBundle:
                         )
                     )
             description = clean_text(row.get("reason") or "")
-            if description:
+            junk = _not_a_description(description)
+            if junk:
+                report.bad(path.name, lineno, f"`reason` is {junk}, not a description: the row's graph facts kept")
+            elif description:
                 docs.append(
                     SourceDoc(
                         doc_id=f"chatdoctor:{prov.native_id}",

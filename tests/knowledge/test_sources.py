@@ -154,6 +154,26 @@ def test_chatdoctor_table(test_data: Path) -> None:
     assert (tamiflu.name, tamiflu.synonyms) == ("Oseltamivir", ["Tamiflu"])  # "Oseltamivir (Tamiflu)" in the table
 
 
+def test_chatdoctor_rows_whose_reason_is_no_description_keep_their_facts_but_no_passage(tmp_path: Path) -> None:
+    table = tmp_path / "en" / "chatdoctor" / "format_dataset.csv"
+    table.parent.mkdir(parents=True)
+    table.write_text(
+        "idx,disease,Symptom,reason,TestsAndProcedures,commonMedications\n"
+        '0,Vocal cord polyp,"[\'Hoarse voice\']"," beclomethasone nasal product, ","[]",'
+        "\"['Beclomethasone Nasal Product']\"\n"
+        '1,Benign prostatic hyperplasia (BPH),"[\'Frequent urination\']",BPH may refer to: ,"[]","[]"\n'
+        '2,Tracheitis,"[\'Cough\']",Tracheitis is an inflammation of the trachea. ,"[]","[]"\n',
+        encoding="utf-8",
+    )
+    bundle = load_chatdoctor(tmp_path)
+    assert [d.title for d in bundle.docs] == ["Tracheitis"]
+    assert {"CHATDOCTOR:vocal cord polyp", "CHATDOCTOR:benign prostatic hyperplasia (bph)"} <= {
+        n.node_id for n in bundle.nodes
+    }
+    reasons = [p.reason for p in bundle.report.problems]
+    assert any("a medication name" in r for r in reasons) and any("a disambiguation stub" in r for r in reasons)
+
+
 def test_icd10cm_adds_ancestors_and_rejects_invalid_codes() -> None:
     bundle = load_icd10cm(["ICD10CM:I51.4", "ICD10CM:Q99.XYZ"])
     ids = {n.node_id for n in bundle.nodes}
