@@ -41,6 +41,7 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
+from pydantic import ValidationError
 from tqdm import tqdm
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -271,6 +272,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
+    for window in args.window:  # checked now, not after half an hour of training
+        try:
+            RetrievalSettings(rerank_top=window)
+        except ValidationError as exc:
+            parser.error(f"--window {window}: {exc.errors()[0]['msg']}")
+        if window == 0:
+            parser.error("--window 0 is hybrid alone, which is always scored; give windows of 1 or more")
     if args.data_dir is None:
         parser.error("set CLINICALGPT_DATA_DIR or pass --data-dir")
     data_dir = Path(args.data_dir).expanduser()

@@ -155,6 +155,23 @@ class RankedLists:
     timings: dict[str, float]
 
 
+def _merge_drugs(entries: list[tuple[str, set[str]]]) -> list[tuple[str, set[str]]]:
+    """One entry per drug the text names: a brand linked to two nodes ("synthroid" → levothyroxine and thyroxine)
+    shares a name with both, and is one drug to whoever counts the drugs a question names."""
+    merged: list[tuple[str, set[str]]] = []
+    for kind, forms in entries:
+        if kind == "drug":
+            for i, (other_kind, other) in enumerate(merged):
+                if other_kind == "drug" and other & forms:
+                    merged[i] = ("drug", other | forms)
+                    break
+            else:
+                merged.append((kind, set(forms)))
+        else:
+            merged.append((kind, set(forms)))
+    return merged
+
+
 class HybridSearcher:
     """Runs the four retrieval modes over one loaded `KnowledgeBase`."""
 
@@ -305,14 +322,22 @@ class HybridSearcher:
         """`(type, names)` of each disease, drug or phenotype the text links to: every name (synonyms and brands
         included), normalised. An answer must name one of them (`rag.extractive.on_focus`), so a name linked in
         passing ("pain") can only let more sentences through, never keep the asked one's out."""
-        names = []
-        for link in self.link(text):
+        entries: list[tuple[str, set[str]]] = []
+        links = self.link(text)
+        for link in links:
             if link.type not in QUESTION_FOCUS_TYPES:
                 continue
             attrs = self.kb.graph.nodes[link.node_id]
             forms = {normalize(n) for n in (attrs.get("name", ""), *attrs.get("synonyms", []), link.surface)}
-            names.append((link.type, sorted(f for f in forms if f and f not in GENERIC)))
-        return names
+            entries.append((link.type, {f for f in forms if f and f not in GENERIC}))
+        # A brand of a drug the graph lacks ("tylenol"): named by the outside table's generic ("acetaminophen").
+        covered = {word for link in links for word in link.surface.split()}
+        table = generic_names()
+        for word in dict.fromkeys(normalize(text).split()):
+            generic = table.get(word)
+            if generic and word not in covered and word not in GENERIC and not self.kb.embeddings.is_whole_word(word):
+                entries.append(("drug", {word, normalize(generic)}))
+        return [(kind, sorted(forms)) for kind, forms in _merge_drugs(entries)]
 
     def _everyday(self, link: EntityLink) -> bool:
         """Whether a link rests on a single word of common English (see `focus_names`)."""

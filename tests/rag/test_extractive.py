@@ -200,11 +200,18 @@ def test_a_question_naming_two_drugs_is_answered_first_by_a_sentence_naming_both
     ]
     without = compose(q, [coumadin, combined], min_relevance=0.0, focus=focus, max_sentences=1)
     assert "acetaminophen" not in without.sentences[0].text  # what the bonus changes
-    # One drug named: no sentence gets the bonus, and the first-ranked passage's own words come first.
-    alone = compose(
-        "what interacts with coumadin?", [coumadin, combined], min_relevance=0.0, focus=focus[:1], max_sentences=1
+    # One drug named: no sentence gets the bonus, even one naming that drug and another.
+    page = Document(
+        id="medlineplus:pain-relievers#0",
+        page_content="Acetaminophen may slightly increase the effect of warfarin when taken every day for a long time.",
+        metadata={"title": "Pain relievers", "source": "medlineplus", "trust": "curated"},
     )
-    assert "acetaminophen" not in alone.sentences[0].text
+
+    def relevance(focus: list[tuple[str, list[str]]], bonus: float) -> float:
+        return compose(q, [page], min_relevance=-1.0, focus=focus, pair_bonus=bonus).sentences[0].relevance
+
+    assert relevance(focus[:1], 1.0) == relevance(focus[:1], 0.0)
+    assert relevance(focus, 1.0) == pytest.approx(relevance(focus, 0.0) + 1.0)
 
 
 def test_a_follow_up_is_answered_about_what_the_user_said_before() -> None:

@@ -191,3 +191,27 @@ def test_an_everyday_disease_name_vouches_for_a_question_but_not_for_the_made_up
     assert searcher.unknown_words("Is Zorvanian asthma contagious?") == ["Zorvanian"]
     assert searcher.unknown_words("I live in Zorvania and my asthma is worse") == []
     assert searcher.unknown_words("I live in Zorvania") == ["Zorvania"]
+
+
+def test_a_brand_the_graph_lacks_is_a_drug_focus_and_each_drug_counts_once(searcher: HybridSearcher) -> None:
+    """Issue 9: "tylenol" linked to nothing, so "can she take Tylenol with Tamiflu?" named one drug."""
+    drugs = [names for kind, names in searcher.focus_names("can she take tylenol with tamiflu?") if kind == "drug"]
+    assert len(drugs) == 2
+    assert any({"tylenol", "acetaminophen"} <= set(n) for n in drugs) and any("oseltamivir" in n for n in drugs)
+    assert not [k for k, _ in searcher.focus_names("the caps are armour") if k == "drug"]  # common English
+
+
+def test_a_brand_linked_to_two_nodes_is_one_drug() -> None:
+    from rag.retrieve import _merge_drugs
+
+    entries = [
+        ("drug", {"levothyroxine", "synthroid"}),
+        ("drug", {"thyroxine", "synthroid"}),
+        ("disease", {"hypothyroidism"}),
+        ("drug", {"warfarin", "coumadin"}),
+    ]
+    assert _merge_drugs(entries) == [
+        ("drug", {"levothyroxine", "thyroxine", "synthroid"}),
+        ("disease", {"hypothyroidism"}),
+        ("drug", {"warfarin", "coumadin"}),
+    ]
