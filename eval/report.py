@@ -94,6 +94,18 @@ def run_label(header: RunHeader) -> str:
     return f"{mode} · {generator}"
 
 
+def _distinct_labels(views: list[RunView]) -> list[RunView]:
+    """Two runs of one task in one mode with one generator (a setting changed between them) would share a label
+    and read as one column twice: such runs are told apart by their settings hash."""
+    seen: dict[tuple[str, str], set[str]] = {}
+    for view in views:
+        seen.setdefault((view.header.task, view.label), set()).add(view.header.settings_hash)
+    for view in views:
+        if len(seen[(view.header.task, view.label)]) > 1:
+            view.label += f" · settings {view.header.settings_hash[:8]}"
+    return views
+
+
 def load_run(run_dir: Path, *, data_dir: Path | None = None) -> tuple[RunView, list[ItemResult]]:
     """A run folder's header, results and summary (recomputed when summary.json is missing or stale)."""
     header = read_header(run_dir)
@@ -152,7 +164,7 @@ def build_report(
 ) -> Report:
     """Read the runs, write `report.json`, `report.md` and the PNGs into `out_dir`, and return the report."""
     dirs = find_run_dirs(run_dirs)
-    views = [load_run(d, data_dir=data_dir)[0] for d in dirs]
+    views = _distinct_labels([load_run(d, data_dir=data_dir)[0] for d in dirs])
     tasks: dict[str, TaskSection] = {}
     for index, view in enumerate(views):
         config = TaskConfig.model_validate(view.header.task_config)

@@ -106,6 +106,29 @@ def test_report_recomputes_a_missing_summary(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "modes.png").exists()
 
 
+def test_runs_that_differ_only_in_settings_get_distinct_labels(tmp_path: Path) -> None:
+    """A reranker on and off: same task, mode and generator; the report must not show two identical columns."""
+    from model.settings import RetrievalSettings
+
+    base = AppSettings(data_dir=DATA, kb_dir=tmp_path / "no-kb")
+    other = AppSettings(data_dir=DATA, kb_dir=tmp_path / "no-kb", retrieval=RetrievalSettings(rerank_top=0))
+    assert base.settings_hash() != other.settings_hash()
+    for name, settings in (("a", base), ("b", other)):
+        run(exam_task(), mode="closed", settings=settings, llm=fake(), mc="generate", out_dir=tmp_path / "runs" / name)
+    report = build_report([tmp_path / "runs"], tmp_path / "out", plots=False, baselines=False)
+    labels = [v.label for v in report.runs]
+    assert len(set(labels)) == 2
+    assert {label.rsplit(" · settings ", 1)[1] for label in labels} == {
+        base.settings_hash()[:8],
+        other.settings_hash()[:8],
+    }
+    md = (tmp_path / "out" / REPORT_MD).read_text(encoding="utf-8")
+    assert all(label in md for label in labels)
+    # One run alone keeps its plain label.
+    alone = build_report([tmp_path / "runs" / "a"], tmp_path / "out1", plots=False, baselines=False)
+    assert " · settings " not in alone.runs[0].label
+
+
 def test_find_run_dirs_names_a_folder_without_runs(tmp_path: Path) -> None:
     from eval.errors import EvalError
 
