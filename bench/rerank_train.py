@@ -18,9 +18,10 @@ linear layer; one epoch, bf16 autocast on CPUs that have it.
 
 Dev scores (printed and written to the card): answer_coverage@5 on the held-out LiveQA training fold, recall@5
 (document) on 400 MedQuAD dev questions, recall@5 (answer page) on the patient rewrites' dev half, for hybrid
-and hybrid + reranker.
+and hybrid + reranker at every `--window` x `--prior` (one reranker pass over the widest window).
 
-    python -m bench.rerank_train [--out rag/data/reranker] [--medquad 500] [--window 20 40] [--json FILE]
+    python -m bench.rerank_train [--out rag/data/reranker] [--medquad 500] [--window 20 40] [--prior 0.5 1]
+                                 [--dev-only] [--json FILE]
 """
 
 from __future__ import annotations
@@ -55,8 +56,16 @@ from eval.datasets.consumer_qa import load_liveqa, load_medicationqa, load_mediq
 from eval.metrics.retrieval import COVERAGE_K, coverage_of  # noqa: E402
 from knowledge.kb import KnowledgeBase  # noqa: E402
 from knowledge.lexical import tokenize  # noqa: E402
-from rag.rerank import MAX_TOKENS, RERANKER_DIR, base_model_path, encode_pairs, load_card  # noqa: E402
-from rag.retrieve import HybridSearcher  # noqa: E402
+from rag.rerank import (  # noqa: E402
+    MAX_TOKENS,
+    RERANKER_DIR,
+    base_model_path,
+    encode_pairs,
+    load_card,
+    load_reranker,
+    rerank_order,
+)
+from rag.retrieve import HybridSearcher, check_query  # noqa: E402
 from rag.settings import RetrievalSettings  # noqa: E402
 
 MEDIQA_TRAIN_FILES = ("MEDIQA2019-Task3-QA-TrainingSet2-Alexa-V2.xml", "MEDIQA2019-Task3-QA-ValidationSet.xml")
@@ -235,36 +244,70 @@ def train(groups: list[Group], out: Path) -> dict[str, Any]:
     }
 
 
-def dev_scores(data_dir: Path, kb: KnowledgeBase, folder: Path, windows: list[int]) -> dict[str, dict[str, float]]:
-    """Hybrid vs hybrid + reranker (re-ordering each of `windows` first passages) on the three dev sets."""
-    searchers = {"hybrid": HybridSearcher(kb, RetrievalSettings(rerank_top=0))}
-    for top in windows:
-        searchers[f"hybrid+rerank top {top}"] = HybridSearcher(
-            kb, RetrievalSettings(rerank_top=top, rerank_path=str(folder))
-        )
-    live = [item for item in tuning_items(data_dir) if liveqa_fold(item.id) == DEV_FOLD]
-    medquad = sample_questions(data_dir, SWEEP_DEV_QUESTIONS, seed=0, split="dev")
-    patients = patient_rewrites("dev")
-    out: dict[str, dict[str, float]] = {}
-    for name, searcher in searchers.items():
-        coverage = []
-        for item in tqdm(live, desc=f"{name}: LiveQA dev fold"):
-            docs = searcher.search(item.question, k=COVERAGE_K).documents
-            coverage.append(coverage_of(set(tokenize(item.reference)), [set(tokenize(d.page_content)) for d in docs]))
-        found = []
-        for q in tqdm(medquad, desc=f"{name}: MedQuAD dev"):
-            docs = searcher.search(q["question"], k=20).documents
-            found.append(q["gold"] in dedupe_docs([d.metadata["doc_id"] for d in docs])[:5])
-        pages = []
-        for p in tqdm(patients, desc=f"{name}: patient dev"):
-            docs = searcher.search(p.question, k=5).documents
-            pages.append(bool({normalize_url(d.metadata.get("url") or "") for d in docs} & set(p.relevant_urls)))
-        out[name] = {
-            f"liveqa_dev_answer_coverage@5 (n={len(live)})": round(mean(coverage), 4),
-            f"medquad_dev_recall@5 (n={len(medquad)})": round(mean(found), 4),
-            f"patient_dev_recall@5 (n={len(patients)})": round(mean(pages), 4),
+def fused_rows(searcher: HybridSearcher, question: str) -> list[int]:
+    """Hybrid's fused order (chunk rows, best first) before any reranking: what `HybridSearcher.rerank` gets."""
+    query = check_query(question, searcher.settings)
+    found = searcher.ranked_lists(query, "hybrid", searcher.settings.candidates)
+    return [row for row, _ in searcher.fuse(found.lists, searcher.weights())[0]]
+
+
+def reranked(rows: list[int], logits: list[float], window: int, prior: float) -> list[int]:
+    """`rows` as hybrid + reranker orders them with `rerank_top=window`, `rerank_prior=prior`; `logits` are the
+    reranker's for at least the first `window` rows."""
+    top = rows[:window]
+    return [top[i] for i in rerank_order(logits[:window], prior)] + rows[window:]
+
+
+def setting_name(window: int, prior: float) -> str:
+    """Dev-score key: the default prior goes unsaid so that the card's default entry keeps one name."""
+    name = f"hybrid+rerank top {window}"
+    return name if prior == RetrievalSettings().rerank_prior else f"{name} prior {prior:g}"
+
+
+def dev_scores(
+    data_dir: Path, kb: KnowledgeBase, folder: Path, windows: list[int], priors: list[float]
+) -> dict[str, dict[str, float]]:
+    """Hybrid vs hybrid + reranker for every window x prior on the three dev sets.
+
+    The reranker scores each question's first max(windows) fused passages once; every setting is an order of
+    those logits (pointwise scores do not depend on the window), so a sweep costs one pass.
+    """
+    searcher = HybridSearcher(kb, RetrievalSettings(rerank_top=0))
+    model = load_reranker(str(folder))
+    widest = max(windows)
+    settings = [(0, 0.0)] + [(w, p) for w in windows for p in priors]
+    names = ["hybrid"] + [setting_name(w, p) for w, p in settings[1:]]
+
+    def orders(question: str) -> list[list[int]]:
+        rows = fused_rows(searcher, question)
+        logits = model.score(question, [kb.chunks[row].index_text() for row in rows[:widest]])
+        return [reranked(rows, logits, w, p) for w, p in settings]
+
+    def docs(rows: list[int], k: int) -> list[Any]:
+        return [kb.chunks[row].to_document() for row in rows[:k]]
+
+    scores: list[dict[str, list[float]]] = [{} for _ in settings]
+    for item in tqdm([i for i in tuning_items(data_dir) if liveqa_fold(i.id) == DEV_FOLD], desc="LiveQA dev fold"):
+        reference = set(tokenize(item.reference))
+        for slot, rows in zip(scores, orders(item.question), strict=True):
+            value = coverage_of(reference, [set(tokenize(d.page_content)) for d in docs(rows, COVERAGE_K)])
+            slot.setdefault("liveqa", []).append(value)
+    for q in tqdm(sample_questions(data_dir, SWEEP_DEV_QUESTIONS, seed=0, split="dev"), desc="MedQuAD dev"):
+        for slot, rows in zip(scores, orders(q["question"]), strict=True):
+            found = q["gold"] in dedupe_docs([d.metadata["doc_id"] for d in docs(rows, 20)])[:5]
+            slot.setdefault("medquad", []).append(float(found))
+    for p in tqdm(patient_rewrites("dev"), desc="patient dev"):
+        for slot, rows in zip(scores, orders(p.question), strict=True):
+            pages = {normalize_url(d.metadata.get("url") or "") for d in docs(rows, 5)}
+            slot.setdefault("patient", []).append(float(bool(pages & set(p.relevant_urls))))
+    return {
+        name: {
+            f"liveqa_dev_answer_coverage@5 (n={len(slot['liveqa'])})": round(mean(slot["liveqa"]), 4),
+            f"medquad_dev_recall@5 (n={len(slot['medquad'])})": round(mean(slot["medquad"]), 4),
+            f"patient_dev_recall@5 (n={len(slot['patient'])})": round(mean(slot["patient"]), 4),
         }
-    return out
+        for name, slot in zip(names, scores, strict=True)
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -284,8 +327,20 @@ def main(argv: list[str] | None = None) -> int:
         default=[RetrievalSettings().rerank_top],
         help="reranker windows (retrieval.rerank_top) to score on dev (default: the setting's default)",
     )
+    parser.add_argument(
+        "--prior",
+        type=float,
+        nargs="+",
+        default=[RetrievalSettings().rerank_prior],
+        help="rerank priors (retrieval.rerank_prior) to score on dev with every window (default: the setting's)",
+    )
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
+    for prior in args.prior:
+        try:
+            RetrievalSettings(rerank_prior=prior)
+        except ValidationError as exc:
+            parser.error(f"--prior {prior}: {exc.errors()[0]['msg']}")
     for window in args.window:  # checked now, not after half an hour of training
         try:
             RetrievalSettings(rerank_top=window)
@@ -319,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         # Written before the dev scores: the searcher scoring them loads the reranker through its card.
         card_file.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     if not args.skip_dev:
-        card["dev"] = dev_scores(data_dir, kb, args.out, args.window)
+        card["dev"] = dev_scores(data_dir, kb, args.out, args.window, args.prior)
         card_file.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     emit_report(card, args.json)
     return 0

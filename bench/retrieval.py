@@ -99,7 +99,7 @@ def run_ours(kb: KnowledgeBase, questions: list[dict[str, str]], settings: Retri
         ranked, times = [], []
         for q in tqdm(questions, desc=f"ours/{mode}", leave=False):
             t0 = time.perf_counter()
-            res = searcher.search(q["question"], k=60, mode=mode)  # type: ignore[arg-type]
+            res = searcher.search(q["question"], k=60, mode=mode)
             times.append((time.perf_counter() - t0) * 1000)
             ranked.append(dedupe_docs([d.metadata["doc_id"] for d in res.documents]))
         results[mode] = score(ranked, golds) | percentiles(times)

@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         lists.append(("consumer", searcher.ranked_lists(c["question"], "hybrid", defaults.candidates), c["words"]))
 
     words = PassageWords(kb)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for values in tqdm(list(itertools.product(*GRID.values())), desc="weightings"):
         weights = {"dense": 1.0, **dict(zip(GRID, values, strict=True))}
         hits: dict[str, list[float]] = {"medquad": [], "patient": [], "consumer": []}

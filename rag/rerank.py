@@ -6,13 +6,14 @@ reranker is all-MiniLM-L6-v2 (the embedded model, from its PyPI package) with a 
 adapter, trained by `python -m bench.rerank_train` on judged consumer answers (MEDIQA 2019's training and
 validation questions), LiveQA 2017's training questions (their NLM answers, and the knowledge base's passages
 graded by how much of that answer they hold) and MedQuAD `dev` questions — never on a set it is reported on.
-Only the adapter and the head ship (`rag/data/reranker/`, about 1 MB); the base weights are the embedder's.
+Only the adapter and the head ship (`rag/data/reranker/`, 2.7 MB); the base weights are the embedder's.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import threading
 import warnings
@@ -116,6 +117,13 @@ class CrossEncoderReranker:
                     logits = self.model(**encoded).logits
                 scores.extend(float(x) for x in logits.float().view(-1))
         return scores
+
+
+def rerank_order(logits: list[float], prior: float) -> list[int]:
+    """Positions of the fused passages whose logits these are, best first: logit less `prior` x ln(1 + fused
+    position), so a passage the fused lists ranked first needs less of the reranker's confidence to stay there
+    (ties keep the fused order)."""
+    return sorted(range(len(logits)), key=lambda i: (-(logits[i] - prior * math.log1p(i)), i))
 
 
 @lru_cache(maxsize=2)

@@ -10,7 +10,6 @@ MedQuAD; the entity lists are what make fusion help (see bench/retrieval.py).
 from __future__ import annotations
 
 import logging
-import math
 import re
 import time
 from collections import defaultdict
@@ -29,7 +28,7 @@ from knowledge.kb import KnowledgeBase
 from knowledge.lexical import tokenize
 from rag.errors import RetrievalError
 from rag.intent import detect_intent, intent_relations, section_matches
-from rag.rerank import RERANKER_DIR, CrossEncoderReranker, load_reranker
+from rag.rerank import RERANKER_DIR, CrossEncoderReranker, load_reranker, rerank_order
 from rag.settings import RetrievalSettings, SearchMode
 
 logger = logging.getLogger(__name__)
@@ -597,8 +596,7 @@ class HybridSearcher:
         `rerank` list in `via` and `lists`."""
         top = ranked[: self.settings.rerank_top]
         logits = self.reranker.score(query, [self.kb.chunks[row].index_text() for row, _ in top])
-        prior = self.settings.rerank_prior
-        order = sorted(range(len(top)), key=lambda i: (-(logits[i] - prior * math.log1p(i)), i))
+        order = rerank_order(logits, self.settings.rerank_prior)
         lists["rerank"] = [(top[i][0], logits[i]) for i in order]
         for rank, i in enumerate(order, start=1):
             via[top[i][0]]["rerank"] = rank
