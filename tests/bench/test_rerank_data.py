@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.rerank_train import MEDIQA_TRAIN_FILES, _fold, liveqa_fold, mediqa_groups, scored_questions
+from bench.consumer_dev import fold, scored_questions
+from bench.rerank_train import MEDIQA_TRAIN_FILES, liveqa_fold, mediqa_groups
 
 
 @pytest.mark.integration
@@ -19,11 +20,11 @@ def test_mediqa_training_groups_leave_out_every_scored_question() -> None:
     # TrainingSet1 is LiveQA's test set under another name: never a training file.
     assert not any("TrainingSet1" in name for name in MEDIQA_TRAIN_FILES)
     first = ET.parse(data / "en" / "mediqa2019" / "MEDIQA2019-Task3-QA-TrainingSet1-LiveQAMed-V2.xml").getroot()
-    overlap = {_fold(q.findtext("QuestionText") or "") for q in first.iter("Question")} & scored
+    overlap = {fold(q.findtext("QuestionText") or "") for q in first.iter("Question")} & scored
     assert overlap  # the reason it is left out
     groups, dropped = mediqa_groups(data, scored)
     assert len(groups) > 100
-    assert not {_fold(g.question) for g in groups} & scored
+    assert not {fold(g.question) for g in groups} & scored
     for group in groups:
         assert len(group.passages) == len(group.grades) >= 2
         assert all(0.0 <= g <= 1.0 for g in group.grades) and max(group.grades) > min(group.grades)
