@@ -14,9 +14,11 @@ Rules were revised on dev misses and false alarms only. Test was run once per fr
 reported as is, never tuned on; it is still phrased by the rules' author, so expect lower on real users.
 
 Detection is what the assistant runs: the phrase rules, then, when none fires, the learned classifier
-(`rag.red_flag_classifier`, trained by `python -m bench.red_flag_train` on bench/data/red_flags_train.jsonl and
-the dev split); `--rules-only` scores the rules alone. The classifier never saw the test split, the fresh sets or
-bench/data/red_flags_heldout.jsonl (written by someone who saw neither the rules nor the training messages).
+(`rag.red_flag_classifier`, trained by `python -m bench.red_flag_train`: see its TRAIN_FILES); `--rules-only`
+scores the rules alone. The classifier never saw the test split, the fresh sets, bench/data/red_flags_heldout.jsonl
+or bench/data/red_flags_heldout3.jsonl (each written by someone who saw neither the rules nor the training
+messages). red_flags_heldout3.jsonl was scored once on a frozen model (`reports/red_flags_heldout3.json`) and the
+rules were then mended on its misses, so it is a dev set from then on; red_flags_heldout2.jsonl is training data.
 
 Per split:
 - sensitivity: emergencies where the flag of their own category fired (a stroke read as a seizure still

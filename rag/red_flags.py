@@ -92,13 +92,18 @@ _NEGATION_CUE = re.compile(
 _QUESTION_FRAME = re.compile(
     r"^\s*(?:(?:hi|hello|hey|ok|okay|so|quick question|question|sorry|please)\b[\s,:!-]*)*"
     r"(?:what|what's|whats|how|why|when|which|who|can|could|does|do|is|are|should|would|will|tell me|explain|"
-    r"describe)\b"
+    r"describe)\b(?!')"  # "can't breathe" opens no question
 )
 #: … is a general question unless it names someone it is happening to. "you", "someone", "people" and "they"
 #: are generic ("what should you do if someone has a seizure?"), so they are not on this list.
 _PERSON = re.compile(
     r"\b(?:i|i'm|i've|i'd|i'll|me|my|myself|mine|we|we're|we've|us|our|he|he's|him|his|himself|she|she's|her|"
     r"hers|herself)\b"
+)
+#: "What's the easiest way to die" is question-shaped and names no one, yet asks for the asker.
+_WAY_TO_DIE = re.compile(
+    r"\b(?:least painful|painless|easiest|easy|quickest|quick|fastest|surest|best|simplest) ways? to "
+    r"(?:die|kill (?:myself|yourself|oneself|urself|u)|end (?:it|it all|my life|your life|ur life))\b"
 )
 
 #: Time words placing a finding in the remote past, read in the finding's clause.
@@ -120,8 +125,9 @@ def _normalise(text: str) -> str:
 
 
 def _is_general_question(sentence: str) -> bool:
-    """A question about a condition in general: question-shaped and about no one in particular."""
-    return bool(_QUESTION_FRAME.search(sentence)) and not _PERSON.search(sentence)
+    """A question about a condition in general: question-shaped and about no one in particular (but never a
+    request for a way to die, whoever it names)."""
+    return bool(_QUESTION_FRAME.search(sentence)) and not _PERSON.search(sentence) and not _WAY_TO_DIE.search(sentence)
 
 
 def _live_clauses(text: str) -> list[str]:
@@ -200,7 +206,8 @@ _CHEST_PAIN = _phrases(
     rf"chest(?! of drawers)(?:'s)?(?: \w+){{0,4}} {_CHEST_PAIN_WORD}",
     r"(?:pain|pains|pressure|tight\w*|heav\w*|weight|ache|aching|band|burn\w*|squeez\w*|crush\w*)(?: \w+){0,5} "
     rf"(?:in|on|across|of|around|through) {_POSSESSIVE} chest",
-    rf"clutching {_POSSESSIVE} chest",
+    rf"(?:clutching|clutched|grabbed|grabbing|holding|gripping) {_POSSESSIVE} chest",
+    r"chest[^.]{0,20} like (?:a|in a) vi[cs]e",
 )
 #: Chest pain described this way is enough on its own.
 _CHEST_PAIN_SEVERE = _phrases(
@@ -273,7 +280,7 @@ _SUDDEN_WEAKNESS = _phrases(
 _SUICIDAL = _phrases(
     r"suicid\w*",
     r"kill(?:ing)? (?:myself|himself|herself|themselves)",
-    r"(?:end|ending|take|taking) (?:my|his|her|their) (?:own )?life",
+    r"(?:end|ending|take|taking|finish|finishing) (?:my|his|her|their) (?:own )?life",
     r"end(?:ing)? it all",
     r"(?:want|wants|wanted|wanting|going|ready) to die",
     r"wanna die",
@@ -303,14 +310,26 @@ _SUICIDAL = _phrases(
     r"overdosed",
     r"(?:swallowed|took|taken|downed) (?:a |an |the |all |all of |all the )?(?:whole |entire |full )?"
     r"(?:packet|bottle|box|handful|pack|tub|strip)s? of",
-    r"how (?:i'd|i would|to) do it",
+    r"how (?:i'd|i would|to|i'll|i will|i'm going to|i am going to|i'm gonna) do it",
+    # A time set for it: "ending it tonight" ("ending it with my boyfriend" names no time).
+    r"(?:end|ending) it (?:tonight|today|now|tomorrow|this (?:week|weekend))",
+    r"no point (?:anymore|any more)",
+    # Exhaust fumes: the engine left running in a garage, not an engine that runs rough.
+    r"garage[^.]{0,40} engine (?:is |still )?running(?! (?:rough|badly|hot|fine|ok|okay|smooth\w*|poorly|weird\w*))",
+    r"engine (?:is |still )?running (?:in|inside) (?:the|my|a) (?:closed |shut )?garage",
     r"(?:thinking about|thought about|planning|plan to|going to|want to) (?:taking|take|swallowing|swallow) "
     r"(?:all|every one of|the whole|a whole)[^.]{0,25} (?:pills|tablets|meds|medication|medicines)",
     r"(?:least painful|painless|easiest|quickest|fastest|surest|best) way to "
     r"(?:die|kill|end it|end (?:my|his|her) life)",
     r"which bridge",
     r"hang (?:myself|himself|herself)",
-    r"(?:rope is ready|(?:got|bought|have) (?:a|the) rope)",
+    r"(?:rope is ready|(?:got|bought|have) (?:a |the )?rope(?: already| ready)?)",
+    # A number of tablets no dose holds, or a wish that it were over: "took like 30 paracetamol".
+    r"(?:took|taken|swallowed|had|downed) (?:like |about |around |maybe |nearly |over |at least )?"
+    r"(?:[1-9]\d|\d{3,}) (?:\w+ )?(?:pills|tablets|paracetamol|tylenol|painkillers|sleeping pills|capsules)",
+    r"(?:want|wanted|wanting) (?:it all|everything|all of it) to (?:be over|stop)",
+    r"(?:won't|will not|wont) have to (?:put up with|deal with|worry about|look after) me (?:much )?"
+    r"(?:longer|anymore|any more)",
 )
 
 _AIRWAY_SWELLING = _phrases(
@@ -349,6 +368,8 @@ _THROAT_TIGHT = _phrases(r"throat (?:is |feels )?(?:really |very |so )?(?:tight|
 _FACE_SWELLING = _phrases(
     r"(?:face|lips?|mouth|tongue)(?: \w+){0,3} "
     r"(?:swelling|swollen|swell\w*|puffing|puffed|puffy|blowing up|blown up|massive|huge|enormous)",
+    r"tongue (?:has |have )?(?:become|became|got|gone|went|going|getting|is getting) (?:really |very |so )?"
+    r"(?:big|huge|fat|thick)",
 )
 #: Airway signs after an exposure: wheeze, breathlessness, an itchy or tight throat, a changed voice, stridor.
 _AIRWAY_SIGN = _phrases(

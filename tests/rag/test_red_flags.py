@@ -117,6 +117,40 @@ def test_indirect_self_harm_fires() -> None:
     assert _ids("I cut myself shaving and it bled for a bit") == []
 
 
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # Opening with "can't" is no question ("can ..."): these were dropped as general questions.
+        ("cant move right arm speech slurry face numb", "stroke"),
+        ("cant breathe. chest tight. inhaler useless", "breathing"),
+        # Misses of red_flags_heldout3.jsonl (scored first, then mended; that set is dev from now on).
+        ("I am thinking all the time to finish my life. I have rope already.", "suicidal_ideation"),
+        ("whats the easiest way to die", "suicidal_ideation"),
+        ("I took like 30 paracetamol an hour ago because i wanted it all to be over", "suicidal_ideation"),
+        ("he gave away his cat and said you won't have to put up with me much longer", "suicidal_ideation"),
+        ("guy next to me grabbed his chest, says it's like a vice, dripping sweat", "cardiac_chest_pain"),
+        ("after the antibiotic injection my tongue become big and difficult to swallow", "anaphylaxis"),
+    ],
+)
+def test_phrasings_found_by_blind_sets_fire(text: str, flag: str) -> None:
+    assert flag in _ids(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can't sleep, any tips?",
+        "I took 2 paracetamol for my headache, can I take more at 6?",
+        "I want it all to end with my ex, how do I move on?",
+        "what is the fastest way to kill bacteria on a chopping board?",
+        "my car engine running rough in the garage, what is wrong?",
+        "should I take my tongue piercing out, the tongue got big after it",
+    ],
+)
+def test_look_alikes_of_those_phrasings_stay_quiet(text: str) -> None:
+    assert _ids(text) == []
+
+
 def test_red_flag_shape_and_safety_reexport() -> None:
     flags = detect_via_safety("he is vomiting blood")
     assert flags == [RedFlag(id="severe_bleeding", label=flags[0].label, notice=flags[0].notice)]
