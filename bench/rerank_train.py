@@ -336,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     card_file = args.out / "card.json"
     if args.dev_only:
         card = load_card(args.out)
+        # The card's `command` stays the training run's; the dev scores get their own.
+        card["dev_command"] = " ".join(["python -m bench.rerank_train", *(argv if argv is not None else sys.argv[1:])])
     else:
         searcher = HybridSearcher(kb, RetrievalSettings(rerank_top=0))
         groups, data = build_groups(data_dir, searcher, args.medquad)

@@ -97,11 +97,11 @@ def run_label(header: RunHeader) -> str:
 def _distinct_labels(views: list[RunView]) -> list[RunView]:
     """Two runs of one task in one mode with one generator (a setting changed between them) would share a label
     and read as one column twice: such runs are told apart by their settings hash."""
-    seen: dict[tuple[str, str], set[str]] = {}
+    seen: dict[str, set[str]] = {}
     for view in views:
-        seen.setdefault((view.header.task, view.label), set()).add(view.header.settings_hash)
-    for view in views:
-        if len(seen[(view.header.task, view.label)]) > 1:
+        seen.setdefault(view.label, set()).add(view.header.settings_hash)
+    for view in views:  # across tasks, so that one configuration keeps one label (and one colour) everywhere
+        if len(seen[view.label]) > 1:
             view.label += f" · settings {view.header.settings_hash[:8]}"
     return views
 

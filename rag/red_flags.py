@@ -92,7 +92,7 @@ _NEGATION_CUE = re.compile(
 _QUESTION_FRAME = re.compile(
     r"^\s*(?:(?:hi|hello|hey|ok|okay|so|quick question|question|sorry|please)\b[\s,:!-]*)*"
     r"(?:what|what's|whats|how|why|when|which|who|can|could|does|do|is|are|should|would|will|tell me|explain|"
-    r"describe)\b(?!')"  # "can't breathe" opens no question
+    r"describe)\b(?!'t\b)"  # "can't breathe" opens no question ("who's at risk …?" does)
 )
 #: … is a general question unless it names someone it is happening to. "you", "someone", "people" and "they"
 #: are generic ("what should you do if someone has a seizure?"), so they are not on this list.
@@ -100,11 +100,14 @@ _PERSON = re.compile(
     r"\b(?:i|i'm|i've|i'd|i'll|me|my|myself|mine|we|we're|we've|us|our|he|he's|him|his|himself|she|she's|her|"
     r"hers|herself)\b"
 )
-#: "What's the easiest way to die" is question-shaped and names no one, yet asks for the asker.
-_WAY_TO_DIE = re.compile(
-    r"\b(?:least painful|painless|easiest|easy|quickest|quick|fastest|surest|best|simplest) ways? to "
-    r"(?:die|kill (?:myself|yourself|oneself|urself|u)|end (?:it|it all|my life|your life|ur life))\b"
+#: A request for a way to die. "What's the easiest way to die" is question-shaped and names no one, yet asks for
+#: the asker, so it is never a general question; it is also a suicidal finding (`_SUICIDAL`).
+_WAY_TO_DIE_WORDS = (
+    r"(?:least painful|painless|easiest|easy|quickest|quick|fastest|surest|best|simplest) ways? to "
+    r"(?:die|kill (?:myself|yourself|oneself|urself|u)|end (?:it(?! with)|it all|my life|his life|her life|"
+    r"your life|ur life))"
 )
+_WAY_TO_DIE = re.compile(rf"\b{_WAY_TO_DIE_WORDS}\b")
 
 #: Time words placing a finding in the remote past, read in the finding's clause.
 _REMOTE_PAST = re.compile(
@@ -319,14 +322,14 @@ _SUICIDAL = _phrases(
     r"engine (?:is |still )?running (?:in|inside) (?:the|my|a) (?:closed |shut )?garage",
     r"(?:thinking about|thought about|planning|plan to|going to|want to) (?:taking|take|swallowing|swallow) "
     r"(?:all|every one of|the whole|a whole)[^.]{0,25} (?:pills|tablets|meds|medication|medicines)",
-    r"(?:least painful|painless|easiest|quickest|fastest|surest|best) way to "
-    r"(?:die|kill|end it|end (?:my|his|her) life)",
+    _WAY_TO_DIE_WORDS,
     r"which bridge",
     r"hang (?:myself|himself|herself)",
-    r"(?:rope is ready|(?:got|bought|have) (?:a |the )?rope(?: already| ready)?)",
-    # A number of tablets no dose holds, or a wish that it were over: "took like 30 paracetamol".
-    r"(?:took|taken|swallowed|had|downed) (?:like |about |around |maybe |nearly |over |at least )?"
-    r"(?:[1-9]\d|\d{3,}) (?:\w+ )?(?:pills|tablets|paracetamol|tylenol|painkillers|sleeping pills|capsules)",
+    r"(?:rope is ready|(?:got|bought|have) (?:a |the )?rope(?: already| ready)?(?! burns?| swing| ladder| climb\w*))",
+    # A number of tablets no dose holds, or a wish that it were over: "took like 30 paracetamol" (not "1000 mg").
+    r"(?:took|taken|swallowed|downed) (?:like |about |around |maybe |nearly |over |at least )?"
+    r"(?:[1-9]\d|\d{3,}) (?:(?!(?:mg|mcg|g|ml|milligrams?|micrograms?|grams?|units?)\b)\w+ )?"
+    r"(?:pills|tablets|paracetamol|tylenol|painkillers|sleeping pills|capsules)",
     r"(?:want|wanted|wanting) (?:it all|everything|all of it) to (?:be over|stop)",
     r"(?:won't|will not|wont) have to (?:put up with|deal with|worry about|look after) me (?:much )?"
     r"(?:longer|anymore|any more)",

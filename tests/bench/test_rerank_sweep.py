@@ -7,6 +7,7 @@ import zlib
 import pytest
 
 from bench.rerank_train import fused_rows, reranked, setting_name
+from knowledge.kb import KnowledgeBase
 from rag.retrieve import HybridSearcher
 from rag.settings import RetrievalSettings
 
@@ -20,14 +21,14 @@ class HashReranker:
         return [(zlib.crc32(p.encode()) % 1000) / 250 for p in passages]
 
 
-def _search(tiny_kb, window: int, prior: float, question: str, k: int) -> list[int]:  # type: ignore[no-untyped-def]
+def _search(tiny_kb: KnowledgeBase, window: int, prior: float, question: str, k: int) -> list[int]:
     searcher = HybridSearcher(tiny_kb, RetrievalSettings(rerank_top=window, rerank_prior=prior))
     searcher.__dict__["reranker"] = HashReranker()
-    return [tiny_kb.row_of[d.id] for d in searcher.search(question, k=k).documents]
+    return [tiny_kb.row_of[str(d.id)] for d in searcher.search(question, k=k).documents]
 
 
 @pytest.mark.parametrize(("window", "prior"), [(3, 0.0), (5, 1.0), (8, 0.5), (8, 4.0)])
-def test_sweep_order_is_the_search_order(tiny_kb, window: int, prior: float) -> None:  # type: ignore[no-untyped-def]
+def test_sweep_order_is_the_search_order(tiny_kb: KnowledgeBase, window: int, prior: float) -> None:
     plain = HybridSearcher(tiny_kb, RetrievalSettings(rerank_top=0))
     model = HashReranker()
     for question in QUESTIONS:
@@ -38,7 +39,7 @@ def test_sweep_order_is_the_search_order(tiny_kb, window: int, prior: float) -> 
         assert len(rows) > window and sorted(swept[:window]) == sorted(rows[:window])  # only the window moves
 
 
-def test_sweep_differs_from_fused_order_so_the_comparison_means_something(tiny_kb) -> None:  # type: ignore[no-untyped-def]
+def test_sweep_differs_from_fused_order_so_the_comparison_means_something(tiny_kb: KnowledgeBase) -> None:
     rows = fused_rows(HybridSearcher(tiny_kb, RetrievalSettings(rerank_top=0)), QUESTIONS[0])
     logits = HashReranker().score(QUESTIONS[0], [tiny_kb.chunks[r].index_text() for r in rows[:8]])
     assert reranked(rows, logits, 8, 0.0) != rows

@@ -66,6 +66,32 @@ def test_default_generator_answers_with_checked_citations(generative: ClinicalAs
     assert answer.timings_ms["generate"] > 0 and "not a substitute" in answer.notice
 
 
+#: Written before their answers were seen; on 2026-12-07 the base model's own sentences survived the checks for the
+#: last three (the myocarditis answer takes the fallback, above).
+GENERATIVE_QUESTIONS = (
+    "What are the symptoms of myocarditis?",
+    "What are the symptoms of glaucoma?",
+    "What causes cystic fibrosis?",
+    "What is influenza?",
+)
+
+
+def test_the_base_model_itself_writes_checked_cited_sentences(generative: ClinicalAssistant) -> None:
+    """At least one of these answers must be the model's own words, each shown sentence supported and cited: the
+    fallback alone would hide a generator that never writes anything usable."""
+    for question in GENERATIVE_QUESTIONS:
+        answer = generative.ask(question)
+        if answer.mode == "generative":
+            break
+    else:
+        pytest.fail(f"every answer fell back to the sources' words: {GENERATIVE_QUESTIONS}")
+    assert answer.model.name == "gemma-3-270m" and not answer.refused
+    shown = [s for s in answer.sentences if s.supported]
+    assert len(shown) >= 2 and all(s.citations for s in shown)
+    context_ids = {c.id for c in answer.contexts}
+    assert answer.citations and all(c.id in context_ids for c in answer.citations)
+
+
 def test_off_topic_question_is_refused_without_generating(assistant: ClinicalAssistant) -> None:
     answer = assistant.ask("How do I change a flat tyre on a car?")
     assert answer.refused and answer.refusal_reason == "low_retrieval_confidence"

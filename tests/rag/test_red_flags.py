@@ -126,6 +126,8 @@ def test_indirect_self_harm_fires() -> None:
         # Misses of red_flags_heldout3.jsonl (scored first, then mended; that set is dev from now on).
         ("I am thinking all the time to finish my life. I have rope already.", "suicidal_ideation"),
         ("whats the easiest way to die", "suicidal_ideation"),
+        ("simplest ways to die", "suicidal_ideation"),
+        ("I took 40 tablets of my sleeping pills", "suicidal_ideation"),
         ("I took like 30 paracetamol an hour ago because i wanted it all to be over", "suicidal_ideation"),
         ("he gave away his cat and said you won't have to put up with me much longer", "suicidal_ideation"),
         ("guy next to me grabbed his chest, says it's like a vice, dripping sweat", "cardiac_chest_pain"),
@@ -145,6 +147,13 @@ def test_phrasings_found_by_blind_sets_fire(text: str, flag: str) -> None:
         "what is the fastest way to kill bacteria on a chopping board?",
         "my car engine running rough in the garage, what is wrong?",
         "should I take my tongue piercing out, the tongue got big after it",
+        # From the review of those rules: doses, rope burns, "end it with", a general question opening "who's".
+        "took 1000 mg tylenol for my back, ok with ibuprofen?",
+        "I had 12 tablets left of my antibiotic course",
+        "I have rope burn on my hand",
+        "what's the easiest way to end it with a boyfriend?",
+        "I need the fastest way to kill weeds in my garden",
+        "who's at risk of a stroke with slurred speech and face drooping?",
     ],
 )
 def test_look_alikes_of_those_phrasings_stay_quiet(text: str) -> None:
