@@ -590,6 +590,10 @@ _RULES: tuple[_Rule, ...] = (
     ),
 )
 
+#: Rule alarms the classifier may not withdraw. A fever in a baby under 3 months is an age and a temperature, never
+#: an idiom or a story, and the classifier vetoed "my 2 month old has a temperature of 38.3, should i worry?".
+NEVER_VETOED = frozenset({"infant_fever"})
+
 #: Every red-flag id, in the order `detect_red_flags` reports them.
 RED_FLAG_IDS: tuple[str, ...] = tuple(rule.id for rule in _RULES)
 
@@ -623,6 +627,8 @@ def detect_red_flags(
     if embed is None:
         return flags
     if flags:
+        if any(flag.id in NEVER_VETOED for flag in flags):
+            return flags
         if vetoes(classifier_text(text), embed, model):
             logger.debug("rule alarm %s withdrawn: the classifier puts the message under its veto", flags[0].id)
             return []

@@ -166,3 +166,11 @@ def test_a_sure_classifier_withdraws_a_rule_alarm_only_under_its_veto(toy_defaul
     assert detect_red_flags(rule_text) and detect_red_flags(rule_text, embed=_embed_by_keyword, model="other")
     saved = RedFlagClassifier.from_json(json.loads(json.dumps(toy_default.to_json({}))))
     assert saved.veto == 0.1
+
+
+def test_a_fever_in_a_young_infant_is_never_vetoed(toy_default: RedFlagClassifier) -> None:
+    """The shipped classifier vetoed "my 2 month old has a temperature of 38.3, should i worry?"."""
+    toy_default.veto = 1.0  # the classifier would withdraw every rule alarm
+    assert detect_red_flags("My chest hurts and I cannot breathe", embed=_embed_by_keyword, model="toy") == []
+    infant = detect_red_flags("my 2 month old has a temperature of 38.3", embed=_embed_by_keyword, model="toy")
+    assert [(f.id, f.matched_by) for f in infant] == [("infant_fever", "rules")]
