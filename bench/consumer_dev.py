@@ -43,7 +43,7 @@ from eval.datasets.consumer_qa import (  # noqa: E402
     load_mediqa_qa,
 )
 from eval.metrics.retrieval import COVERAGE_K, answer_coverage  # noqa: E402
-from eval.schema import QAItem  # noqa: E402
+from eval.schema import QAItem, RetrievalItem  # noqa: E402
 from knowledge.kb import KnowledgeBase  # noqa: E402
 from rag.retrieve import HybridSearcher  # noqa: E402
 from rag.settings import RetrievalSettings  # noqa: E402
@@ -69,16 +69,19 @@ def fold(text: str) -> str:
     return " ".join(_WORD.findall(text.casefold()))
 
 
-def scored_questions(data_dir: Path) -> set[str]:
-    """Every question text a consumer retrieval or QA set is scored on (folded): LiveQA test, MEDIQA test,
-    MedicationQA."""
+def scored_sets(data_dir: Path) -> dict[str, list[QAItem | RetrievalItem]]:
+    """The consumer sets a retrieval or QA task scores: LiveQA test, MEDIQA test, MedicationQA."""
     en = data_dir / "en"
-    sets = [
-        load_liveqa(en / "liveqa2017" / TEST_FILE, {}, report=LoadReport(source="liveqa")),
-        load_mediqa_qa(en / "mediqa2019" / "MEDIQA2019-Task3-QA-TestSet-wLabels.xml", {}),
-        load_medicationqa(en / "medicationqa" / "medicationqa.jsonl", {}),
-    ]
-    return {fold(item.question) for items in sets for item in items}
+    return {
+        "liveqa": list(load_liveqa(en / "liveqa2017" / TEST_FILE, {}, report=LoadReport(source="liveqa"))),
+        "mediqa": list(load_mediqa_qa(en / "mediqa2019" / "MEDIQA2019-Task3-QA-TestSet-wLabels.xml", {})),
+        "medicationqa": list(load_medicationqa(en / "medicationqa" / "medicationqa.jsonl", {})),
+    }
+
+
+def scored_questions(data_dir: Path) -> set[str]:
+    """Every question text a consumer set is scored on (folded)."""
+    return {fold(item.question) for items in scored_sets(data_dir).values() for item in items}
 
 
 def tuning_items(data_dir: Path) -> list[QAItem]:

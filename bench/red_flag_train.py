@@ -51,7 +51,7 @@ from bench.red_flags import CASES, read_cases  # noqa: E402
 from eval.datasets.consumer_qa import load_liveqa_train  # noqa: E402
 from knowledge.embeddings import SentenceTransformerEmbeddings  # noqa: E402
 from rag.red_flag_classifier import CLASSIFIER_FILE, RedFlagClassifier, message_units  # noqa: E402
-from rag.red_flags import NEVER_VETOED, classifier_text, detect_red_flags  # noqa: E402
+from rag.red_flags import classifier_text, detect_red_flags, may_veto  # noqa: E402
 
 TRAIN_FILES = (
     Path(__file__).parent / "data" / "red_flags_train.jsonl",
@@ -202,7 +202,7 @@ def cross_validate(
                 alarms = {"written": 0, "plain": 0}
                 for row, fired, (score, flag) in zip(rows, rule_fired, oof, strict=True):
                     if fired:  # a rule's alarm, unless the classifier vetoes it (as `detect_red_flags` does)
-                        flags = [] if score < v and not NEVER_VETOED & set(fired) else fired
+                        flags = [] if score < v and may_veto(fired) else fired
                     else:
                         flags = [flag] if score >= t else []
                     if row["emergency"]:

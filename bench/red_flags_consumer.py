@@ -17,10 +17,9 @@ from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench.consumer_dev import scored_sets  # noqa: E402
 from bench.red_flags import detector  # noqa: E402
 from bench.report_file import emit_report  # noqa: E402
-from eval.datasets import LoadReport  # noqa: E402
-from eval.datasets.consumer_qa import load_liveqa, load_medicationqa, load_mediqa_qa  # noqa: E402
 
 #: Characters of each message that fired shown in the report.
 SHOWN_CHARS = 300
@@ -28,16 +27,8 @@ SHOWN_CHARS = 300
 
 def consumer_sets(data_dir: Path) -> dict[str, dict[str, str]]:
     """Set name → {question text: item id}, each distinct question once (MedicationQA repeats some)."""
-    en = data_dir / "en"
-    sets = {
-        "liveqa": load_liveqa(
-            en / "liveqa2017" / "TREC-2017-LiveQA-Medical-Test.xml", {}, report=LoadReport(source="liveqa")
-        ),
-        "mediqa": load_mediqa_qa(en / "mediqa2019" / "MEDIQA2019-Task3-QA-TestSet-wLabels.xml", {}),
-        "medicationqa": load_medicationqa(en / "medicationqa" / "medicationqa.jsonl", {}),
-    }
     out: dict[str, dict[str, str]] = {}
-    for name, items in sets.items():
+    for name, items in scored_sets(data_dir).items():
         seen: dict[str, str] = {}
         for item in items:
             seen.setdefault(item.question, item.id)

@@ -317,18 +317,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
-    for prior in args.prior:
-        try:
-            RetrievalSettings(rerank_prior=prior)
-        except ValidationError as exc:
-            parser.error(f"--prior {prior}: {exc.errors()[0]['msg']}")
-    for window in args.window:  # checked now, not after half an hour of training
-        try:
-            RetrievalSettings(rerank_top=window)
-        except ValidationError as exc:
-            parser.error(f"--window {window}: {exc.errors()[0]['msg']}")
-        if window == 0:
-            parser.error("--window 0 is hybrid alone, which is always scored; give windows of 1 or more")
+    # Checked now, not after half an hour of training.
+    for flag, field, values in (("--window", "rerank_top", args.window), ("--prior", "rerank_prior", args.prior)):
+        for value in values:
+            try:
+                RetrievalSettings(**{field: value})
+            except ValidationError as exc:
+                parser.error(f"{flag} {value}: {exc.errors()[0]['msg']}")
+    if 0 in args.window:
+        parser.error("--window 0 is hybrid alone, which is always scored; give windows of 1 or more")
+    command = " ".join(["python -m bench.rerank_train", *(argv if argv is not None else sys.argv[1:])])
     if args.data_dir is None:
         parser.error("set CLINICALGPT_DATA_DIR or pass --data-dir")
     data_dir = Path(args.data_dir).expanduser()
@@ -337,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.dev_only:
         card = load_card(args.out)
         # The card's `command` stays the training run's; the dev scores get their own.
-        card["dev_command"] = " ".join(["python -m bench.rerank_train", *(argv if argv is not None else sys.argv[1:])])
+        card["dev_command"] = command
     else:
         searcher = HybridSearcher(kb, RetrievalSettings(rerank_top=0))
         groups, data = build_groups(data_dir, searcher, args.medquad)
@@ -347,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             "what": "cross-encoder reranker: all-MiniLM-L6-v2 + one-logit head + LoRA (rag.rerank)",
             "trained": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": f"{platform.machine()} {os.cpu_count()} cores",
-            "command": " ".join(["python -m bench.rerank_train", *(argv if argv is not None else sys.argv[1:])]),
+            "command": command,
             "kb_settings_hash": kb.manifest.settings_hash,
             "data": data,
             "training": training,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -594,6 +594,12 @@ _RULES: tuple[_Rule, ...] = (
 #: an idiom or a story, and the classifier vetoed "my 2 month old has a temperature of 38.3, should i worry?".
 NEVER_VETOED = frozenset({"infant_fever"})
 
+
+def may_veto(flag_ids: Iterable[str]) -> bool:
+    """Whether the classifier may withdraw these rule alarms (none of them is in `NEVER_VETOED`)."""
+    return NEVER_VETOED.isdisjoint(flag_ids)
+
+
 #: Every red-flag id, in the order `detect_red_flags` reports them.
 RED_FLAG_IDS: tuple[str, ...] = tuple(rule.id for rule in _RULES)
 
@@ -627,9 +633,7 @@ def detect_red_flags(
     if embed is None:
         return flags
     if flags:
-        if any(flag.id in NEVER_VETOED for flag in flags):
-            return flags
-        if vetoes(classifier_text(text), embed, model):
+        if may_veto(flag.id for flag in flags) and vetoes(classifier_text(text), embed, model):
             logger.debug("rule alarm %s withdrawn: the classifier puts the message under its veto", flags[0].id)
             return []
         return flags
