@@ -23,8 +23,8 @@ and written as JSON.
 Fitting uses scikit-learn (installed with sentence-transformers); the assistant reads the JSON with numpy.
 
 Reported on (`python -m bench.red_flags`): the `test` split of red_flags.jsonl, the fresh sets,
-bench/data/red_flags_heldout.jsonl and bench/data/red_flags_heldout3.jsonl (each written by someone who saw
-neither the rules nor these messages).
+bench/data/red_flags_heldout.jsonl, red_flags_heldout3.jsonl and red_flags_heldout4.jsonl (each written by
+someone who saw neither the rules nor these messages; heldout3 and heldout4 scored frozen once, then mended on).
 
     python -m bench.red_flag_train [--out rag/data/red_flag_classifier.json] [--json reports/red_flag_train.json]
 """

@@ -161,16 +161,18 @@ _POSSESSIVE = r"(?:my|his|her|their|the|your)"
 #: "is" after a noun, also as the clitic of "baby's 4 weeks" or "throat's itchy".
 _IS = r"(?:'s| is| are|'re)"
 _CANT = r"(?:can't|unable to|not able to|couldn't|struggling to|struggle to|fighting to|can barely|can hardly)"
+#: "Can't breathe through my nose" is a blocked nose, not an airway: the mouth still breathes.
+_NOT_THROUGH_NOSE = r"(?! through (?:my|his|her|their|the|your|one) (?:nose|nostrils?))"
 
 _BREATHLESS = _phrases(
     r"short(?:ness|nes)? of breath",
     r"out of breath",
     r"breathless",
-    rf"{_CANT} (?:properly )?breathe?",
+    rf"{_CANT} (?:properly )?breathe?{_NOT_THROUGH_NOSE}",
     r"(?:hard|difficult|trouble|difficulty) (?:to )?breath(?:e|ing)?",
 )
 _SEVERE_BREATHING = _phrases(
-    rf"{_CANT} (?:properly )?breathe?",
+    rf"{_CANT} (?:properly )?breathe?{_NOT_THROUGH_NOSE}",
     r"(?:not|stopped|stopping|stops|isn't|wasn't) breathing",
     r"gasping",
     r"fighting for (?:breath|air)",
@@ -211,6 +213,9 @@ _CHEST_PAIN = _phrases(
     rf"(?:in|on|across|of|around|through) {_POSSESSIVE} chest",
     rf"(?:clutching|clutched|grabbed|grabbing|holding|gripping) {_POSSESSIVE} chest",
     r"chest[^.]{0,20} like (?:a|in a) vi[cs]e",
+    # A weight on the chest without the word: "heavy feeling like someone standing on me".
+    r"(?:like )?(?:someone|somebody|something heavy|a weight|a car)(?: is)? "
+    r"(?:sitting|standing|pressing|pushing) on me",
 )
 #: Chest pain described this way is enough on its own.
 _CHEST_PAIN_SEVERE = _phrases(
@@ -361,6 +366,11 @@ _EXPOSURE = (
     r"eaten",
     r"injection",
     r"epi-?pen",
+    # A drug just taken: "took first dose of amoxicillin", "started a new painkiller", "after the jab".
+    r"(?:first|new) (?:dose|medicine|medication|tablet|pill|painkiller)s?",
+    r"\w+cillin",
+    r"jab",
+    r"vaccin\w*",
 )
 #: An exposure, or being allergic: enough context for visible swelling or hives, not for a wheeze ("my asthma
 #: makes me wheeze, I'm allergic to dust" is no reaction).
@@ -427,6 +437,8 @@ _FEVER = _phrases(
     r"running a temp\w*",
     r"(?:very|really|so) hot",
     r"hot to (?:the )?touch",
+    r"(?:floppy|limp) and hot",
+    r"hot and (?:floppy|limp)",
     r"(?:3[89]|4[0-2])\.\d",
     r"(?:3[89]|4[0-2]) ?(?:degrees|c)",
     r"(?:temp|temperature|thermometer)[^.]{0,20} (?:3[89]|4[0-2])",
@@ -444,6 +456,11 @@ _STIFF_NECK = _phrases(
 #: A rash that does not fade under a pressed glass is bleeding under the skin (meningococcal sepsis).
 _NON_BLANCHING_RASH = _phrases(
     r"non[- ]?blanch\w*",
+    # The glass test described with its result: the rash stays under a pressed glass, fever or not.
+    r"(?:rash|spots?|marks?|dots?)[^.]{0,20} (?:stay|stays|remain|remains|still there|still visible|don't fade|"
+    r"doesn't fade|won't fade)[^.]{0,30} glass",
+    r"glass[^.]{0,30} (?:still see (?:the )?(?:rash|spots?)|(?:rash|spots?) (?:stay|stays|remain|remains|"
+    r"don't fade|doesn't fade|won't fade))",
     r"(?:rash|spots?) (?:that )?(?:doesn't|does not|don't|do not|won't|didn't) (?:fade|go away|disappear|blanch)",
     r"glass test",
 )
@@ -458,6 +475,11 @@ _LIGHT_HURTS = _phrases(
     r"(?:sensitive|sensitivity) to light",
     r"photophob\w*",
     r"can't (?:stand|bear|take|look at) (?:the )?light",
+)
+#: A bulging soft spot in a feverish baby is raised pressure inside the skull.
+_BULGING_FONTANELLE = _phrases(
+    r"(?:soft spot|fontanel\w*)[^.]{0,25} (?:bulg\w*|swollen|raised|puffy|sticking out|tight|tense)",
+    r"(?:bulging|swollen|raised|tense) (?:soft spot|fontanel\w*)",
 )
 #: The tumbler test, described: spots that stay, or any glass pressed on a rash.
 _RASH_STAYS = _phrases(
@@ -477,6 +499,15 @@ _YOUNG_INFANT = _phrases(
     r"(?:[0-2]|one|two)[- ]?months?[- ]old",
 )
 
+#: People a message is written about.
+_RELATIVE = (
+    r"(?:husband|wife|partner|boyfriend|girlfriend|son|daughter|baby|child|kid|toddler|mum|mom|mother|dad|father|"
+    r"brother|sister|grandad|grandpa|grandma|granny|nan|friend|flatmate|roommate|colleague|patient)"
+)
+
+#: "Fitting" as a seizure takes no object: not "fitting a new kitchen", "fitting in", "fitting well".
+_FITTING = r"fitting(?! (?:a|an|the|new|some|it|them|in|into|out|together|well|for|his|her|my|their|our|up|down)\b)"
+
 _SEIZURE = _phrases(
     r"(?:having|had|has had|is having|just had|has) (?:a |an |another |(?:his|her|their|my) first |first )?"
     r"(?:seizures?|s(?:ie|ei)zures?|fits?|convulsions?)",
@@ -488,7 +519,8 @@ _SEIZURE = _phrases(
     r"(?:shaking|jerking|twitching|convulsing) (?:all over|uncontrollably|violently)",
     r"went stiff and (?:started )?(?:jerking|shaking)",
     r"eyes (?:rolled|rolling) back",
-    r"(?:is|are|he's|she's|they're|keeps|been|started|still) fitting",
+    rf"(?:is|are|he's|she's|they're|keeps|been|started|still) {_FITTING}",
+    rf"{_RELATIVE} {_FITTING}",  # "husband fitting, help!!"
     r"foaming at the mouth",
     r"on the (?:floor|ground)[^.]{0,20} (?:jerking|shaking|twitching|convuls\w*)",
 )
@@ -567,6 +599,7 @@ _RULES: tuple[_Rule, ...] = (
             (_STIFF_NECK, _LIGHT_HURTS),
             (_FEVER, _LIGHT_HURTS),
             (_FEVER, _RASH_STAYS),
+            (_FEVER, _BULGING_FONTANELLE),
         ),
     ),
     _Rule(

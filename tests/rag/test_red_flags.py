@@ -132,6 +132,15 @@ def test_indirect_self_harm_fires() -> None:
         ("he gave away his cat and said you won't have to put up with me much longer", "suicidal_ideation"),
         ("guy next to me grabbed his chest, says it's like a vice, dripping sweat", "cardiac_chest_pain"),
         ("after the antibiotic injection my tongue become big and difficult to swallow", "anaphylaxis"),
+        # Misses of red_flags_heldout4.jsonl (scored frozen first; dev from now on).
+        ("temperature and a pinprick rash that stays when I roll a glass over it", "meningitis"),
+        ("I pressed a glass on the rash and the spots stay", "meningitis"),
+        ("husband fitting, help!!", "seizure"),
+        ("baby keeps fitting and wont wake", "seizure"),
+        ("took first dose of amoxicillin and my face is swelling up and i can hardly breathe", "anaphylaxis"),
+        ("my 5 week old is floppy and hot and wont wake for feeds", "infant_fever"),
+        ("baby 7 months, fever, soft spot on his head is bulging, very irritable", "meningitis"),
+        ("heavy feeling like someone standing on me, cant catch my breath, arm tingling", "cardiac_chest_pain"),
     ],
 )
 def test_phrasings_found_by_blind_sets_fire(text: str, flag: str) -> None:
@@ -154,6 +163,16 @@ def test_phrasings_found_by_blind_sets_fire(text: str, flag: str) -> None:
         "what's the easiest way to end it with a boyfriend?",
         "I need the fastest way to kill weeds in my garden",
         "who's at risk of a stroke with slurred speech and face drooping?",
+        # heldout4's false alarm and the look-alikes of its mended misses.
+        "cant breathe through my nose at night, snore loudly, wife complains. any tips?",
+        "my husband is fitting a new kitchen, the dust makes me cough",
+        "my daughter fitting in at her new school is hard",
+        "rash on my toddler fades when pressed with a glass, no fever, she's playing fine",
+        "whats the tumbler test for rashes?",
+        "is a sore arm after the flu jab normal?",
+        "when does a baby's soft spot close? hers looks a bit raised when she cries",
+        "my cat keeps sitting on me when I try to work",
+        "my lips are dry and cracked since starting a new medicine",
     ],
 )
 def test_look_alikes_of_those_phrasings_stay_quiet(text: str) -> None:
