@@ -162,17 +162,17 @@ _POSSESSIVE = r"(?:my|his|her|their|the|your)"
 _IS = r"(?:'s| is| are|'re)"
 _CANT = r"(?:can't|unable to|not able to|couldn't|struggling to|struggle to|fighting to|can barely|can hardly)"
 #: "Can't breathe through my nose" is a blocked nose, not an airway: the mouth still breathes.
-_NOT_THROUGH_NOSE = r"(?! through (?:my|his|her|their|the|your|one) (?:nose|nostrils?))"
+_CANT_BREATHE = rf"{_CANT} (?:properly )?breathe?(?! through (?:my|his|her|their|the|your|one) (?:nose|nostrils?))"
 
 _BREATHLESS = _phrases(
     r"short(?:ness|nes)? of breath",
     r"out of breath",
     r"breathless",
-    rf"{_CANT} (?:properly )?breathe?{_NOT_THROUGH_NOSE}",
+    _CANT_BREATHE,
     r"(?:hard|difficult|trouble|difficulty) (?:to )?breath(?:e|ing)?",
 )
 _SEVERE_BREATHING = _phrases(
-    rf"{_CANT} (?:properly )?breathe?{_NOT_THROUGH_NOSE}",
+    _CANT_BREATHE,
     r"(?:not|stopped|stopping|stops|isn't|wasn't) breathing",
     r"gasping",
     r"fighting for (?:breath|air)",
