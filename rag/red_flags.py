@@ -453,6 +453,8 @@ _STIFF_NECK = _phrases(
     r"neck[^.]{0,25} (?:hurts|hurting|pain\w*|agony|killing (?:me|him|her))[^.]{0,30} (?:look(?:ing)? down|bend\w*|"
     r"chin|nod\w*)",
 )
+#: A rash that fades under glass is the reassuring result: these words after the glass (not negated) undo it.
+_FADES = r"(?<!n't )(?<!not )\b(?:fade[sd]?|disappear\w*|vanish\w*|went away|goes away|go away|blanch(?:es|ed)?)"
 #: A rash that does not fade under a pressed glass is bleeding under the skin (meningococcal sepsis).
 _NON_BLANCHING_RASH = _phrases(
     r"non[- ]?blanch\w*",
@@ -462,7 +464,8 @@ _NON_BLANCHING_RASH = _phrases(
     r"glass[^.]{0,30} (?:still see (?:the )?(?:rash|spots?)|(?:rash|spots?) (?:stay|stays|remain|remains|"
     r"don't fade|doesn't fade|won't fade))",
     r"(?:rash|spots?) (?:that )?(?:doesn't|does not|don't|do not|won't|didn't) (?:fade|go away|disappear|blanch)",
-    r"glass test",
+    # The test named without its result: an alarm unless the result given is that the rash faded.
+    rf"glass test(?![^.]{{0,40}}{_FADES})",
 )
 _PURPLE_RASH = _phrases(
     r"(?:purple|purplish|dark red|red-purple)[^.]{0,15} (?:spots?|dots?|rash|blotch\w*|marks?|patches|bruis\w*)"
@@ -481,11 +484,12 @@ _BULGING_FONTANELLE = _phrases(
     r"(?:soft spot|fontanel\w*)[^.]{0,25} (?:bulg\w*|swollen|raised|puffy|sticking out|tight|tense)",
     r"(?:bulging|swollen|raised|tense) (?:soft spot|fontanel\w*)",
 )
-#: The tumbler test, described: spots that stay, or any glass pressed on a rash.
+#: Weaker cues than `_NON_BLANCHING_RASH`, so they need a fever beside them: spots said to stay, or a glass pressed
+#: on a rash with no result given (a rash that faded under the glass is excluded).
 _RASH_STAYS = _phrases(
     r"(?:rash|spots?|marks?|dots?) (?:that )?(?:stay|stays|remain|remains|don't go|doesn't go|won't go|don't fade|"
     r"doesn't fade|don't disappear)",
-    r"(?:rash|spots?|marks?|dots?)[^.]{0,40} glass",
+    rf"(?:rash|spots?|marks?|dots?)(?:(?!{_FADES})[^.]){{0,40}} glass(?![^.]{{0,30}}{_FADES})",
 )
 
 #: Under 3 months, where any fever needs same-day assessment (0-12 weeks, 0-2 months, days old, newborn).

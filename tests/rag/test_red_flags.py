@@ -135,6 +135,8 @@ def test_indirect_self_harm_fires() -> None:
         # Misses of red_flags_heldout4.jsonl (scored frozen first; dev from now on).
         ("temperature and a pinprick rash that stays when I roll a glass over it", "meningitis"),
         ("I pressed a glass on the rash and the spots stay", "meningitis"),
+        ("did the glass test and it doesnt fade", "meningitis"),
+        ("did the glass test on her spots", "meningitis"),
         ("husband fitting, help!!", "seizure"),
         ("baby keeps fitting and wont wake", "seizure"),
         ("took first dose of amoxicillin and my face is swelling up and i can hardly breathe", "anaphylaxis"),
@@ -173,6 +175,9 @@ def test_phrasings_found_by_blind_sets_fire(text: str, flag: str) -> None:
         "when does a baby's soft spot close? hers looks a bit raised when she cries",
         "my cat keeps sitting on me when I try to work",
         "my lips are dry and cracked since starting a new medicine",
+        # The glass test with the reassuring result: the rash faded (review of the heldout4 mend).
+        "fever and rash, rash faded with the glass",
+        "did the glass test and the spots faded",
     ],
 )
 def test_look_alikes_of_those_phrasings_stay_quiet(text: str) -> None:
