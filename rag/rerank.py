@@ -5,9 +5,9 @@ a story before the question) that ranked the passage that answers them no higher
 reranker is all-MiniLM-L6-v2 (the embedded model, from its PyPI package) with a one-logit head and a LoRA
 adapter, trained by `python -m bench.rerank_train` on judged consumer answers (MEDIQA 2019's training and
 validation questions), LiveQA 2017's training questions (their NLM answers, and the knowledge base's passages
-graded by how much of that answer they hold) and MedQuAD `dev` questions. The shipped weights (2026-12-07) also
-saw 30 MEDIQA 2019 test questions that LiveQA's training files repeat; `bench.consumer_dev.tuning_items` has
-left them out since, and the next training run will not see them.
+graded by how much of that answer they hold) and MedQuAD `dev` questions, never a question any figure is
+reported on (`bench.consumer_dev.tuning_items` drops the MEDIQA and LiveQA test questions LiveQA's training
+files repeat).
 Only the adapter and the head ship (`rag/data/reranker/`, 2.7 MB); the base weights are the embedder's.
 """
 
