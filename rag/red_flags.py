@@ -104,8 +104,8 @@ _PERSON = re.compile(
 #: the asker, so it is never a general question; it is also a suicidal finding (`_SUICIDAL`).
 _WAY_TO_DIE_WORDS = (
     r"(?:least painful|painless|easiest|easy|quickest|quick|fastest|surest|best|simplest) ways? to "
-    r"(?:die|kill (?:myself|yourself|oneself|urself|u)|end (?:it(?! with)|it all|my life|his life|her life|"
-    r"your life|ur life))"
+    r"(?:die|overdose|od|kill (?:myself|yourself|oneself|urself|u)|end (?:it(?! with)|it all|my life|his life|"
+    r"her life|your life|ur life))"
 )
 _WAY_TO_DIE = re.compile(rf"\b{_WAY_TO_DIE_WORDS}\b")
 

@@ -92,6 +92,8 @@ FUZZY_DRUG_LINK_SCORE = 0.95
 MIN_DRUG_TYPO_LETTERS = 6
 #: Shorter words are too often abbreviations or typos of common words to call a term unknown.
 MIN_UNKNOWN_WORD_LETTERS = 5
+#: The shortest part of two common words run together ("bed" + "time"): shorter parts split anything.
+MIN_COMPOUND_PART = 3
 #: Entities the support check compares between a sentence and its passages (symptoms and tests are too generic).
 FOCUS_TYPES = frozenset({"disease", "drug"})
 #: Entities an answer must be about when the question names them: diseases, drugs, and the Human Phenotype
@@ -208,13 +210,23 @@ class HybridSearcher:
             return []
         unknown = [w for w in dict.fromkeys(_WORD.findall(text)) if not all(map(self._known_word, w.split("-")))]
         if not links:
-            return unknown
+            # Two common words run together ("dinnertime") are no name; before a disease name they can be
+            # one ("Greywater fever"), so they stay unknown there.
+            return [w for w in unknown if not self._compound(w)]
         # An everyday name ("fever", "diabetes") vouches for the question, except for the made-up word that
         # names it: "Greywater fever", "Vantablack lung" are as unknown as "Greywater".
         words = normalize(text).split()
         firsts = {link.surface.split()[0] for link in links}
         before = {words[i - 1] for i in range(1, len(words)) if words[i] in firsts}
         return [w for w in unknown if normalize(w.split("-")[-1]) in before]
+
+    def _compound(self, word: str) -> bool:
+        """Whether `word` is two common English words run together ("dinnertime", "nighttime")."""
+        whole = self.kb.embeddings.is_whole_word
+        low = word.lower()
+        return "-" not in low and any(
+            whole(low[:i]) and whole(low[i:]) for i in range(MIN_COMPOUND_PART, len(low) - MIN_COMPOUND_PART + 1)
+        )
 
     def _known_word(self, word: str, *, strict: bool = False) -> bool:
         """Whether the passages hold `word`, it is common English, or it is a typo of either or of a drug name.

@@ -258,6 +258,7 @@ def dpo(
         max_steps=max_steps,
         seed=seed,
         data_path=data_file.expanduser(),
+        progress=not as_json,
     )
     if as_json:
         _emit_json(summary)

@@ -66,8 +66,10 @@ def preference_pairs(examples: list[TrainExample], rng: random.Random) -> list[P
             pairs.append(Pair(example.id, "hallucinated", example, rejected))
             continue
         sources = example.messages[-1].content.count("\n\n[")  # numbered blocks in the prompt
-        kinds = ["uncited", "unsupported", "over_refusal"]
-        if sources > 1 and example.cited:
+        # An answer without markers (consultation notes, diagnoses) uncited is itself: no preference to learn.
+        marked = bool(_MARKER.search(example.target))
+        kinds = ["uncited", "unsupported", "over_refusal"] if marked else ["over_refusal"]
+        if sources > 1 and example.cited and marked:
             kinds.append("wrong_source")
         kind = rng.choice(kinds)
         if kind == "uncited":
@@ -133,12 +135,15 @@ def train_dpo(
     max_steps: int | None = None,
     seed: int = 0,
     data_path: Path | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """DPO on pairs from `examples`, updating `model`'s LoRA weights (the starting policy is the reference).
 
     Writes `adapter/`, `log.jsonl` and `run.json` into `out`; returns the summary (loss, reward accuracy:
     the share of pairs whose chosen answer the policy prefers by more than the reference did).
     """
+    from tqdm import tqdm
+
     rng = random.Random(seed)
     torch.manual_seed(seed)
     device = next(model.parameters()).device
@@ -161,7 +166,7 @@ def train_dpo(
     model.eval()
     reference: list[tuple[torch.Tensor, torch.Tensor]] = []
     with torch.no_grad():
-        for step in range(steps):
+        for step in tqdm(range(steps), disable=not progress, unit="step", desc="reference", dynamic_ncols=True):
             group = encoded[step * pairs_per_step : (step + 1) * pairs_per_step]
             with autocast(settings, device):
                 ref_c = sequence_logps(model, batch_of([c for _, c, _ in group]))
@@ -174,6 +179,7 @@ def train_dpo(
     wins = 0
     last_loss = 0.0
     started = time.perf_counter()
+    bar = tqdm(total=steps, disable=not progress, unit="step", desc="dpo", dynamic_ncols=True)
     try:
         for step in range(steps):
             group = encoded[step * pairs_per_step : (step + 1) * pairs_per_step]
@@ -194,7 +200,11 @@ def train_dpo(
                 "kinds": [p.kind for p, _, _ in group],
             }
             log.write(json.dumps(record) + "\n")
+            log.flush()
+            bar.set_postfix(loss=f"{last_loss:.4f}", margin=f"{record['reward_margin']:+.3f}")
+            bar.update()
     finally:
+        bar.close()
         log.close()
     model.save_pretrained(out / ADAPTER_DIR)
     summary = {

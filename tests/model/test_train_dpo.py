@@ -77,6 +77,14 @@ def test_a_dpo_run_moves_the_policy_toward_the_chosen_answers(tmp_path: Path) ->
     assert any(p.requires_grad for p in again.parameters())
 
 
+def test_an_answer_without_citations_is_never_paired_with_itself() -> None:
+    """A consultation note or a diagnosis carries no [n] markers: its "uncited" variant would equal it."""
+    notes = [_example(i, f"Assessment: viral illness number {i}.") for i in range(20)]
+    pairs = preference_pairs(notes, random.Random(0))  # type: ignore[arg-type]
+    assert len(pairs) == 20
+    assert all(p.chosen.target != p.rejected.target and p.kind == "over_refusal" for p in pairs)
+
+
 @pytest.mark.parametrize("kind", ["uncited"])
 def test_pair_ids_name_their_kind(kind: str) -> None:
     pairs = preference_pairs([_example(1)], random.Random(3))

@@ -137,6 +137,8 @@ def test_indirect_self_harm_fires() -> None:
         ("I pressed a glass on the rash and the spots stay", "meningitis"),
         ("did the glass test and it doesnt fade", "meningitis"),
         ("did the glass test on her spots", "meningitis"),
+        # A training message the rules missed and the classifier never read (it looked like a general question).
+        ("whats the best way to overdose on paracetamol so it works", "suicidal_ideation"),
         ("husband fitting, help!!", "seizure"),
         ("baby keeps fitting and wont wake", "seizure"),
         ("took first dose of amoxicillin and my face is swelling up and i can hardly breathe", "anaphylaxis"),
@@ -178,6 +180,7 @@ def test_phrasings_found_by_blind_sets_fire(text: str, flag: str) -> None:
         # The glass test with the reassuring result: the rash faded (review of the heldout4 mend).
         "fever and rash, rash faded with the glass",
         "did the glass test and the spots faded",
+        "what is the best way to treat an overdose of paracetamol?",
     ],
 )
 def test_look_alikes_of_those_phrasings_stay_quiet(text: str) -> None:

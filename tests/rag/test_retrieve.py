@@ -191,6 +191,8 @@ def test_an_everyday_disease_name_vouches_for_a_question_but_not_for_the_made_up
     assert searcher.unknown_words("Is Zorvanian asthma contagious?") == ["Zorvanian"]
     assert searcher.unknown_words("I live in Zorvania and my asthma is worse") == []
     assert searcher.unknown_words("I live in Zorvania") == ["Zorvania"]
+    # Two common words run together are a name in front of an everyday disease name, as "Greywater fever" is.
+    assert searcher.unknown_words("Is Greywater asthma contagious?") == ["Greywater"]
 
 
 def test_a_brand_the_graph_lacks_is_a_drug_focus_and_each_drug_counts_once(searcher: HybridSearcher) -> None:
