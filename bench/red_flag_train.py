@@ -23,8 +23,8 @@ and written as JSON.
 Fitting uses scikit-learn (installed with sentence-transformers); the assistant reads the JSON with numpy.
 
 Reported on (`python -m bench.red_flags`): the `test` split of red_flags.jsonl, the fresh sets,
-bench/data/red_flags_heldout.jsonl, red_flags_heldout3.jsonl and red_flags_heldout4.jsonl (each written by
-someone who saw neither the rules nor these messages; heldout3 and heldout4 scored frozen once, then mended on).
+bench/data/red_flags_heldout.jsonl and red_flags_heldout3/4/5.jsonl (each written by someone who saw neither the
+rules nor these messages; heldout3, 4 and 5 scored frozen once, then mended on).
 
     python -m bench.red_flag_train [--out rag/data/red_flag_classifier.json] [--json reports/red_flag_train.json]
 """
@@ -202,7 +202,7 @@ def cross_validate(
                 alarms = {"written": 0, "plain": 0}
                 for row, fired, (score, flag) in zip(rows, rule_fired, oof, strict=True):
                     if fired:  # a rule's alarm, unless the classifier vetoes it (as `detect_red_flags` does)
-                        flags = [] if score < v and may_veto(fired) else fired
+                        flags = [] if score < v and may_veto(fired, row["text"]) else fired
                     else:
                         flags = [flag] if score >= t else []
                     if row["emergency"]:

@@ -181,7 +181,11 @@ _SEVERE_BREATHING = _phrases(
     r"too (?:breathless|out of breath|short of breath|wheezy) to (?:speak|talk|finish|walk|eat)",
     # Talking in single words or half sentences: the breathlessness of a life-threatening asthma attack.
     r"can only (?:say|speak|get out|manage) (?:a few|one or two|two or three|single|one|two|three) words",
-    r"can't (?:finish|complete) (?:a |his |her |my )?sentences?",
+    r"(?:can't|unable to|not able to) (?:finish|complete) (?:a |his |her |my |their |full )?sentences?",
+    r"speech (?:is )?(?:limited|reduced) to (?:single|one|a few) words?",
+    # Oxygen saturation under 92 %, as carers and nurses report it ("SpO2 84% on 2L", "sats 88").
+    r"(?:spo2|sp02|sats|sat|o2 sats?|oxygen saturation|oxygen level)(?: is| of| at| was| down to| now)?:? ?~?"
+    r"(?:[5-8]\d|9[01])(?: ?%|\b)",
     r"wheez\w* (?:so |really |very )?badly",
     r"(?:is|are|he's|she's|i'm|i am) choking",
     r"choking on",
@@ -329,6 +333,9 @@ _SUICIDAL = _phrases(
     r"(?:all|every one of|the whole|a whole)[^.]{0,25} (?:pills|tablets|meds|medication|medicines)",
     _WAY_TO_DIE_WORDS,
     r"which bridge",
+    r"active si",
+    r"si with (?:a )?(?:plan|intent)",
+    r"(?:plan|plans|planning|going|intends|intending|wants|threaten\w*) to jump (?:off|from|in front of)",
     r"hang (?:myself|himself|herself)",
     r"(?:rope is ready|(?:got|bought|have) (?:a |the )?rope(?: already| ready)?(?! burns?| swing| ladder| climb\w*))",
     # A number of tablets no dose holds, or a wish that it were over: "took like 30 paracetamol" (not "1000 mg").
@@ -383,6 +390,7 @@ _FACE_SWELLING = _phrases(
     r"(?:swelling|swollen|swell\w*|puffing|puffed|puffy|blowing up|blown up|massive|huge|enormous)",
     r"tongue (?:has |have )?(?:become|became|got|gone|went|going|getting|is getting) (?:really |very |so )?"
     r"(?:big|huge|fat|thick)",
+    r"angio-?o?edema",  # the clinical word, as a nurse or carer writes it
 )
 #: Airway signs after an exposure: wheeze, breathlessness, an itchy or tight throat, a changed voice, stridor.
 _AIRWAY_SIGN = _phrases(
@@ -392,6 +400,7 @@ _AIRWAY_SIGN = _phrases(
     r"voice (?:sounds |is |has gone |went )?(?:weird|strange|hoarse|funny|different|croaky)",
     r"breathing (?:got |is |sounds |has got |went )?(?:noisy|loud|whistly)",
     r"noisy breathing",
+    r"stridor",
 )
 _HIVES = _phrases(r"hives", r"welts", r"(?:red )?blotch\w*", r"rash all over", r"covered in (?:a )?(?:rash|spots|red)")
 _SYSTEMIC = _phrases(
@@ -492,6 +501,25 @@ _RASH_STAYS = _phrases(
     rf"(?:rash|spots?|marks?|dots?)(?:(?!{_FADES})[^.]){{0,40}} glass(?![^.]{{0,30}}{_FADES})",
 )
 
+#: Under a year: a baby whose fever comes with floppiness, drowsiness or refusing feeds is very unwell at any age.
+_INFANT = _phrases(
+    r"bab(?:y|ies|y's)",
+    r"infants?",
+    r"new[- ]?borns?",
+    r"(?:[1-9]|1[01]) ?(?:months?|mo|mths?)(?:[- ]old)?",
+)
+_UNWELL_INFANT = _phrases(
+    r"floppy",
+    r"limp",
+    r"lethargic",
+    r"(?:hard|difficult|impossible) to wake",
+    r"(?:can't|won't|not|doesn't) wak\w*(?: up)?",
+    r"(?:won't|not|isn't|refus\w*|can't|doesn't|stopped) (?:feed\w*|drink\w*|"
+    r"tak\w* (?:her |his |the |a )?(?:bottle|feeds?|breast))",
+    r"(?:skin|face|he|she|baby)[^.]{0,20} (?:grey|gray|mottled|blotchy)",
+    r"mottled",
+    r"(?:nappies|nappy|diapers?)[^.]{0,20} dry",
+)
 #: Under 3 months, where any fever needs same-day assessment (0-12 weeks, 0-2 months, days old, newborn).
 _YOUNG_INFANT = _phrases(
     r"new[- ]?born",
@@ -500,6 +528,7 @@ _YOUNG_INFANT = _phrases(
     rf"(?:baby|son|daughter|she|he|little one|infant){_IS}? (?:only |just )?(?:[1-9]|1[0-2]) ?(?:weeks?|wks?)"
     r"(?! pregnant)",
     r"\d{1,2}[- ]?days?[- ]old",
+    r"(?:[1-9]|1[0-2])/52",  # weeks of age written as a fraction of a year ("infant 8/52")
     r"(?:[0-2]|one|two)[- ]?months?[- ]old",
 )
 
@@ -522,6 +551,9 @@ _SEIZURE = _phrases(
     r"over (?:\d+|five) minutes)",
     r"(?:shaking|jerking|twitching|convulsing) (?:all over|uncontrollably|violently)",
     r"went stiff and (?:started )?(?:jerking|shaking)",
+    r"tonic[- ]clonic",
+    r"post[- ]?ictal",
+    rf"(?:jerking|twitching|shaking) {_POSSESSIVE}? ?(?:arms|legs|limbs|arms and legs|whole body)",
     r"eyes (?:rolled|rolling) back",
     rf"(?:is|are|he's|she's|they're|keeps|been|started|still) {_FITTING}",
     rf"{_RELATIVE} {_FITTING}",  # "husband fitting, help!!"
@@ -534,6 +566,8 @@ _UNRESPONSIVE = _phrases(
     r"(?:not|isn't|is not|wasn't|won't) (?:responding|responsive|respond)",
     r"(?:can't|couldn't) (?:wake|rouse) (?:him|her|them|my|me)",
     r"won't wake(?: up)?",
+    # A Glasgow Coma Scale of 12 or less is reduced consciousness.
+    r"gcs (?:of |is |was |now |approx\w* |about |around |~)?(?:[3-9]|1[0-2])\b",
 )
 
 
@@ -614,9 +648,10 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         "infant_fever",
-        "fever in a young infant",
-        "Any fever in a baby under 3 months needs same-day medical assessment. " + _EMERGENCY,
-        ((_FEVER, _YOUNG_INFANT),),
+        "fever in a young or very unwell infant",
+        "Any fever in a baby under 3 months, or a feverish baby who is floppy, hard to wake or not feeding, needs "
+        "urgent medical assessment. " + _EMERGENCY,
+        ((_FEVER, _YOUNG_INFANT), (_FEVER, _INFANT, _UNWELL_INFANT)),
     ),
     _Rule(
         "breathing",
@@ -630,11 +665,24 @@ _RULES: tuple[_Rule, ...] = (
 #: Rule alarms the classifier may not withdraw. A fever in a baby under 3 months is an age and a temperature, never
 #: an idiom or a story, and the classifier vetoed "my 2 month old has a temperature of 38.3, should i worry?".
 NEVER_VETOED = frozenset({"infant_fever"})
+#: Clinical terms no idiom or story uses: an alarm beside one is never withdrawn. The classifier learned from
+#: patients' words and vetoed a carer's "active SI with plan to jump" and "tonic-clonic seizure … GCS approx 10".
+_CLINICAL_TERMS = _phrases(
+    r"active si",
+    r"si with (?:a )?(?:plan|intent)",
+    r"tonic[- ]clonic",
+    r"post[- ]?ictal",
+    r"gcs (?:of |is |was |now |approx\w* |about |around |~)?(?:[3-9]|1[0-2])",
+    r"(?:spo2|sp02|sats|o2 sats?|oxygen saturation)(?: is| of| at| was| down to| now)?:? ?~?(?:[5-8]\d|9[01])",
+    r"angio-?o?edema",
+    r"stridor",
+)
 
 
-def may_veto(flag_ids: Iterable[str]) -> bool:
-    """Whether the classifier may withdraw these rule alarms (none of them is in `NEVER_VETOED`)."""
-    return NEVER_VETOED.isdisjoint(flag_ids)
+def may_veto(flag_ids: Iterable[str], text: str) -> bool:
+    """Whether the classifier may withdraw these rule alarms on `text`: none of them is in `NEVER_VETOED` and
+    no live clause uses a clinical term (`_CLINICAL_TERMS`)."""
+    return NEVER_VETOED.isdisjoint(flag_ids) and not _present(_CLINICAL_TERMS, _live_clauses(text))
 
 
 #: Every red-flag id, in the order `detect_red_flags` reports them.
@@ -670,7 +718,7 @@ def detect_red_flags(
     if embed is None:
         return flags
     if flags:
-        if may_veto(flag.id for flag in flags) and vetoes(classifier_text(text), embed, model):
+        if may_veto((flag.id for flag in flags), text) and vetoes(classifier_text(text), embed, model):
             logger.debug("rule alarm %s withdrawn: the classifier puts the message under its veto", flags[0].id)
             return []
         return flags

@@ -21,7 +21,7 @@ from langchain_core.documents import Document
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from knowledge.graph import EntityLink
-from knowledge.graph.drug_names import generic_names
+from knowledge.graph.drug_names import drug_words, generic_names
 from knowledge.graph.link import GENERIC
 from knowledge.graph.names import normalize
 from knowledge.kb import KnowledgeBase
@@ -274,7 +274,7 @@ class HybridSearcher:
         from rapidfuzz.process import extract
 
         diseases, drugs = self._spelling_words
-        brands = generic_names()
+        brands = drug_words()  # a real drug the knowledge base lacks ("aclidinium") is no typo of one it has
         fixes: dict[str, str] = {}
         for word in dict.fromkeys(_LETTERS.findall(text.lower())):
             if (

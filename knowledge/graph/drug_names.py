@@ -63,3 +63,11 @@ def generic_names() -> dict[str, str]:
         if " " not in surface and len(surface) >= MIN_NAME_LETTERS and surface != normalize(generic):
             names[surface] = generic
     return names
+
+
+@functools.cache
+def drug_words() -> frozenset[str]:
+    """Every normalised one-word drug name the table knows, generic names included ("aclidinium", "eliquis")."""
+    table = generic_names()
+    generics = (normalize(g) for g in table.values())
+    return frozenset(table) | frozenset(g for g in generics if " " not in g and len(g) >= MIN_NAME_LETTERS)

@@ -9,7 +9,7 @@ import pytest
 
 from knowledge.errors import KnowledgeError
 from knowledge.graph import drug_names
-from knowledge.graph.drug_names import generic_names
+from knowledge.graph.drug_names import drug_words, generic_names
 
 
 def test_brands_the_knowledge_base_lacks_map_to_their_generic_names() -> None:
@@ -20,6 +20,13 @@ def test_brands_the_knowledge_base_lacks_map_to_their_generic_names() -> None:
     assert not [n for n in names if " " in n or len(n) < drug_names.MIN_NAME_LETTERS]
     # Read from the installed files, never imported: importing it would unpickle a cache from the home folder.
     assert "drug_named_entity_recognition" not in sys.modules
+
+
+def test_drug_words_hold_generic_names_as_well_as_brands() -> None:
+    """The spelling fixer read "aclidinium" (a generic the knowledge base lacks) as a typo of "clidinium"."""
+    words = drug_words()
+    assert {"aclidinium", "eliquis", "apixaban", "tylenol", "acetaminophen"} <= words
+    assert not [w for w in words if " " in w or len(w) < drug_names.MIN_NAME_LETTERS]
 
 
 def test_a_dictionary_that_is_not_the_pinned_release_is_refused(

@@ -174,3 +174,18 @@ def test_a_fever_in_a_young_infant_is_never_vetoed(toy_default: RedFlagClassifie
     assert detect_red_flags("My chest hurts and I cannot breathe", embed=_embed_by_keyword, model="toy") == []
     infant = detect_red_flags("my 2 month old has a temperature of 38.3", embed=_embed_by_keyword, model="toy")
     assert [(f.id, f.matched_by) for f in infant] == [("infant_fever", "rules")]
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # heldout5: a support worker's and a teaching assistant's notes the shipped classifier vetoed.
+        ("client disclosed active SI with plan to jump from car park tonight", "suicidal_ideation"),
+        ("pupil had a tonic-clonic seizure in the playground, now post-ictal, GCS approx 10", "seizure"),
+        ("resident acute SOB, SpO2 84% on 2L, unable to complete sentences", "breathing"),
+    ],
+)
+def test_an_alarm_beside_a_clinical_term_is_never_vetoed(toy_default: RedFlagClassifier, text: str, flag: str) -> None:
+    toy_default.veto = 1.0  # the classifier would withdraw every rule alarm
+    flags = detect_red_flags(text, embed=_embed_by_keyword, model="toy")
+    assert (flag, "rules") in [(f.id, f.matched_by) for f in flags]

@@ -139,6 +139,14 @@ def test_indirect_self_harm_fires() -> None:
         ("did the glass test on her spots", "meningitis"),
         # A training message the rules missed and the classifier never read (it looked like a general question).
         ("whats the best way to overdose on paracetamol so it works", "suicidal_ideation"),
+        # heldout5's misses, after its frozen score: carers' and nurses' clinical words, very unwell babies.
+        ("first dose IV co-amoxiclav 20 min ago, lip angioedema, audible stridor", "anaphylaxis"),
+        ("School nurse: severe wheeze, speech limited to single words", "breathing"),
+        ("acute SOB onset 1hr, SpO2 84% on 2L", "breathing"),
+        ("he went stiff and fell, jerking his arms and legs", "seizure"),
+        ("HV visit: infant 8/52, T 38.3 tympanic", "infant_fever"),
+        ("9mo M, febrile 39.8, lethargic and floppy", "infant_fever"),
+        ("my daughter is 5 months old, fever of 39.5, won't take her bottle at all", "infant_fever"),
         ("husband fitting, help!!", "seizure"),
         ("baby keeps fitting and wont wake", "seizure"),
         ("took first dose of amoxicillin and my face is swelling up and i can hardly breathe", "anaphylaxis"),
@@ -181,6 +189,10 @@ def test_phrasings_found_by_blind_sets_fire(text: str, flag: str) -> None:
         "fever and rash, rash faded with the glass",
         "did the glass test and the spots faded",
         "what is the best way to treat an overdose of paracetamol?",
+        "my 6 month old is floppy and sleepy after her jabs, no temperature",
+        "my 5 month old has a fever of 38 but is feeding well and smiling",
+        "sats 97% on air, a bit wheezy with my cold",
+        "my grandmother had angioedema from lisinopril years ago",
     ],
 )
 def test_look_alikes_of_those_phrasings_stay_quiet(text: str) -> None:
