@@ -237,6 +237,12 @@ class HybridSearcher:
             return True
         if self.kb.embeddings.is_whole_word(word):
             return True
+        name = normalize(word)
+        if name in drug_words():
+            # A real drug (generic or brand) is known only if the knowledge base holds it or its generic, never
+            # through a near miss: "aclidinium" is not "clidinium", and "eliquis" without apixaban is unknown.
+            names = (word, generic_names().get(name))
+            return any(n and self.kb.drug_lexicon.lookup(n, fuzzy=False) for n in names)
         match = self.kb.drug_lexicon.lookup(word)
         if match is not None and not (strict and match.match == "fuzzy"):
             return True
@@ -324,10 +330,13 @@ class HybridSearcher:
         return groups[0], groups[1]
 
     def _spelt_right(self, word: str) -> bool:
-        """Whether `word` is common English (the embedder's vocabulary) or a word the passages hold: then it is
-        no typo of a drug name ("general" is not GenTeal, "create" not creatine)."""
+        """Whether `word` is common English (the embedder's vocabulary), a word the passages hold or a real drug's
+        name (`drug_words`): then it is no typo of a drug name ("general" is not GenTeal, "create" not creatine,
+        "desonide" not budesonide)."""
         tokens = tokenize(word)  # the index holds stemmed tokens, as `_known_word` looks them up
-        return self.kb.embeddings.is_whole_word(word) or bool(tokens) and all(map(self.kb.bm25.has_token, tokens))
+        if self.kb.embeddings.is_whole_word(word) or normalize(word) in drug_words():
+            return True
+        return bool(tokens) and all(map(self.kb.bm25.has_token, tokens))
 
     def focus_names(self, text: str) -> list[tuple[str, list[str]]]:
         """`(type, names)` of each disease, drug or phenotype the text links to: every name (synonyms and brands

@@ -114,6 +114,10 @@ def test_searcher_vocabulary_on_the_tiny_knowledge_base(tiny_kb: KnowledgeBase) 
     assert searcher.unknown_words("How are peple treated with myocardits?") == []  # typos of known words
     # Two common words run together are no name (a LiveQA question was refused for "dinnertime").
     assert searcher.unknown_words("Is it safe to take my meds with wine at dinnertime?") == []
+    # A real drug the knowledge base lacks is unknown; a brand whose generic it holds is not.
+    assert searcher.unknown_words("is apixaban a blood thinner?") == ["apixaban"]
+    assert searcher.unknown_words("is desonide safe in pregnancy?") == ["desonide"]  # not budesonide
+    assert searcher.unknown_words("is tamiflu a blood thinner?") == []
     assert searcher.knows("myocarditis") and not searcher.knows("Kessler-Varn syndrome")
     assert searcher.knows("contracting myocarditis")  # a common word before a known name
     assert not searcher.knows("Hallgren-Tusk myocarditis")  # a made-up name before a known one
