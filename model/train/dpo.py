@@ -34,7 +34,7 @@ from model.errors import TrainDataError
 from model.train.encode import IGNORE, Encoded, encode
 from model.train.examples import TrainExample
 from model.train.loss import causal_lm, softcap
-from model.train.sft import ADAPTER_DIR, LOG_FILE, SFTSettings, autocast, collate
+from model.train.sft import ADAPTER_DIR, LOG_FILE, LOSS_PLOT, SFTSettings, autocast, collate, plot_loss
 from rag.prompts import REFUSAL_SENTINEL
 
 _MARKER = re.compile(r"\s*\[\d+\]")
@@ -139,7 +139,7 @@ def train_dpo(
 ) -> dict[str, Any]:
     """DPO on pairs from `examples`, updating `model`'s LoRA weights (the starting policy is the reference).
 
-    Writes `adapter/`, `log.jsonl` and `run.json` into `out`; returns the summary (loss, reward accuracy:
+    Writes `adapter/`, `log.jsonl`, `loss.png` and `run.json` into `out`; returns the summary (loss, reward accuracy:
     the share of pairs whose chosen answer the policy prefers by more than the reference did).
     """
     from tqdm import tqdm
@@ -207,6 +207,7 @@ def train_dpo(
         bar.close()
         log.close()
     model.save_pretrained(out / ADAPTER_DIR)
+    plot_loss(out / LOG_FILE, out / LOSS_PLOT, ylabel="DPO loss per pair")
     summary = {
         "pairs": len(encoded),
         "pair_kinds": {k: sum(p.kind == k for p, _, _ in encoded) for k in PAIR_KINDS},

@@ -288,7 +288,7 @@ def _peak_memory_mb(device: torch.device) -> dict[str, float]:
     return peak
 
 
-def plot_loss(log_path: Path, png: Path) -> None:
+def plot_loss(log_path: Path, png: Path, *, ylabel: str = "cross-entropy per answer token") -> None:
     """Training loss per optimiser step (and its running mean) as a PNG."""
     import matplotlib
 
@@ -308,7 +308,7 @@ def plot_loss(log_path: Path, png: Path) -> None:
     ax.plot(steps, losses, alpha=0.35, label="loss per step")
     ax.plot(steps[window - 1 :], smooth, label=f"mean of {window} steps")
     ax.set_xlabel("optimiser step")
-    ax.set_ylabel("cross-entropy per answer token")
+    ax.set_ylabel(ylabel)
     ax.legend()
     fig.tight_layout()
     fig.savefig(png, dpi=110)

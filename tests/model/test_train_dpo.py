@@ -72,6 +72,7 @@ def test_a_dpo_run_moves_the_policy_toward_the_chosen_answers(tmp_path: Path) ->
     log = [json.loads(line) for line in (tmp_path / "dpo" / "log.jsonl").read_text().splitlines()]
     assert log[-1]["reward_margin"] > 0  # after a few steps the policy prefers the chosen answers
     assert (tmp_path / "dpo" / "adapter" / "adapter_model.safetensors").exists()
+    assert (tmp_path / "dpo" / "loss.png").stat().st_size > 0
     # The saved adapter continues training as a DPO start (it loads trainable).
     _, again = load_for_training(folder, settings, torch.device("cpu"), adapter=tmp_path / "dpo" / "adapter")
     assert any(p.requires_grad for p in again.parameters())
