@@ -171,6 +171,20 @@ _BREATHLESS = _phrases(
     _CANT_BREATHE,
     r"(?:hard|difficult|trouble|difficulty) (?:to )?breath(?:e|ing)?",
 )
+# Clinical words carers and nurses write: each is a finding below, and no alarm beside one is vetoed
+# (`_CLINICAL_TERMS`).
+_ACTIVE_SI = (r"active si", r"si with (?:a )?(?:plan|intent)")
+_SEIZURE_TERMS = (r"tonic[- ]clonic", r"post[- ]?ictal")
+#: A Glasgow Coma Scale of 12 or less is reduced consciousness.
+_LOW_GCS = r"gcs (?:of |is |was |now |approx\w* |about |around |~)?(?:[3-9]|1[0-2])"
+#: Oxygen saturation under 92 % ("SpO2 84% on 2L", "sats 88"); "sat" alone is a verb ("sat 90 minutes").
+_LOW_SPO2 = (
+    r"(?:spo2|sp02|sats|o2 sats?|oxygen saturation|oxygen level)(?: is| of| at| was| down to| now)?:? ?~?"
+    r"(?:[5-8]\d|9[01])"
+)
+_ANGIOEDEMA = r"angio-?o?edema"
+_STRIDOR = r"stridor"
+
 _SEVERE_BREATHING = _phrases(
     _CANT_BREATHE,
     r"(?:not|stopped|stopping|stops|isn't|wasn't) breathing",
@@ -183,9 +197,7 @@ _SEVERE_BREATHING = _phrases(
     r"can only (?:say|speak|get out|manage) (?:a few|one or two|two or three|single|one|two|three) words",
     r"(?:can't|unable to|not able to) (?:finish|complete) (?:a |his |her |my |their |full )?sentences?",
     r"speech (?:is )?(?:limited|reduced) to (?:single|one|a few) words?",
-    # Oxygen saturation under 92 %, as carers and nurses report it ("SpO2 84% on 2L", "sats 88").
-    r"(?:spo2|sp02|sats|sat|o2 sats?|oxygen saturation|oxygen level)(?: is| of| at| was| down to| now)?:? ?~?"
-    r"(?:[5-8]\d|9[01])(?: ?%|\b)",
+    _LOW_SPO2,
     r"wheez\w* (?:so |really |very )?badly",
     r"(?:is|are|he's|she's|i'm|i am) choking",
     r"choking on",
@@ -201,7 +213,7 @@ _SEVERE_BREATHING = _phrases(
     r"sucks in",
     r"grunting",
     # Stridor: a high-pitched noise on breathing in is a narrowed upper airway (croup, a swallowed object).
-    r"stridor",
+    _STRIDOR,
     r"high[- ]pitched (?:noise|sound|squeak|whistl\w*|wheeze)",
     r"breathing (?:is )?(?:really |very )?(?:fast and shallow|shallow and fast)",
     r"(?:isn't|not|aren't) (?:getting )?(?:any )?better (?:with|after) "
@@ -333,8 +345,7 @@ _SUICIDAL = _phrases(
     r"(?:all|every one of|the whole|a whole)[^.]{0,25} (?:pills|tablets|meds|medication|medicines)",
     _WAY_TO_DIE_WORDS,
     r"which bridge",
-    r"active si",
-    r"si with (?:a )?(?:plan|intent)",
+    *_ACTIVE_SI,
     r"(?:plan|plans|planning|going|intends|intending|wants|threaten\w*) to jump (?:off|from|in front of)",
     r"hang (?:myself|himself|herself)",
     r"(?:rope is ready|(?:got|bought|have) (?:a |the )?rope(?: already| ready)?(?! burns?| swing| ladder| climb\w*))",
@@ -390,7 +401,7 @@ _FACE_SWELLING = _phrases(
     r"(?:swelling|swollen|swell\w*|puffing|puffed|puffy|blowing up|blown up|massive|huge|enormous)",
     r"tongue (?:has |have )?(?:become|became|got|gone|went|going|getting|is getting) (?:really |very |so )?"
     r"(?:big|huge|fat|thick)",
-    r"angio-?o?edema",  # the clinical word, as a nurse or carer writes it
+    _ANGIOEDEMA,
 )
 #: Airway signs after an exposure: wheeze, breathlessness, an itchy or tight throat, a changed voice, stridor.
 _AIRWAY_SIGN = _phrases(
@@ -400,7 +411,7 @@ _AIRWAY_SIGN = _phrases(
     r"voice (?:sounds |is |has gone |went )?(?:weird|strange|hoarse|funny|different|croaky)",
     r"breathing (?:got |is |sounds |has got |went )?(?:noisy|loud|whistly)",
     r"noisy breathing",
-    r"stridor",
+    _STRIDOR,
 )
 _HIVES = _phrases(r"hives", r"welts", r"(?:red )?blotch\w*", r"rash all over", r"covered in (?:a )?(?:rash|spots|red)")
 _SYSTEMIC = _phrases(
@@ -551,8 +562,7 @@ _SEIZURE = _phrases(
     r"over (?:\d+|five) minutes)",
     r"(?:shaking|jerking|twitching|convulsing) (?:all over|uncontrollably|violently)",
     r"went stiff and (?:started )?(?:jerking|shaking)",
-    r"tonic[- ]clonic",
-    r"post[- ]?ictal",
+    *_SEIZURE_TERMS,
     rf"(?:jerking|twitching|shaking) {_POSSESSIVE}? ?(?:arms|legs|limbs|arms and legs|whole body)",
     r"eyes (?:rolled|rolling) back",
     rf"(?:is|are|he's|she's|they're|keeps|been|started|still) {_FITTING}",
@@ -566,8 +576,7 @@ _UNRESPONSIVE = _phrases(
     r"(?:not|isn't|is not|wasn't|won't) (?:responding|responsive|respond)",
     r"(?:can't|couldn't) (?:wake|rouse) (?:him|her|them|my|me)",
     r"won't wake(?: up)?",
-    # A Glasgow Coma Scale of 12 or less is reduced consciousness.
-    r"gcs (?:of |is |was |now |approx\w* |about |around |~)?(?:[3-9]|1[0-2])\b",
+    _LOW_GCS,
 )
 
 
@@ -667,16 +676,7 @@ _RULES: tuple[_Rule, ...] = (
 NEVER_VETOED = frozenset({"infant_fever"})
 #: Clinical terms no idiom or story uses: an alarm beside one is never withdrawn. The classifier learned from
 #: patients' words and vetoed a carer's "active SI with plan to jump" and "tonic-clonic seizure … GCS approx 10".
-_CLINICAL_TERMS = _phrases(
-    r"active si",
-    r"si with (?:a )?(?:plan|intent)",
-    r"tonic[- ]clonic",
-    r"post[- ]?ictal",
-    r"gcs (?:of |is |was |now |approx\w* |about |around |~)?(?:[3-9]|1[0-2])",
-    r"(?:spo2|sp02|sats|o2 sats?|oxygen saturation)(?: is| of| at| was| down to| now)?:? ?~?(?:[5-8]\d|9[01])",
-    r"angio-?o?edema",
-    r"stridor",
-)
+_CLINICAL_TERMS = _phrases(*_ACTIVE_SI, *_SEIZURE_TERMS, _LOW_GCS, _LOW_SPO2, _ANGIOEDEMA, _STRIDOR)
 
 
 def may_veto(flag_ids: Iterable[str], text: str) -> bool:

@@ -192,6 +192,7 @@ def test_phrasings_found_by_blind_sets_fire(text: str, flag: str) -> None:
         "my 6 month old is floppy and sleepy after her jabs, no temperature",
         "my 5 month old has a fever of 38 but is feeding well and smiling",
         "sats 97% on air, a bit wheezy with my cold",
+        "I sat 90 minutes in traffic and my chest feels fine, just my back",
         "my grandmother had angioedema from lisinopril years ago",
     ],
 )
