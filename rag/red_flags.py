@@ -527,7 +527,7 @@ _UNWELL_INFANT = _phrases(
     r"(?:can't|won't|not|doesn't) wak\w*(?: up)?",
     r"(?:won't|not|isn't|refus\w*|can't|doesn't|stopped) (?:feed\w*|drink\w*|"
     r"tak\w* (?:her |his |the |a )?(?:bottle|feeds?|breast))",
-    r"(?:skin|face|he|she|baby)[^.]{0,20} (?:grey|gray|mottled|blotchy)",
+    r"(?:skin|face|he|she|baby)[^.]{0,20} (?:grey|gray|blotchy)",
     r"mottled",
     r"(?:nappies|nappy|diapers?)[^.]{0,20} dry",
 )

@@ -280,14 +280,14 @@ class HybridSearcher:
         from rapidfuzz.process import extract
 
         diseases, drugs = self._spelling_words
-        brands = drug_words()  # a real drug the knowledge base lacks ("aclidinium") is no typo of one it has
+        real_drugs = drug_words()  # a real drug the knowledge base lacks ("aclidinium") is no typo of one it has
         fixes: dict[str, str] = {}
         for word in dict.fromkeys(_LETTERS.findall(text.lower())):
             if (
                 len(word) < MIN_SPELLING_FIX_LETTERS
                 or word in diseases.get(len(word), ())
                 or word in drugs.get(len(word), ())
-                or word in brands
+                or word in real_drugs
                 or self.kb.embeddings.is_whole_word(word)
                 or any(self.kb.bm25.document_frequency(t) >= SPELLING_KNOWN_DOCUMENTS for t in tokenize(word))
             ):
