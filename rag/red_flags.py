@@ -28,6 +28,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from rag.red_flag_classifier import classify_message, vetoes
+from rag.red_flag_glossary import to_english
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ _CONTRACTIONS = {
 _CONTRACTION = re.compile(r"\b(" + "|".join(sorted(_CONTRACTIONS, key=len, reverse=True)) + r")\b")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b0": " degrees "})
 
+#: "38,7": a temperature written with a decimal comma (a comma is otherwise a clause break).
+_DECIMAL_COMMA = re.compile(r"\b(3[5-9]|4[0-2]),(\d)\b")
 #: Sentence ends: a general-question frame applies to one sentence. A full stop inside "38.5" is not one.
 _SENTENCE_END = re.compile(r"[.!?;]+(?=\s|$)|\n+")
 #: Clause edges inside a sentence: negation and "years ago" reach no further ("no fever, but a stiff neck";
@@ -91,7 +94,8 @@ _NEGATION_CUE = re.compile(
 #: A sentence opening like a question or a request for information …
 _QUESTION_FRAME = re.compile(
     r"^\s*(?:(?:hi|hello|hey|ok|okay|so|quick question|question|sorry|please)\b[\s,:!-]*)*"
-    r"(?:what|what's|whats|how|why|when|which|who|can|could|does|do|is|are|should|would|will|tell me|explain|"
+    r"(?:(?:at|in|from|by|to|for|of) (?:what|which) |what|what's|whats|how|why|when|which|who|can|could|does|do|is|"
+    r"are|should|would|will|tell me|explain|"
     r"describe)\b(?!'t\b)"  # "can't breathe" opens no question ("who's at risk …?" does)
 )
 #: … is a general question unless it names someone it is happening to. "you", "someone", "people" and "they"
@@ -121,16 +125,40 @@ _REMOTE_PAST = re.compile(
 )
 
 
+#: A sentence framed as study or fiction ("studying for my nursing exam, what's the fever cutoff in neonates?",
+#: "writing a story where a character goes into anaphylactic shock"): about no one unless it names someone besides
+#: the frame's own "my" or "I'm".
+_STUDY_FRAME = re.compile(
+    r"\b(?:(?:i'm |i am )?(?:writing|write|wrote) (?:a |an |my )?(?:\w+ ){0,2}(?:story|novel|book|script|screenplay|"
+    r"scene|poem|essay|assignment|paper|article|fanfic\w*)|(?:i'm |i am )?(?:studying|revising|prepping|preparing) "
+    r"for (?:my |an |the |a )?(?:\w+ ){0,3}(?:exams?|boards|quiz|finals|osce|usmle|nclex)|"
+    r"for (?:my|an|the|a) (?:\w+ ){0,3}(?:exams?|quiz|essay|assignment|class|lecture|module|course|homework)|"
+    r"(?:i'm|i am) (?:a |an )?(?:\w+ ){0,2}student)\b"
+)
+
+
+_FICTION_FRAME = re.compile(r"\b(?:story|novel|book|script|screenplay|scene|poem|fanfic\w*)\b")
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|me|my|myself|mine|we|we're|we've|us|our)\b")
+
+
 def _normalise(text: str) -> str:
-    """Lower case, straight apostrophes, apostrophe-less contractions spelled out, spaces collapsed."""
-    lowered = " ".join(text.translate(_APOSTROPHES).lower().split())
+    """Lower case, straight apostrophes, other languages' emergency phrases in English (`rag.red_flag_glossary`),
+    a decimal comma in a temperature as a point, apostrophe-less contractions spelled out, spaces collapsed."""
+    lowered = " ".join(to_english(text.translate(_APOSTROPHES)).lower().split())
+    lowered = _DECIMAL_COMMA.sub(r"\1.\2", lowered)
     return _CONTRACTION.sub(lambda m: _CONTRACTIONS[m.group(1)], lowered)
 
 
 def _is_general_question(sentence: str) -> bool:
-    """A question about a condition in general: question-shaped and about no one in particular (but never a
-    request for a way to die, whoever it names)."""
-    return bool(_QUESTION_FRAME.search(sentence)) and not _PERSON.search(sentence) and not _WAY_TO_DIE.search(sentence)
+    """A question about a condition in general: question-shaped, or framed as study or fiction, and about no one in
+    particular (but never a request for a way to die, whoever it names). In fiction "he" and "her" are characters:
+    only the writer themself ("my chest hurts as I write") makes it live."""
+    if _WAY_TO_DIE.search(sentence):
+        return False
+    if _STUDY_FRAME.search(sentence):
+        rest = _STUDY_FRAME.sub(" ", sentence)
+        return not (_FIRST_PERSON if _FICTION_FRAME.search(sentence) else _PERSON).search(rest)
+    return bool(_QUESTION_FRAME.search(sentence)) and not _PERSON.search(sentence)
 
 
 def _live_clauses(text: str) -> list[str]:
@@ -172,14 +200,16 @@ _BREATHLESS = _phrases(
     r"(?:hard|difficult|trouble|difficulty) (?:to )?breath(?:e|ing)?",
 )
 # Clinical words carers and nurses write: each is a finding below, and no alarm beside one is vetoed
-# (`_CLINICAL_TERMS`).
+# (`_UNVETOABLE`).
 _ACTIVE_SI = (r"active si", r"si with (?:a )?(?:plan|intent)")
 _SEIZURE_TERMS = (r"tonic[- ]clonic", r"post[- ]?ictal")
 #: A Glasgow Coma Scale of 12 or less is reduced consciousness.
 _LOW_GCS = r"gcs (?:of |is |was |now |approx\w* |about |around |~)?(?:[3-9]|1[0-2])"
 #: Oxygen saturation under 92 % ("SpO2 84% on 2L", "sats 88"); "sat" alone is a verb ("sat 90 minutes").
 _LOW_SPO2 = (
-    r"(?:spo2|sp02|sats|o2 sats?|oxygen saturation|oxygen level)(?: is| of| at| was| down to| now)?:? ?~?"
+    r"(?:spo2|sp02|sats|o2 sats?|oxygen saturation|oxygen level|oxygen (?:machine|monitor|meter|reading)|"
+    r"(?:pulse )?ox(?:i|y)meter|finger (?:probe|monitor|clip))"
+    r"(?: is| of| at| was| down to| now| showing| shows| reads| reading| says| saying| on)?:? ?~?"
     r"(?:[5-8]\d|9[01])"
 )
 _ANGIOEDEMA = r"angio-?o?edema"
@@ -196,21 +226,24 @@ _SEVERE_BREATHING = _phrases(
     # Talking in single words or half sentences: the breathlessness of a life-threatening asthma attack.
     r"can only (?:say|speak|get out|manage) (?:a few|one or two|two or three|single|one|two|three) words",
     r"(?:can't|unable to|not able to) (?:finish|complete) (?:a |his |her |my |their |full )?sentences?",
+    r"(?:can't|unable to|not able to) (?:speak|talk|say|get out) (?:in )?(?:a |full |whole |complete )*sentences?",
     r"speech (?:is )?(?:limited|reduced) to (?:single|one|a few) words?",
     _LOW_SPO2,
     r"wheez\w* (?:so |really |very )?badly",
     r"(?:is|are|he's|she's|i'm|i am) choking",
     r"choking on",
     # Present or perfect tense: turning blue now, not "why do my lips turn blue in cold water".
-    r"(?:lips|face|fingers|fingertips|fingernails|skin|tongue|mouth) (?:is |are |look |looks |looking |went |"
-    r"going |turning |turned |gone |has gone |have gone )+(?:blue|grey|gray)",
-    r"blue (?:lips|fingertips|fingers)",
+    r"(?:lips|lipps|face|fingers|fingertips|fingernails|skin|tongue|mouth) (?:is |are |look |looks |looking |went |"
+    r"going |turning |turned |gone |has gone |have gone )+(?:blue|bloo|blu|grey|gray|purple)",
+    r"(?:blue|purple) (?:lips|fingertips|fingers)",
     r"blu(?:e|ish) (?:tinge|tint)",
     # Breathless at rest or while talking: no reserve left.
     r"(?:breathless|short of breath|out of breath)[^.]{0,15} (?:even )?(?:when |while )?(?:talking|speaking|resting|"
     r"at rest|sitting still|lying down)",
     r"ribs (?:are |is )?(?:suck|sucks|sucking|pull|pulls|pulling) in",
     r"sucks in",
+    # Tracheal tug and recession: the skin sucked in at the neck or between the ribs.
+    r"sucking in (?:at|under|between|around) (?:his |her |their |my |the )?(?:neck|throat|ribs|chest)",
     r"grunting",
     # Stridor: a high-pitched noise on breathing in is a narrowed upper airway (croup, a swallowed object).
     _STRIDOR,
@@ -219,6 +252,7 @@ _SEVERE_BREATHING = _phrases(
     r"(?:isn't|not|aren't) (?:getting )?(?:any )?better (?:with|after) "
     rf"{_POSSESSIVE} (?:inhaler|puffer|nebuli[sz]er)",
     r"(?:inhaler|puffer) (?:isn't|is not|not|doesn't|does not|is no longer) (?:working|helping|help)",
+    r"(?:inhaler|puffer)[^.,]{0,30} (?:isn't|is not|not|doesn't|does not) (?:working|helping|help)",
 )
 
 #: Pain words people use for the chest; "of drawers" keeps the furniture out.
@@ -301,8 +335,27 @@ _SUDDEN_WEAKNESS = _phrases(
     r"(?:having|had|has had|just had|is having) (?:a |another )?(?:mini[- ]?)?(?:stroke|tia)",
 )
 
+#: A plan or a method: the highest-risk thing a message about suicide says, so no alarm beside one is vetoed.
+_SUICIDE_PLAN = (
+    r"(?:stockpil\w*|hoard\w*|saving up|collecting) (?:my |his |her |some |all )?(?:pills|tablets|meds|medication|"
+    r"medicines)",
+    r"(?:goodbye|suicide) (?:letters?|notes?|messages?)",
+    r"(?:pills|tablets|meds) (?:are )?(?:all )?(?:lined up|counted out|ready)",
+    r"how (?:i'd|i would|i'll|i will|i'm going to|i am going to|i'm gonna) do it",
+    _WAY_TO_DIE_WORDS,
+    r"which bridge",
+    r"(?:plan|plans|planning|going|intends|intending|wants|threaten\w*) to jump (?:off|from|in front of)",
+    r"hang (?:myself|himself|herself)",
+    r"(?:driv\w*|crash\w*|steer\w*) (?:my |the |his |her )?(?:car )?(?:into|off) (?:a|the) (?:wall|tree|bridge|cliff|"
+    r"lorry|truck|oncoming)",
+    r"(?:i've|i have|he's|she's|he has|she has) decided to do it",
+    r"(?:rope is ready|(?:got|bought|have) (?:a |the )?rope(?: already| ready)?(?! burns?| swing| ladder| climb\w*))",
+)
+
 _SUICIDAL = _phrases(
     r"suicid\w*",
+    *_SUICIDE_PLAN,
+    r"how to do it",
     r"kill(?:ing)? (?:myself|himself|herself|themselves)",
     r"(?:end|ending|take|taking|finish|finishing) (?:my|his|her|their) (?:own )?life",
     r"end(?:ing)? it all",
@@ -317,11 +370,7 @@ _SUICIDAL = _phrases(
     r"can't go on",
     r"(?:sleep|go to sleep) and (?:never|not) wake up",
     r"to (?:not|never) wake up",
-    r"(?:stockpil\w*|hoard\w*|saving up|collecting) (?:my |his |her |some |all )?(?:pills|tablets|meds|medication|"
-    r"medicines)",
-    r"(?:goodbye|suicide) (?:letters?|notes?|messages?)",
     r"(?:said|saying|say) (?:my|his|her|their) goodbyes",
-    r"(?:pills|tablets|meds) (?:are )?(?:all )?(?:lined up|counted out|ready)",
     r"disappear (?:forever|for good|permanently)",
     r"(?:give|given|giving|gave) away (?:all )?(?:my|his|her|their) (?:things|stuff|belongings|possessions)",
     r"(?:notice|care|miss me) if i (?:was|were|am|i'm) gone",
@@ -334,7 +383,6 @@ _SUICIDAL = _phrases(
     r"overdosed",
     r"(?:swallowed|took|taken|downed) (?:a |an |the |all |all of |all the )?(?:whole |entire |full )?"
     r"(?:packet|bottle|box|handful|pack|tub|strip)s? of",
-    r"how (?:i'd|i would|to|i'll|i will|i'm going to|i am going to|i'm gonna) do it",
     # A time set for it: "ending it tonight" ("ending it with my boyfriend" names no time).
     r"(?:end|ending) it (?:tonight|today|now|tomorrow|this (?:week|weekend))",
     r"no point (?:anymore|any more)",
@@ -343,17 +391,15 @@ _SUICIDAL = _phrases(
     r"engine (?:is |still )?running (?:in|inside) (?:the|my|a) (?:closed |shut )?garage",
     r"(?:thinking about|thought about|planning|plan to|going to|want to) (?:taking|take|swallowing|swallow) "
     r"(?:all|every one of|the whole|a whole)[^.]{0,25} (?:pills|tablets|meds|medication|medicines)",
-    _WAY_TO_DIE_WORDS,
-    r"which bridge",
     *_ACTIVE_SI,
-    r"(?:plan|plans|planning|going|intends|intending|wants|threaten\w*) to jump (?:off|from|in front of)",
-    r"hang (?:myself|himself|herself)",
-    r"(?:rope is ready|(?:got|bought|have) (?:a |the )?rope(?: already| ready)?(?! burns?| swing| ladder| climb\w*))",
     # A number of tablets no dose holds, or a wish that it were over: "took like 30 paracetamol" (not "1000 mg").
     r"(?:took|taken|swallowed|downed) (?:like |about |around |maybe |nearly |over |at least )?"
     r"(?:[1-9]\d|\d{3,}) (?:(?!(?:mg|mcg|g|ml|milligrams?|micrograms?|grams?|units?)\b)\w+ )?"
     r"(?:pills|tablets|paracetamol|tylenol|painkillers|sleeping pills|capsules)",
     r"(?:want|wanted|wanting) (?:it all|everything|all of it) to (?:be over|stop)",
+    r"(?:took|taken|swallowed|downed) (?:the rest of|every one of|the whole (?:pack|box|bottle|packet|strip) of) "
+    r"(?:my|his|her|their) (?:\w+ )?(?:antidepressants|sleeping (?:pills|tablets)|painkillers|pills|tablets|"
+    r"paracetamol|tylenol|insulin)",
     r"(?:won't|will not|wont) have to (?:put up with|deal with|worry about|look after) me (?:much )?"
     r"(?:longer|anymore|any more)",
 )
@@ -439,8 +485,11 @@ _HEAVY_BLEEDING = _phrases(
     r"(?:spurting|pouring|gushing|pumping|squirting) (?:out )?blood",
     r"(?:vomit\w*|throwing up|threw up|coughing|coughed|cough|spitting|spat|puking|puked) (?:up )?"
     r"(?:blood|what looks like coffee grounds)",
-    r"(?:soak\w*|bleed\w*) (?:through )?(?:a |the |my |his |her )?(?:pad|pads|towel|towels|tampon|bandage|dressing|"
-    r"cloth|clothes|sheets|trousers|jeans)",
+    r"(?:soak\w*|bleed\w*) (?:through )?(?:a |the |my |his |her )?(?:\w+ ){0,3}(?:pad|pads|towel|towels|tampons?|"
+    r"bandages?|dressings?|cloth|cloths|clothes|sheets|trousers|jeans)",
+    r"(?:wound|cut|gash|scalp|head|hand|arm|leg|finger|thumb)[^.]{0,25} (?:is |it's |still )?"
+    r"(?:gushing|spurting|pouring)",
+    r"(?:pressure|pressing)[^.]{0,20} (?:isn't|not|doesn't|won't) (?:stopping|stop|helping) (?:it|the bleeding)",
     r"(?:filling|filled|full) (?:up )?with blood",
 )
 #: Black, tarry stool is bleeding in the gut; with faintness it is a large bleed.
@@ -460,17 +509,21 @@ _FEVER = _phrases(
     r"(?:floppy|limp) and hot",
     r"hot and (?:floppy|limp)",
     r"(?:3[89]|4[0-2])\.\d",
+    # Fahrenheit: 100.4 °F and above, with a decimal or the unit ("the forehead thing says 100.8").
+    r"(?:100\.[4-9]|10[1-6]\.\d)(?! ?(?:mg|mcg|ml|kg|lbs?|pounds|%))",
+    r"10[0-6] ?(?:f|degrees f|degrees fahrenheit|fahrenheit)",
     r"(?:3[89]|4[0-2]) ?(?:degrees|c)",
     r"(?:temp|temperature|thermometer)[^.]{0,20} (?:3[89]|4[0-2])",
 )
 _STIFF_NECK = _phrases(
     r"stiff neck",
     r"neck (?:is |feels )?(?:really |very |so )?stiff",
+    r"neck(?:'s| has| is)? (?:gone|going|got|become|becoming|getting|turned) (?:really |very |so |all )?stiff",
     r"neck stiffness",
     r"can't (?:bend|move|turn|touch)[^.]{0,15} (?:neck|chin)",
     r"chin (?:to|on|onto|against|down to) (?:my|his|her|their) chest",
     # Neck pain on bending forward is how neck stiffness is felt: "neck is killing me when I look down".
-    r"neck[^.]{0,25} (?:hurts|hurting|pain\w*|agony|killing (?:me|him|her))[^.]{0,30} (?:look(?:ing)? down|bend\w*|"
+    r"neck[^.]{0,25} (?:hurts|hurting|pain\w*|agony|killing (?:me|him|her))[^.]{0,30} (?:look(?:s|ing)? down|bend\w*|"
     r"chin|nod\w*)",
 )
 #: A rash that fades under glass is the reassuring result: these words after the glass (not negated) undo it.
@@ -488,7 +541,10 @@ _NON_BLANCHING_RASH = _phrases(
     rf"glass test(?![^.]{{0,40}}{_FADES})",
 )
 _PURPLE_RASH = _phrases(
-    r"(?:purple|purplish|dark red|red-purple)[^.]{0,15} (?:spots?|dots?|rash|blotch\w*|marks?|patches|bruis\w*)"
+    r"(?:purple|purplish|dark red|red-purple)[^.]{0,15} (?:spots?|dots?|rash|blotch\w*|marks?|patches|bruis\w*)",
+    # Pinprick spots (petechiae) with a fever are the first rash of meningococcal sepsis.
+    r"pin-?pricks?(?: \w+)? (?:spots?|dots?|rash|marks?)",
+    r"petechia\w*",
 )
 _CONFUSION = _phrases(
     r"confus\w*", r"delirious", r"floppy", r"(?:hard|difficult|impossible) to wake", r"can't wake", r"unresponsive"
@@ -498,6 +554,7 @@ _LIGHT_HURTS = _phrases(
     r"(?:sensitive|sensitivity) to light",
     r"photophob\w*",
     r"can't (?:stand|bear|take|look at) (?:the )?light",
+    r"squint\w* (?:at|in|from) (?:the |every |any |bright )?lights?",
 )
 #: A bulging soft spot in a feverish baby is raised pressure inside the skull.
 _BULGING_FONTANELLE = _phrases(
@@ -518,6 +575,8 @@ _INFANT = _phrases(
     r"infants?",
     r"new[- ]?borns?",
     r"(?:[1-9]|1[01]) ?(?:months?|mo|mths?)(?:[- ]old)?",
+    # A one-year-old is still a baby to the parents writing and to the fever guidance (under fives).
+    r"(?:1|one)[- ]?(?:year|yr)[- ]?old",
 )
 _UNWELL_INFANT = _phrases(
     r"floppy",
@@ -529,6 +588,7 @@ _UNWELL_INFANT = _phrases(
     r"tak\w* (?:her |his |the |a )?(?:bottle|feeds?|breast))",
     r"(?:skin|face|he|she|baby)[^.]{0,20} (?:grey|gray|blotchy)",
     r"mottled",
+    r"marbled",
     r"(?:nappies|nappy|diapers?)[^.]{0,20} dry",
 )
 #: Under 3 months, where any fever needs same-day assessment (0-12 weeks, 0-2 months, days old, newborn).
@@ -541,6 +601,8 @@ _YOUNG_INFANT = _phrases(
     r"\d{1,2}[- ]?days?[- ]old",
     r"(?:[1-9]|1[0-2])/52",  # weeks of age written as a fraction of a year ("infant 8/52")
     r"(?:[0-2]|one|two)[- ]?months?[- ]old",
+    rf"(?:baby|son|daughter|sister|sis|brother|bro|niece|nephew|grandson|granddaughter|she|he|little one|infant)"
+    rf"{_IS}? (?:only |just )?(?:[0-2]|one|two) ?(?:months?|mo|mths?)\b(?! pregnant)",
 )
 
 #: People a message is written about.
@@ -558,10 +620,14 @@ _SEIZURE = _phrases(
     r"seizing",
     r"convulsing",
     r"(?:\d+|two|three|four|several|multiple) (?:seizures|fits|convulsions) in a row",
-    r"(?:seizure|fit|convulsion)[^.]{0,30} (?:won't stop|not stopping|still going|going on for|lasting|lasted|"
+    r"(?:having|had|has had|is having|just had|has) one of (?:my|his|her|their) (?:seizures|fits|convulsions)",
+    r"(?:been |keeps |kept |started )?(?:jerking|convulsing|fitting|twitch\w*) for (?:over |more than |about |nearly |"
+    r"almost )?(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|a few)[^.]{0,12} minutes",
+    r"(?:seizure|fit|convulsion)[^.]{0,30} (?:won't stop|not stopping|isn't stopping|hasn't stopped|still going|"
+    r"going on for|lasting|lasted|"
     r"over (?:\d+|five) minutes)",
     r"(?:shaking|jerking|twitching|convulsing) (?:all over|uncontrollably|violently)",
-    r"went stiff and (?:started )?(?:jerking|shaking)",
+    r"went stiff and (?:started )?(?:jerking|shaking|twitch\w*)",
     *_SEIZURE_TERMS,
     rf"(?:jerking|twitching|shaking) {_POSSESSIVE}? ?(?:arms|legs|limbs|arms and legs|whole body)",
     r"eyes (?:rolled|rolling) back",
@@ -674,15 +740,16 @@ _RULES: tuple[_Rule, ...] = (
 #: Rule alarms the classifier may not withdraw. A fever in a baby under 3 months is an age and a temperature, never
 #: an idiom or a story, and the classifier vetoed "my 2 month old has a temperature of 38.3, should i worry?".
 NEVER_VETOED = frozenset({"infant_fever"})
-#: Clinical terms no idiom or story uses: an alarm beside one is never withdrawn. The classifier learned from
-#: patients' words and vetoed a carer's "active SI with plan to jump" and "tonic-clonic seizure … GCS approx 10".
-_CLINICAL_TERMS = _phrases(*_ACTIVE_SI, *_SEIZURE_TERMS, _LOW_GCS, _LOW_SPO2, _ANGIOEDEMA, _STRIDOR)
+#: Clinical terms no idiom or story uses, and a suicide plan or method: an alarm beside one is never withdrawn. The
+#: classifier learned from patients' words and vetoed a carer's "active SI with plan to jump", "tonic-clonic seizure
+#: … GCS approx 10" and "I've started thinking about how I'd do it, like which bridge".
+_UNVETOABLE = _phrases(*_ACTIVE_SI, *_SEIZURE_TERMS, _LOW_GCS, _LOW_SPO2, _ANGIOEDEMA, _STRIDOR, *_SUICIDE_PLAN)
 
 
 def may_veto(flag_ids: Iterable[str], text: str) -> bool:
     """Whether the classifier may withdraw these rule alarms on `text`: none of them is in `NEVER_VETOED` and
-    no live clause uses a clinical term (`_CLINICAL_TERMS`)."""
-    return NEVER_VETOED.isdisjoint(flag_ids) and not _present(_CLINICAL_TERMS, _live_clauses(text))
+    no live clause uses a clinical term or states a suicide plan (`_UNVETOABLE`)."""
+    return NEVER_VETOED.isdisjoint(flag_ids) and not _present(_UNVETOABLE, _live_clauses(text))
 
 
 #: Every red-flag id, in the order `detect_red_flags` reports them.
@@ -695,8 +762,9 @@ def _present(pattern: re.Pattern[str], clauses: list[str]) -> bool:
 
 
 def classifier_text(text: str) -> str:
-    """The sentences the classifier reads: general questions about a condition left out, as for the rules."""
-    sentences = [s.strip() for s in _SENTENCE_END.split(text.translate(_APOSTROPHES))]
+    """The sentences the classifier reads: general questions about a condition left out, as for the rules, and the
+    glossary's phrases in English (its embedder reads English)."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(to_english(text.translate(_APOSTROPHES)))]
     return " ".join(s for s in sentences if s and not _is_general_question(_normalise(s)))
 
 

@@ -225,6 +225,14 @@ def dpo(
     max_examples: Annotated[int | None, typer.Option(help="Build pairs from a seeded sample of this many.")] = None,
     learning_rate: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 5e-6,
     seed: Annotated[int, typer.Option(help="Seed of pair building and order.")] = 0,
+    nll_weight: Annotated[
+        float,
+        typer.Option(
+            "--nll-weight",
+            help="Add this weight times the chosen answers' per-token NLL to the loss (keeps them likely; "
+            "0: plain DPO).",
+        ),
+    ] = 0.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Preference-tune an SFT adapter with DPO on automatically built pairs (chosen: the grounded cited answer;
@@ -257,6 +265,7 @@ def dpo(
         pairs_per_step=pairs_per_step,
         max_steps=max_steps,
         seed=seed,
+        nll_weight=nll_weight,
         data_path=data_file.expanduser(),
         progress=not as_json,
     )

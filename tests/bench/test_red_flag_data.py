@@ -17,7 +17,7 @@ REPORTED = (
     "red_flags_heldout.jsonl",
     "red_flags_heldout3.jsonl",
     "red_flags_heldout4.jsonl",
-    "red_flags_heldout5.jsonl",
+    "red_flags_heldout7.jsonl",
     *(f"red_flags_fresh{n}.jsonl" for n in ("", 2, 3)),
 )
 
@@ -38,7 +38,10 @@ def test_no_training_message_is_a_reported_message() -> None:
     assert all(path.name not in REPORTED for path in TRAIN_FILES)
 
 
-@pytest.mark.parametrize("name", [f"red_flags_{name}.jsonl" for name in ("train3", "heldout3", "heldout4", "heldout5")])
+@pytest.mark.parametrize(
+    "name",
+    [f"red_flags_{name}.jsonl" for name in ("train3", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7")],
+)
 def test_blind_sets_are_balanced_per_flag(name: str) -> None:
     from collections import Counter
 

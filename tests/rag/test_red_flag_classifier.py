@@ -183,6 +183,9 @@ def test_a_fever_in_a_young_infant_is_never_vetoed(toy_default: RedFlagClassifie
         ("client disclosed active SI with plan to jump from car park tonight", "suicidal_ideation"),
         ("pupil had a tonic-clonic seizure in the playground, now post-ictal, GCS approx 10", "seizure"),
         ("resident acute SOB, SpO2 84% on 2L, unable to complete sentences", "breathing"),
+        # The test split's message the retrained classifier vetoed: a method named is a plan.
+        ("lost my job, honestly I've started thinking about how I'd do it, like which bridge", "suicidal_ideation"),
+        ("my pills are all lined up on the table", "suicidal_ideation"),
     ],
 )
 def test_an_alarm_beside_a_clinical_term_is_never_vetoed(toy_default: RedFlagClassifier, text: str, flag: str) -> None:

@@ -160,6 +160,94 @@ def test_phrasings_found_by_blind_sets_fire(text: str, flag: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # heldout6 (voice dictation, relayed calls, one-liners): its English misses.
+        ("My father 70 years, COPD, cannot speak full sentence, the oxygen machine showing 82", "breathing"),
+        ("she cannot talk and her lips are purple", "breathing"),
+        ("My husband's had one of his fits and it isn't stopping", "seizure"),
+        ("He's been jerking for eight or nine minutes now", "seizure"),
+        ("a bad headache with a temperature. Now he's drowsy and his neck's gone stiff", "meningitis"),
+        ("my lil sis is 2 months and shes hot af, the forehead thing says 100.8", "infant_fever"),
+        ("teenager with a fever, says her neck hurts when she looks down", "meningitis"),
+        ("fever and she's squinting at every light", "meningitis"),
+        ("my 1 year old has a fever of 39 and his skin looks blotchy and marbled", "infant_fever"),
+        ("temp 38,9 and a stiff neck", "meningitis"),
+    ],
+)
+def test_phrasings_found_by_the_sixth_blind_set_fire(text: str, flag: str) -> None:
+    assert flag in _ids(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("mi hijo comió nueces hace 10 minutos y ahora tiene la cara hinchada y no puede respirar bien", "anaphylaxis"),
+        ("Papa ko khansi mein bahut khoon aa raha hai, like full cups of it", "severe_bleeding"),
+        ("ya no quiero vivir, tengo las pastillas de mi abuela en la mano", "suicidal_ideation"),
+        ("mi bebé de 2 meses tiene fiebre de 38,7 grados desde esta mañana", "infant_fever"),
+        (
+            "Mi padre tiene un dolor muy fuerte en el pecho que le baja al brazo izquierdo, está sudando frío",
+            "cardiac_chest_pain",
+        ),
+        ("minha filha tem asma e não consegue respirar, já usou a bombinha três vezes", "breathing"),
+        ("Mi abuelo de repente no puede hablar bien y tiene la mitad de la cara caída", "stroke"),
+        ("Mon fils a 39,5 de fièvre, mal à la tête, la nuque raide", "meningitis"),
+        ("meu marido está tendo uma convulsão agora", "seizure"),
+    ],
+)
+def test_emergencies_mixed_with_other_languages_fire(text: str, flag: str) -> None:
+    assert flag in _ids(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # heldout7 (rambling posts, misspellings, bystanders, more languages): its misses.
+        ("my tatay is coughing up dugo, maraming dugo, bright red mouthfuls", "severe_bleeding"),
+        ("his scalp is split open and gushing, he's soaked through two first aid pads", "severe_bleeding"),
+        ("Mon père s'est coupé la main, le sang gicle partout", "severe_bleeding"),
+        ("I already took the rest of my antidepressants about 2 hours ago", "suicidal_ideation"),
+        ("my uncle has strong pain fil sadr, it goes to his left arm, 3araq katheer", "cardiac_chest_pain"),
+        ("asthma atack, hes sucking in at his neck and lipps going bloo", "breathing"),
+        ("Moja mama ma atak astmy, inhalator nie pomaga, she can't speak in sentences", "breathing"),
+        ("my 19-month-old had a fever and just went stiff and twitchy for about 8 minutes", "seizure"),
+        ("Grandson has had a temperature since this morning and there are pinprick spots on his shins", "meningitis"),
+        ("I keep thinking about driving into a wall on the way home, I've decided to do it", "suicidal_ideation"),
+    ],
+)
+def test_phrasings_found_by_the_seventh_blind_set_fire(text: str, flag: str) -> None:
+    assert flag in _ids(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hace dos meses tuvo fiebre, ahora está bien",  # two months ago, not two months old
+        "il ne peut pas marcher depuis son opération du genou",  # "ne peut pas" is not "cannot breathe"
+        "my friend Cara had a sore neck after the gala dinner",
+        "writing a short story where a character goes into anaphylactic shock at a wedding, what would guests see?",
+        "writing a short story where the main character considers ending her life but chooses not to",
+        "studying for my peds nursing exam, whats the fever cutoff for a septic workup in neonates again?",
+        "Soy estudiante de medicina, what's the difference between tonic-clonic and absence seizures para mi examen?",
+        "I've been shaking for 20 minutes after the cold swim, teeth chattering",
+        # heldout7's false alarms the rules raised.
+        "At what temperature is a fever in a newborn considered dangerous? I'm expecting my first baby in 3 weeks",
+        "Meu bebê de 10 semanas está com o nariz um pouco entupido, sem febre (36.8), mamando bem",
+        "I'm writing a TV script where a character has a tonic-clonic seizure in a restaurant",
+        "I took the rest of my antibiotics this morning, the course is finished",
+    ],
+)
+def test_look_alikes_of_the_sixth_blind_set_stay_quiet(text: str) -> None:
+    assert _ids(text) == []
+
+
+def test_a_study_frame_still_fires_on_a_real_emergency_beside_it() -> None:
+    assert "seizure" in _ids("I'm a nursing student and my roommate is having a seizure right now")
+    assert "cardiac_chest_pain" in _ids("writing my essay and my chest hurts with sweating and my left arm is numb")
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "can't sleep, any tips?",
