@@ -761,6 +761,25 @@ def _present(pattern: re.Pattern[str], clauses: list[str]) -> bool:
     return any(not _negated(clause, m.start()) for clause in clauses for m in pattern.finditer(clause))
 
 
+#: Words that say nothing about the asker's state, beside a drug name ("what is premarin?", "seniors and premarin?").
+_FUNCTION_WORDS = frozenset(
+    "a an the and or with for of on in to about what whats what's is are can does do i my his her me you your it "
+    "its vs versus plus info information".split()
+)
+
+
+def bare_drug_question(text: str) -> bool:
+    """Whether `text` is a drug name with at most one other word: it describes no emergency, so the classifier may not
+    raise one on it (it read "seniors and premarin?" as suicidal, 150 such training questions notwithstanding)."""
+    # Imported here: the drug table takes seconds to read, and only a classifier alarm needs it.
+    from knowledge.graph.drug_names import drug_words
+    from knowledge.graph.names import normalize
+
+    words = [w for w in re.findall(r"[a-z][a-z'-]*", _normalise(text)) if w not in _FUNCTION_WORDS]
+    drugs = sum(normalize(w) in drug_words() for w in words)
+    return drugs > 0 and len(words) - drugs <= 1
+
+
 def classifier_text(text: str) -> str:
     """The sentences the classifier reads: general questions about a condition left out, as for the rules, and the
     glossary's phrases in English (its embedder reads English)."""
@@ -791,7 +810,7 @@ def detect_red_flags(
             return []
         return flags
     verdict = classify_message(classifier_text(text), embed, model)
-    if verdict is None or verdict[0] is None:
+    if verdict is None or verdict[0] is None or bare_drug_question(text):
         return []
     rule = next(r for r in _RULES if r.id == verdict[0])
     return [RedFlag(id=rule.id, label=rule.label, notice=rule.notice, matched_by="classifier")]

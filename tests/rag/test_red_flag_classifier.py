@@ -10,7 +10,7 @@ import pytest
 
 import rag.red_flag_classifier as rfc
 from rag.red_flag_classifier import RedFlagClassifier, message_units, word_ngrams
-from rag.red_flags import RED_FLAG_IDS, classifier_text, detect_red_flags
+from rag.red_flags import RED_FLAG_IDS, bare_drug_question, classifier_text, detect_red_flags
 
 DIM = 4
 
@@ -128,6 +128,16 @@ def toy_default(monkeypatch: pytest.MonkeyPatch) -> RedFlagClassifier:
 def _embed_by_keyword(texts: list[str]) -> np.ndarray:
     """A stand-in embedder: 'wobbly' lands on the stroke axis, everything else on a harmless one."""
     return np.stack([_axis(1) if "wobbly" in t else _axis(0) for t in texts])
+
+
+def test_a_bare_drug_question_gets_no_classifier_alarm(toy_default: RedFlagClassifier) -> None:
+    """Real MedicationQA questions the shipped classifier alarmed on: a drug name and one word more."""
+    assert bare_drug_question("seniors and premarin?") and bare_drug_question("topiramate?")
+    assert not bare_drug_question("too many ambien tonight")  # two words beside the drug: the classifier reads it
+    assert not bare_drug_question("seniors and exercise?")  # no drug
+    assert detect_red_flags("wobbly premarin?", embed=_embed_by_keyword, model="toy") == []
+    flags = detect_red_flags("went wobbly on one side after premarin", embed=_embed_by_keyword, model="toy")
+    assert [(f.id, f.matched_by) for f in flags] == [("stroke", "classifier")]
 
 
 def test_classifier_names_a_flag_the_rules_missed(toy_default: RedFlagClassifier) -> None:
