@@ -26,7 +26,7 @@ and written as JSON.
 Fitting uses scikit-learn (installed with sentence-transformers); the assistant reads the JSON with numpy.
 
 Reported on (`python -m bench.red_flags`): the `test` split of red_flags.jsonl, the fresh sets,
-bench/data/red_flags_heldout.jsonl and red_flags_heldout3/4/7.jsonl (each written by someone who saw neither the
+bench/data/red_flags_heldout.jsonl and red_flags_heldout3/4/7/8.jsonl (each written by someone who saw neither the
 rules nor these messages; heldout3 and 4 scored frozen once, then mended on).
 
     python -m bench.red_flag_train [--out rag/data/red_flag_classifier.json] [--json reports/red_flag_train.json]

@@ -16,8 +16,8 @@ reported as is, never tuned on; it is still phrased by the rules' author, so exp
 Detection is what the assistant runs: the phrase rules, then, when none fires, the learned classifier
 (`rag.red_flag_classifier`, trained by `python -m bench.red_flag_train`: see its TRAIN_FILES); `--rules-only`
 scores the rules alone. The classifier never saw the test split, the fresh sets, bench/data/red_flags_heldout.jsonl,
-red_flags_heldout3.jsonl, red_flags_heldout4.jsonl or red_flags_heldout7.jsonl (each written by someone who saw
-neither the rules nor the training messages). Each held-out set is scored once on a frozen model, then the rules are
+red_flags_heldout3.jsonl, red_flags_heldout4.jsonl, red_flags_heldout7.jsonl or red_flags_heldout8.jsonl (each
+written by someone who saw neither the rules nor the training messages). Each held-out set is scored once on a frozen model, then the rules are
 mended on its misses, so it is a dev set from then on (its frozen score: `reports/red_flags_heldoutN.json`);
 red_flags_heldout2.jsonl, red_flags_heldout5.jsonl and red_flags_heldout6.jsonl are training data.
 

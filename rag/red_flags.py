@@ -91,6 +91,11 @@ _NEGATION_CUE = re.compile(
     r"haven't|hasn't|hadn't|free of|negative for)\b(?! (?:sure|certain|idea|just|only|doubt|know|knowing)\b)"
 )
 
+#: A negation reaching a finding through "thoughts of", "plans to", "urge to" (the finding follows at once).
+_NEGATED_THOUGHT = re.compile(
+    r"\b(?:no|not|never|without|don't|doesn't|den(?:y|ies|ied|ying))\b(?: \w+){0,3} "
+    r"(?:thoughts?|ideas?|intentions?|plans?|urges?|wish(?:es)?|desire|feelings?) (?:of|to|about)\s*$"
+)
 #: A sentence opening like a question or a request for information …
 _QUESTION_FRAME = re.compile(
     r"^\s*(?:(?:hi|hello|hey|ok|okay|so|quick question|question|sorry|please)\b[\s,:!-]*)*"
@@ -141,6 +146,11 @@ _FICTION_FRAME = re.compile(r"\b(?:story|novel|book|script|screenplay|scene|poem
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|me|my|myself|mine|we|we're|we've|us|our)\b")
 
 
+#: "Since starting the new antidepressant two weeks ago I've had urges to …": the time word dates a start, and what
+#: follows is still going on.
+_ONGOING = re.compile(r"\b(?:ever )?since\b[^,]{0,50}\bago\b")
+
+
 def _normalise(text: str) -> str:
     """Lower case, straight apostrophes, other languages' emergency phrases in English (`rag.red_flag_glossary`),
     a decimal comma in a temperature as a point, apostrophe-less contractions spelled out, spaces collapsed."""
@@ -167,14 +177,17 @@ def _live_clauses(text: str) -> list[str]:
     for sentence in _SENTENCE_END.split(_normalise(text)):
         if not sentence.strip() or _is_general_question(sentence):
             continue
-        clauses.extend(c for c in _CLAUSE_BREAK.split(sentence) if c.strip() and not _REMOTE_PAST.search(c))
+        clauses.extend(
+            c for c in _CLAUSE_BREAK.split(sentence) if c.strip() and (not _REMOTE_PAST.search(c) or _ONGOING.search(c))
+        )
     return clauses
 
 
 def _negated(clause: str, start: int) -> bool:
-    """Whether a negation cue stands at most `NEGATION_WINDOW_WORDS` words before position `start`."""
+    """Whether a negation cue stands at most `NEGATION_WINDOW_WORDS` words before position `start`, or a negated
+    thought leads straight into it ("not having any thoughts of hurting myself")."""
     window = clause[:start].split()[-(NEGATION_WINDOW_WORDS + 1) :]
-    return bool(_NEGATION_CUE.search(" ".join(window)))
+    return bool(_NEGATION_CUE.search(" ".join(window)) or _NEGATED_THOUGHT.search(clause[:start]))
 
 
 def _phrases(*alternatives: str) -> re.Pattern[str]:
@@ -344,6 +357,8 @@ _SUICIDE_PLAN = (
     r"how (?:i'd|i would|i'll|i will|i'm going to|i am going to|i'm gonna) do it",
     _WAY_TO_DIE_WORDS,
     r"which bridge",
+    r"how many (?:of (?:the|my|these|those) )?(?:\w+ )?(?:pills|tablets|meds) "
+    r"(?:it would take|it takes|would (?:kill|be fatal|be enough))",
     r"(?:plan|plans|planning|going|intends|intending|wants|threaten\w*) to jump (?:off|from|in front of)",
     r"hang (?:myself|himself|herself)",
     r"(?:driv\w*|crash\w*|steer\w*) (?:my |the |his |her )?(?:car )?(?:into|off) (?:a|the) (?:wall|tree|bridge|cliff|"
@@ -487,8 +502,9 @@ _HEAVY_BLEEDING = _phrases(
     r"(?:blood|what looks like coffee grounds)",
     r"(?:soak\w*|bleed\w*) (?:through )?(?:a |the |my |his |her )?(?:\w+ ){0,3}(?:pad|pads|towel|towels|tampons?|"
     r"bandages?|dressings?|cloth|cloths|clothes|sheets|trousers|jeans)",
-    r"(?:wound|cut|gash|scalp|head|hand|arm|leg|finger|thumb)[^.]{0,25} (?:is |it's |still )?"
-    r"(?:gushing|spurting|pouring)",
+    r"(?:wound|cut|gash|scalp|head|face|neck|hand|wrist|arm|leg|thigh|knee|foot|finger|thumb)[^.]{0,25} "
+    r"(?:is |it's |still )?(?:gushing|spurting|pouring)",
+    r"(?:gushing|spurting|pouring)[^.]{0,30} (?:can't|cannot|couldn't|won't) (?:stop|stem)",
     r"(?:pressure|pressing)[^.]{0,20} (?:isn't|not|doesn't|won't) (?:stopping|stop|helping) (?:it|the bleeding)",
     r"(?:filling|filled|full) (?:up )?with blood",
 )
@@ -574,7 +590,7 @@ _INFANT = _phrases(
     r"bab(?:y|ies|y's)",
     r"infants?",
     r"new[- ]?borns?",
-    r"(?:[1-9]|1[01]) ?(?:months?|mo|mths?)(?:[- ]old)?",
+    r"(?:[1-9]|1[01])[- ]?(?:months?|mo|mths?)(?:[- ]old)?",
     # A one-year-old is still a baby to the parents writing and to the fever guidance (under fives).
     r"(?:1|one)[- ]?(?:year|yr)[- ]?old",
 )
@@ -631,6 +647,8 @@ _SEIZURE = _phrases(
     *_SEIZURE_TERMS,
     rf"(?:jerking|twitching|shaking) {_POSSESSIVE}? ?(?:arms|legs|limbs|arms and legs|whole body)",
     r"eyes (?:rolled|rolling) back",
+    r"(?:arm|arms|leg|legs|body|face) (?:keeps|kept|is|are|started|has started) (?:jerking|twitching|convulsing)",
+    r"(?:fell|collapsed|dropped|went down)[^.]{0,30} (?:started |and )(?:shaking|jerking|twitching|convulsing|fitting)",
     rf"(?:is|are|he's|she's|they're|keeps|been|started|still) {_FITTING}",
     rf"{_RELATIVE} {_FITTING}",  # "husband fitting, help!!"
     r"foaming at the mouth",
@@ -640,6 +658,7 @@ _UNRESPONSIVE = _phrases(
     r"unconscious",
     r"unresponsive",
     r"(?:not|isn't|is not|wasn't|won't) (?:responding|responsive|respond)",
+    r"(?:not|isn't|is not|wasn't) answering (?:me|us|when)",
     r"(?:can't|couldn't) (?:wake|rouse) (?:him|her|them|my|me)",
     r"won't wake(?: up)?",
     _LOW_GCS,
@@ -726,7 +745,14 @@ _RULES: tuple[_Rule, ...] = (
         "fever in a young or very unwell infant",
         "Any fever in a baby under 3 months, or a feverish baby who is floppy, hard to wake or not feeding, needs "
         "urgent medical assessment. " + _EMERGENCY,
-        ((_FEVER, _YOUNG_INFANT), (_FEVER, _INFANT, _UNWELL_INFANT)),
+        (
+            (_FEVER, _YOUNG_INFANT),
+            (_FEVER, _INFANT, _UNWELL_INFANT),
+            # A feverish baby's rash that stays under a glass is sepsis at any age under one (meningitis fires too).
+            (_INFANT, _NON_BLANCHING_RASH),
+            (_FEVER, _INFANT, _PURPLE_RASH),
+            (_FEVER, _INFANT, _RASH_STAYS),
+        ),
     ),
     _Rule(
         "breathing",

@@ -18,6 +18,7 @@ REPORTED = (
     "red_flags_heldout3.jsonl",
     "red_flags_heldout4.jsonl",
     "red_flags_heldout7.jsonl",
+    "red_flags_heldout8.jsonl",
     *(f"red_flags_fresh{n}.jsonl" for n in ("", 2, 3)),
 )
 
@@ -40,7 +41,10 @@ def test_no_training_message_is_a_reported_message() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    [f"red_flags_{name}.jsonl" for name in ("train3", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7")],
+    [
+        f"red_flags_{name}.jsonl"
+        for name in ("train3", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8")
+    ],
 )
 def test_blind_sets_are_balanced_per_flag(name: str) -> None:
     from collections import Counter

@@ -104,9 +104,9 @@ def test_red_flag_question(assistant: ClinicalAssistant) -> None:
 
 
 def test_learned_red_flag_catches_what_the_rules_miss(assistant: ClinicalAssistant) -> None:
-    # No phrase rule knows "whistling noise" or a belly "sucking in under the ribs"; the classifier, over the
-    # knowledge base's real query embedder, reads it as a breathing emergency.
-    text = "my toddler is making a whistling noise with every breath and her belly is sucking in under the ribs"
+    # No phrase rule knows "whistling noise" or a belly "caving in below the ribs" (the rules read "sucking in under
+    # the ribs"); the classifier, over the knowledge base's real query embedder, reads it as a breathing emergency.
+    text = "my toddler is making a whistling noise with every breath and her belly is caving in below the ribs"
     answer = assistant.ask(text)
     assert [(f.id, f.matched_by) for f in answer.red_flags] == [("breathing", "classifier")]
     harmless = assistant.ask("can you explain how epipens work?")

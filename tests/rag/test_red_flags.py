@@ -221,6 +221,26 @@ def test_phrasings_found_by_the_seventh_blind_set_fire(text: str, flag: str) -> 
 
 
 @pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # heldout8 (lists, negations, side-effect framing, children writing about a parent): its rule misses.
+        ("my husband caught his thigh with the chainsaw, it's gushing and I can't stop it", "severe_bleeding"),
+        (
+            "Since starting the new antidepressant two weeks ago I've had intense urges to kill myself",
+            "suicidal_ideation",
+        ),
+        ("tonight I've been looking up how many of the tablets it would take", "suicidal_ideation"),
+        ("My 8-month-old has a fever of 39.5, and now she's floppy and really hard to wake", "infant_fever"),
+        ("My 9-month-old has a fever and purple spots that don't fade when I press a glass on them", "infant_fever"),
+        ("his arm keeps jerking and he isn't answering me", "seizure"),
+        ("my dad just fell off his chair and started shaking really bad", "seizure"),
+    ],
+)
+def test_phrasings_found_by_the_eighth_blind_set_fire(text: str, flag: str) -> None:
+    assert flag in _ids(text)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "hace dos meses tuvo fiebre, ahora está bien",  # two months ago, not two months old
@@ -236,6 +256,10 @@ def test_phrasings_found_by_the_seventh_blind_set_fire(text: str, flag: str) -> 
         "Meu bebê de 10 semanas está com o nariz um pouco entupido, sem febre (36.8), mamando bem",
         "I'm writing a TV script where a character has a tonic-clonic seizure in a restaurant",
         "I took the rest of my antibiotics this morning, the course is finished",
+        # heldout8: every finding negated through "thoughts of"; a start dated "ago" with nothing going on now.
+        "I'm not having any thoughts of hurting myself, no plans, no wish to die",
+        "I had a bad reaction to penicillin two weeks ago, my lips swelled up, it's all gone now",
+        "my dad isn't answering his phone, should I worry about his blood pressure?",
     ],
 )
 def test_look_alikes_of_the_sixth_blind_set_stay_quiet(text: str) -> None:
