@@ -17,9 +17,10 @@ Detection is what the assistant runs: the phrase rules, then, when none fires, t
 (`rag.red_flag_classifier`, trained by `python -m bench.red_flag_train`: see its TRAIN_FILES); `--rules-only`
 scores the rules alone. The classifier never saw the test split, the fresh sets, bench/data/red_flags_heldout.jsonl,
 red_flags_heldout3.jsonl, red_flags_heldout4.jsonl, red_flags_heldout7.jsonl or red_flags_heldout8.jsonl (each
-written by someone who saw neither the rules nor the training messages). Each held-out set is scored once on a frozen model, then the rules are
-mended on its misses, so it is a dev set from then on (its frozen score: `reports/red_flags_heldoutN.json`);
-red_flags_heldout2.jsonl, red_flags_heldout5.jsonl and red_flags_heldout6.jsonl are training data.
+written by someone who saw neither the rules nor the training messages). Each held-out set is scored once on a
+frozen model, then the rules are mended on its misses, so it is a dev set from then on (its frozen score:
+`reports/red_flags_heldoutN.json`); red_flags_heldout2.jsonl, red_flags_heldout5.jsonl and red_flags_heldout6.jsonl
+are training data.
 
 Per split:
 - sensitivity: emergencies where the flag of their own category fired (a stroke read as a seizure still
