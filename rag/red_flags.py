@@ -133,7 +133,7 @@ _REMOTE_PAST = re.compile(
 #: A sentence framed as study or fiction ("studying for my nursing exam, what's the fever cutoff in neonates?",
 #: "writing a story where a character goes into anaphylactic shock"): about no one unless it names someone besides
 #: the frame's own "my" or "I'm".
-_STUDY_FRAME = re.compile(
+STUDY_FRAME = re.compile(
     r"\b(?:(?:i'm |i am )?(?:writing|write|wrote) (?:a |an |my )?(?:\w+ ){0,2}(?:story|novel|book|script|screenplay|"
     r"scene|poem|essay|assignment|paper|article|fanfic\w*)|(?:i'm |i am )?(?:studying|revising|prepping|preparing) "
     r"for (?:my |an |the |a )?(?:\w+ ){0,3}(?:exams?|boards|quiz|finals|osce|usmle|nclex)|"
@@ -165,8 +165,8 @@ def _is_general_question(sentence: str) -> bool:
     only the writer themself ("my chest hurts as I write") makes it live."""
     if _WAY_TO_DIE.search(sentence):
         return False
-    if _STUDY_FRAME.search(sentence):
-        rest = _STUDY_FRAME.sub(" ", sentence)
+    if STUDY_FRAME.search(sentence):
+        rest = STUDY_FRAME.sub(" ", sentence)
         return not (_FIRST_PERSON if _FICTION_FRAME.search(sentence) else _PERSON).search(rest)
     return bool(_QUESTION_FRAME.search(sentence)) and not _PERSON.search(sentence)
 

@@ -27,6 +27,7 @@ from typing import Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.policies.unknown_terms import candidate_terms
+from rag.red_flags import STUDY_FRAME
 
 PersonalKind = Literal["own_diagnosis", "own_results", "own_symptoms"]
 
@@ -309,7 +310,8 @@ def personal_verdict_question(question: str) -> PersonalQuestion | None:
         match = rule.pattern.search(text)
         if match is None:
             continue
-        if rule.needs_asker and not _ASKER.search(text):
+        # "studying for my nursing exam, is the fever cutoff …": the frame's "my" is no asker's case.
+        if rule.needs_asker and not _ASKER.search(STUDY_FRAME.sub(" ", text)):
             continue
         if rule.needs_judge and not _ASK_JUDGE.search(text):
             continue

@@ -11,6 +11,7 @@ from rag.policies import PERSONAL_NOTICE, is_verdict, personal_verdict_question,
     ("question", "kind", "topic"),
     [
         ("Is the mole on my left shoulder melanoma?", "own_diagnosis", "melanoma"),
+        ("studying for my exam, but is the mole on my arm melanoma?", "own_diagnosis", "melanoma"),
         ("do i have diabetes", "own_diagnosis", "diabetes"),
         ("doe i have skin cancer??", "own_diagnosis", "skin cancer"),
         ("does my son have autism?", "own_diagnosis", "autism"),
@@ -72,6 +73,8 @@ def test_personal_questions(question: str, kind: str, topic: str | None) -> None
         "is the pain from shingles worse at night",
         "I have a cold, is it ok to take ibuprofen?",
         "i have diabetes. is it bad to drink alcohol on metformin?",
+        # A student's "my" is no case of their own.
+        "studying for my nursing exam, what is the fever cutoff for a septic workup in neonates?",
     ],
 )
 def test_general_questions_are_not_personal(question: str) -> None:
