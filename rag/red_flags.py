@@ -130,19 +130,21 @@ _REMOTE_PAST = re.compile(
 )
 
 
+#: Kinds of fiction: writing one frames a story's people, never the writer, as in danger.
+_FICTION_GENRES = r"(?:story|novel|book|script|screenplay|scene|poem|fanfic\w*)"
 #: A sentence framed as study or fiction ("studying for my nursing exam, what's the fever cutoff in neonates?",
 #: "writing a story where a character goes into anaphylactic shock"): about no one unless it names someone besides
 #: the frame's own "my" or "I'm".
 STUDY_FRAME = re.compile(
-    r"\b(?:(?:i'm |i am )?(?:writing|write|wrote) (?:a |an |my )?(?:\w+ ){0,2}(?:story|novel|book|script|screenplay|"
-    r"scene|poem|essay|assignment|paper|article|fanfic\w*)|(?:i'm |i am )?(?:studying|revising|prepping|preparing) "
+    rf"\b(?:(?:i'm |i am )?(?:writing|write|wrote) (?:a |an |my )?(?:\w+ ){{0,2}}(?:{_FICTION_GENRES}|essay|assignment|"
+    r"paper|article)|(?:i'm |i am )?(?:studying|revising|prepping|preparing) "
     r"for (?:my |an |the |a )?(?:\w+ ){0,3}(?:exams?|boards|quiz|finals|osce|usmle|nclex)|"
     r"for (?:my|an|the|a) (?:\w+ ){0,3}(?:exams?|quiz|essay|assignment|class|lecture|module|course|homework)|"
     r"(?:i'm|i am) (?:a |an )?(?:\w+ ){0,2}student)\b"
 )
 
 
-_FICTION_FRAME = re.compile(r"\b(?:story|novel|book|script|screenplay|scene|poem|fanfic\w*)\b")
+_FICTION_FRAME = re.compile(rf"\b{_FICTION_GENRES}\b")
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|me|my|myself|mine|we|we're|we've|us|our)\b")
 
 

@@ -234,7 +234,8 @@ def train_dpo(
         bar.close()
         log.close()
     model.save_pretrained(out / ADAPTER_DIR)
-    plot_loss(out / LOG_FILE, out / LOSS_PLOT, ylabel="DPO loss per pair")
+    ylabel = f"DPO + {nll_weight:g} x chosen NLL per pair" if nll_weight else "DPO loss per pair"
+    plot_loss(out / LOG_FILE, out / LOSS_PLOT, ylabel=ylabel)
     summary = {
         "pairs": len(encoded),
         "pair_kinds": {k: sum(p.kind == k for p, _, _ in encoded) for k in PAIR_KINDS},
