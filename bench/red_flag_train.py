@@ -69,6 +69,9 @@ TRAIN_FILES = (
     # The same for the sixth: voice dictation, elderly and teenage wording, one-liners and messages mixed with
     # Spanish, Portuguese, French and Hindi (`reports/red_flags_heldout6.json`).
     Path(__file__).parent / "data" / "red_flags_heldout6.jsonl",
+    # And the ninth: chat logs, forms, quoted forum replies, formal letters and understatement
+    # (`reports/red_flags_heldout9.json`).
+    Path(__file__).parent / "data" / "red_flags_heldout9.jsonl",
 )
 #: LiveQA 2017 training questions (`bench.consumer_dev.tuning_items`: never a test question), each labelled
 #: emergency or not by a separate session that read only the questions; the texts stay in the data folder.
@@ -189,29 +192,33 @@ def cross_validate(
 ) -> dict[str, Any]:
     """Out-of-fold sensitivity and false alarms per (C, threshold), scored the way the assistant runs."""
     folds = np.arange(len(rows)) % FOLDS  # rows are shuffled in writing order: every fold holds every category
+    # A veto reads every unit (`vetoes`); an alarm of the classifier's own reads the whole message (`classify_message`).
     unit_texts = [message_units(t) for t in texts]
     unit_vectors = [embed(u) for u in unit_texts]
+    whole_texts = [[" ".join(t.split())] for t in texts]
     n_pos = sum(bool(r["emergency"]) for r in rows)
     n_neg = {kind: sum(not r["emergency"] and r["kind"] == kind for r in rows) for kind in ("written", "plain")}
     results: dict[str, Any] = {}
     best: tuple[float, float, float, float] | None = None
     for c in C_GRID:
         oof: list[tuple[float, str]] = [(0.0, "")] * len(rows)
+        oof_veto: list[float] = [0.0] * len(rows)
         for fold in range(FOLDS):
             train = np.flatnonzero(folds != fold)
             clf = fit([texts[i] for i in train], vectors[train], [rows[i] for i in train], c, model)
             for i in np.flatnonzero(folds == fold):
                 clf.threshold = 0.0  # score every message; thresholds are applied below
-                flag, score = clf.predict(unit_texts[i], unit_vectors[i])
+                flag, score = clf.predict(whole_texts[i], unit_vectors[i][:1])
                 oof[i] = (score, flag or "")
+                oof_veto[i] = clf.predict(unit_texts[i], unit_vectors[i])[1]
         curve = []
         for v in VETOES:
             for t in THRESHOLDS:
                 hits = 0
                 alarms = {"written": 0, "plain": 0}
-                for row, fired, (score, flag) in zip(rows, rule_fired, oof, strict=True):
+                for row, fired, (score, flag), veto_score in zip(rows, rule_fired, oof, oof_veto, strict=True):
                     if fired:  # a rule's alarm, unless the classifier vetoes it (as `detect_red_flags` does)
-                        flags = [] if score < v and may_veto(fired, row["text"]) else fired
+                        flags = [] if veto_score < v and may_veto(fired, row["text"]) else fired
                     else:
                         flags = [flag] if score >= t else []
                     if row["emergency"]:

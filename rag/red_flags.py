@@ -74,13 +74,26 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b0": 
 
 #: "38,7": a temperature written with a decimal comma (a comma is otherwise a clause break).
 _DECIMAL_COMMA = re.compile(r"\b(3[5-9]|4[0-2]),(\d)\b")
-#: Sentence ends: a general-question frame applies to one sentence. A full stop inside "38.5" is not one.
-_SENTENCE_END = re.compile(r"[.!?;]+(?=\s|$)|\n+")
+#: Sentence ends: a general-question frame applies to one sentence. A full stop inside "38.5" is not one; the " / "
+#: between a form's fields is ("Age: 34 / Symptoms: … / Breathlessness: none").
+_SENTENCE_END = re.compile(r"[.!?;]+(?=\s|$)|\n+|\s/\s")
+#: A form's field answered in the negative ("sweating: none"): read as "no sweating", since the colon is a clause
+#: break that would leave the finding without its negation.
+_FORM_NEGATIVE = re.compile(r"\b([a-z][a-z' -]{1,40}?): (?:none|no|nil|negative|absent|denies|denied)\b")
+#: A line quoting an earlier post ("> my dad's face drooped, they said it was a stroke"): someone else's story,
+#: answered by the lines around it.
+_QUOTED_LINE = re.compile(r"^\s*>")
+#: A form's age field ("infant age: 9 weeks"), read as "aged 9 weeks": the colon would part the age from its noun.
+_FORM_AGE = re.compile(r"\bage: (?=\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)")
 #: Clause edges inside a sentence: negation and "years ago" reach no further ("no fever, but a stiff neck";
 #: "I had a stroke 3 years ago and now my face is drooping again": "now" starts the present).
 _CLAUSE_BREAK = re.compile(
-    r",|:|\s[-\u2013\u2014]\s|\b(?:but|however|although|though|except|whereas|now|today|tonight)\b"
+    r",|:(?!\d)|\s[-\u2013\u2014]\s|\b(?:but|however|although|though|except|whereas)\b|"
+    # "… 3 years ago and now my face is drooping again" starts the present; "ending it tonight" is one finding.
+    r"(?<!\bit )(?<!\bit' )\b(?:now|today|tonight)\b"
 )
+#: A hypothetical clause ("if my toddler ever gets a rash", "just in case she has a seizure at work").
+_HYPOTHETICAL = re.compile(r"\bif(?: \w+){1,3} ever\b|\bin case\b(?! of (?:an )?emergency)")
 
 #: Words between a negation cue and the finding it still negates ("no history of any chest pain": 3).
 NEGATION_WINDOW_WORDS = 3
@@ -100,6 +113,7 @@ _NEGATED_THOUGHT = re.compile(
 _QUESTION_FRAME = re.compile(
     r"^\s*(?:(?:hi|hello|hey|ok|okay|so|quick question|question|sorry|please)\b[\s,:!-]*)*"
     r"(?:(?:at|in|from|by|to|for|of) (?:what|which) |what|what's|whats|how|why|when|which|who|can|could|does|do|is|"
+    r"if (?:someone|somebody|anyone|anybody|a person|a child|a patient|a passenger|a pupil|you)|"
     r"are|should|would|will|tell me|explain|"
     r"describe)\b(?!'t\b)"  # "can't breathe" opens no question ("who's at risk …?" does)
 )
@@ -158,6 +172,8 @@ def _normalise(text: str) -> str:
     a decimal comma in a temperature as a point, apostrophe-less contractions spelled out, spaces collapsed."""
     lowered = " ".join(to_english(text.translate(_APOSTROPHES)).lower().split())
     lowered = _DECIMAL_COMMA.sub(r"\1.\2", lowered)
+    lowered = _FORM_NEGATIVE.sub(r"no \1", lowered)
+    lowered = _FORM_AGE.sub("aged ", lowered)
     return _CONTRACTION.sub(lambda m: _CONTRACTIONS[m.group(1)], lowered)
 
 
@@ -173,14 +189,24 @@ def _is_general_question(sentence: str) -> bool:
     return bool(_QUESTION_FRAME.search(sentence)) and not _PERSON.search(sentence)
 
 
+def _unquoted(text: str) -> str:
+    """`text` without the lines it quotes from someone else, unless it is nothing but a quotation."""
+    lines = text.splitlines()
+    own = [line for line in lines if not _QUOTED_LINE.match(line)]
+    return "\n".join(own) if any(line.strip() for line in own) else text
+
+
 def _live_clauses(text: str) -> list[str]:
-    """The clauses that can describe a current emergency: general questions and remote past events dropped."""
+    """The clauses that can describe a current emergency: quoted lines, general questions and remote past events
+    dropped."""
     clauses: list[str] = []
-    for sentence in _SENTENCE_END.split(_normalise(text)):
+    for sentence in _SENTENCE_END.split(_normalise(_unquoted(text))):
         if not sentence.strip() or _is_general_question(sentence):
             continue
         clauses.extend(
-            c for c in _CLAUSE_BREAK.split(sentence) if c.strip() and (not _REMOTE_PAST.search(c) or _ONGOING.search(c))
+            c
+            for c in _CLAUSE_BREAK.split(sentence)
+            if c.strip() and (not _REMOTE_PAST.search(c) or _ONGOING.search(c)) and not _HYPOTHETICAL.search(c)
         )
     return clauses
 
@@ -218,6 +244,15 @@ _BREATHLESS = _phrases(
 # (`_UNVETOABLE`).
 _ACTIVE_SI = (r"active si", r"si with (?:a )?(?:plan|intent)")
 _SEIZURE_TERMS = (r"tonic[- ]clonic", r"post[- ]?ictal")
+#: The clinical register of a referral letter or a formal complaint ("retrosternal pain … with dyspnoea and
+#: diaphoresis", "abrupt onset of dysarthria"): words the classifier, trained on patients' words, never saw.
+_CARDIAC_TERMS = (r"retro-?sternal", r"dyspn(?:o)?ea\w*", r"diaphore\w*")
+#: Not a stroke survivor's lasting deficit ("his aphasia", "post-stroke hemiparesis").
+_NOT_LASTING = r"(?<!his )(?<!her )(?<!my )(?<!their )(?<!with )(?<!stroke )(?<!residual )(?<!chronic )"
+_STROKE_TERMS = tuple(
+    _NOT_LASTING + term for term in (r"dysarthri\w*", r"dysphasi\w*", r"aphasi\w*", r"hemi-?pare\w*", r"hemi-?pleg\w*")
+)
+_RECTAL_BLEEDING = r"(?:blood|bleeding) (?:per rectum|pr|from (?:my|his|her|the) (?:back passage|rectum|bottom))"
 #: A Glasgow Coma Scale of 12 or less is reduced consciousness.
 _LOW_GCS = r"gcs (?:of |is |was |now |approx\w* |about |around |~)?(?:[3-9]|1[0-2])"
 #: Oxygen saturation under 92 % ("SpO2 84% on 2L", "sats 88"); "sat" alone is a verb ("sat 90 minutes").
@@ -252,13 +287,19 @@ _SEVERE_BREATHING = _phrases(
     r"going |turning |turned |gone |has gone |have gone )+(?:blue|bloo|blu|grey|gray|purple)",
     r"(?:blue|purple) (?:lips|fingertips|fingers)",
     r"blu(?:e|ish) (?:tinge|tint)",
+    r"(?:lips|face|skin|fingers|fingertips)[^.]{0,30} blu(?:e-?)?ish",
+    r"can't (?:even )?walk (?:\w+ ){0,4}without (?:stopping|stopping for breath|having to stop)",
     # Breathless at rest or while talking: no reserve left.
     r"(?:breathless|short of breath|out of breath)[^.]{0,15} (?:even )?(?:when |while )?(?:talking|speaking|resting|"
     r"at rest|sitting still|lying down)",
     r"ribs (?:are |is )?(?:suck|sucks|sucking|pull|pulls|pulling) in",
     r"sucks in",
     # Tracheal tug and recession: the skin sucked in at the neck or between the ribs.
-    r"sucking in (?:at|under|between|around) (?:his |her |their |my |the )?(?:neck|throat|ribs|chest)",
+    r"sucking[- ]in (?:at|under|between|around|beneath|below) (?:his |her |their |my |the )?(?:neck|throat|ribs|chest)",
+    r"(?:severe|marked|significant) respiratory distress",
+    r"inability to (?:speak|talk) (?:more than|in full)",
+    # Silent choking: an object blocks the airway fully when the child cannot cough or cry.
+    r"(?:can't|cannot|unable to|not able to) (?:cough|cry)(?! up| it| anything| properly| without)",
     r"grunting",
     # Stridor: a high-pitched noise on breathing in is a narrowed upper airway (croup, a swallowed object).
     _STRIDOR,
@@ -274,9 +315,13 @@ _SEVERE_BREATHING = _phrases(
 _CHEST_PAIN_WORD = r"(?:pain\w*|pian|hurt\w*|ach\w*|burn\w*|tight\w*|heav\w*|pressure|squeez\w*|crush\w*|discomfort)"
 _CHEST_PAIN = _phrases(
     rf"chest(?! of drawers)(?:'s)?(?: \w+){{0,4}} {_CHEST_PAIN_WORD}",
+    r"(?:tight|heavy|crushing|squeezing|burning|painful|aching) chest",
+    rf"{_CHEST_PAIN_WORD}(?: \w+){{0,5}} (?:behind|under|beneath|in) {_POSSESSIVE} (?:breast ?bone|sternum)",
+    r"retro-?sternal",
+    r"chest[^.]{0,20} like a (?:belt|band|strap|vi[cs]e)",
     r"(?:pain|pains|pressure|tight\w*|heav\w*|weight|ache|aching|band|burn\w*|squeez\w*|crush\w*)(?: \w+){0,5} "
     rf"(?:in|on|across|of|around|through) {_POSSESSIVE} chest",
-    rf"(?:clutching|clutched|grabbed|grabbing|holding|gripping) {_POSSESSIVE} chest",
+    rf"(?:clutching|clutched|grabbed|grabbing|holding|gripping|pressing on|rubbing) {_POSSESSIVE} chest",
     r"chest[^.]{0,20} like (?:a|in a) vi[cs]e",
     # A weight on the chest without the word: "heavy feeling like someone standing on me".
     r"(?:like )?(?:someone|somebody|something heavy|a weight|a car)(?: is)? "
@@ -289,8 +334,16 @@ _CHEST_PAIN_SEVERE = _phrases(
     r"elephant (?:is )?(?:sitting|standing) on",
     r"(?:having|had|has had|just had|is having) (?:a )?heart attack",
 )
+#: Angina that its spray no longer relieves is a heart attack until shown otherwise.
+_ANGINA = _phrases(r"angina", r"gtn", r"glyceryl trinitrate", r"nitro(?:glycerin|glycerine)?(?: spray)?")
+_PAIN_PERSISTS = _phrases(
+    r"pain[^.]{0,20} (?:hasn't|has not|won't|isn't|didn't|doesn't|not) (?:budg\w*|eas\w*|settl\w*|go\w* away|"
+    r"shift\w*|stop\w*|improv\w*)",
+    r"(?:spray|gtn)[^.]{0,30} (?:hasn't|has not|isn't|didn't|doesn't|not) (?:work\w*|help\w*|touch\w*)",
+)
 _CARDIAC_COMPANION = _phrases(
     _BREATHLESS.pattern,
+    *_CARDIAC_TERMS,
     r"sweat\w*",
     r"clammy",
     r"(?:spread\w*|radiat\w*|going|goes|moving|shooting|travel\w*)[^.]{0,25} (?:arm|arms|jaw|neck|back|shoulder)",
@@ -310,7 +363,7 @@ _CARDIAC_COMPANION = _phrases(
 )
 
 _FACE_DROOP = _phrases(
-    r"(?:face|mouth|smile|lip|lips)(?: \w+){0,2} (?:droop\w*|dropp?ed|dropping|sagg\w*|lopsided|crooked|fallen)",
+    r"(?:face|mouth|smile|lip|lips)(?:'s)?(?: \w+){0,2} (?:droop\w*|dropp?ed|dropping|sagg\w*|lopsided|crooked|fallen)",
     r"(?:droop\w*|lopsided|crooked|sagging) (?:on )?(?:one side|face|mouth|smile)",
     rf"(?:one side|half) of {_POSSESSIVE} (?:face|mouth)",
     rf"half {_POSSESSIVE} (?:face|mouth)",
@@ -320,6 +373,8 @@ _FACE_DROOP = _phrases(
 )
 _SPEECH_TROUBLE = _phrases(
     r"slurr\w*",
+    *_STROKE_TERMS,
+    r"(?:talking|speaking) (?:a (?:little|bit) |very |really )?(?:oddly|strangely|funny|funnily|weirdly|weird)",
     r"speech(?: \w+){0,3} (?:slurred|garbled|jumbled|strange|weird|funny|wrong|odd)",
     r"(?:talking|speaking|saying) (?:gibberish|nonsense)",
     r"gibberish",
@@ -331,8 +386,12 @@ _SPEECH_TROUBLE = _phrases(
     r"not making sense when (?:he|she|they|i) (?:talks?|speaks?)",
 )
 _SUDDEN_WEAKNESS = _phrases(
-    r"sudden(?:ly)?[^.]{0,40} (?:weak\w*|numb\w*|paralys\w*|blind|can't (?:move|lift|raise|feel|use|see)|"
+    r"(?:sudden(?:ly)?|abrupt(?:ly)?)[^.]{0,40} (?:weak\w*|numb\w*|paralys\w*|blind|"
+    r"can't (?:move|lift|raise|feel|use|see)|"
     r"(?:lost|loss of) (?:feeling|movement|vision|sight))",
+    r"(?:weak\w*|numb\w*|paralys\w*) (?:of|in) (?:the |his |her |my |their )?(?:left|right) (?:upper|lower|arm|leg|"
+    r"hand|side|limbs?)",
+    r"(?:arm|leg|hand|foot)(?:'s| has| is)? (?:gone |going |feels? )?'?(?:lazy|useless|heavy and weak)",
     r"(?:weak\w*|numb\w*|paralys\w*) (?:on|in|down) "
     r"(?:one|the left|the right|(?:my|his|her|their) (?:left|right)) side",
     rf"(?:one|left|right) side of {_POSSESSIVE} (?:body|face)[^.]{{0,20}} (?:weak\w*|numb\w*|tingl\w*|not working|gone|"
@@ -367,6 +426,30 @@ _SUICIDE_PLAN = (
     r"lorry|truck|oncoming)",
     r"(?:i've|i have|he's|she's|he has|she has) decided to do it",
     r"(?:rope is ready|(?:got|bought|have) (?:a |the )?rope(?: already| ready)?(?! burns?| swing| ladder| climb\w*))",
+    r"(?:acquired|obtained|got|have|bought) the means",
+    r"(?:pills|tablets|meds)[^.]{0,25} (?:been saving|saving (?:them )?up|stockpil\w*|hoard\w*)",
+    r"(?:they're|they are) (?:all )?counted out",
+)
+#: Low mood, or goodbyes written, beside a preparation (`_SUICIDE_PREP`): each alone is everyday ("we've picked a
+#: date", "the rope is in the garage"), together a plan.
+_SUICIDE_CONTEXT = _phrases(
+    r"depress\w*",
+    r"low mood",
+    r"hopeless\w*",
+    r"dark thoughts",
+    r"thoughts of (?:harming|hurting|killing|ending)",
+    r"wish i (?:wouldn't|didn't|won't|would not|did not) wake",
+    r"(?:wrote|written|writing) (?:goodbye )?letters (?:for|to) (?:everyone|everybody|all of you|my family)",
+    r"nobody (?:will|would|is going to) (?:miss|care|notice)",
+    r"(?:lost|losing) (?:the|my) job[^.]{0,40} (?:took|taken|left with) the kids",
+)
+_SUICIDE_PREP = _phrases(
+    r"(?:picked|set|chosen|chose) a (?:date|day|time)",
+    r"decided on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|a date|the date|the day|tonight)",
+    r"worked out (?:how|the way|a way)",
+    r"rope (?:is|'s) (?:in|under|hidden|ready)",
+    r"(?:i'm|i am|he's|she's|standing) (?:standing )?on (?:the|a) (?:bridge|ledge|roof)",
+    r"(?:gun|shotgun|rifle|pistol)[^.]{0,20} (?:for company|loaded|is ready)",
 )
 
 _SUICIDAL = _phrases(
@@ -401,7 +484,9 @@ _SUICIDAL = _phrases(
     r"(?:swallowed|took|taken|downed) (?:a |an |the |all |all of |all the )?(?:whole |entire |full )?"
     r"(?:packet|bottle|box|handful|pack|tub|strip)s? of",
     # A time set for it: "ending it tonight" ("ending it with my boyfriend" names no time).
-    r"(?:end|ending) it (?:tonight|today|now|tomorrow|this (?:week|weekend))",
+    r"(?:end|ending|finish|finishing) it'? (?:tonight|today|now|tomorrow|this (?:week|weekend|evening))",
+    # Sarcasm about a future the writer will not see: "what's the weather tomorrow, not that i'll be needing to know".
+    r"not that i'll (?:be )?(?:around|here|alive|needing to know|need to know)",
     r"no point (?:anymore|any more)",
     # Exhaust fumes: the engine left running in a garage, not an engine that runs rough.
     r"garage[^.]{0,40} engine (?:is |still )?running(?! (?:rough|badly|hot|fine|ok|okay|smooth\w*|poorly|weird\w*))",
@@ -509,13 +594,21 @@ _HEAVY_BLEEDING = _phrases(
     r"(?:gushing|spurting|pouring)[^.]{0,30} (?:can't|cannot|couldn't|won't) (?:stop|stem)",
     r"(?:pressure|pressing)[^.]{0,20} (?:isn't|not|doesn't|won't) (?:stopping|stop|helping) (?:it|the bleeding)",
     r"(?:filling|filled|full) (?:up )?with blood",
+    r"(?:large|huge|big|vast) (?:quantities|quantity|amounts?|volumes?) of (?:\w+ ){0,3}blood",
+    r"(?:vomit\w*|threw up|throwing up|coughed up|coughing up|brought up) (?:about |around |nearly |over |at least )?"
+    r"(?:a |an |half a )?(?:cup|mug|cupful|glass|bowl|lot)s? of (?:\w+ ){0,2}blood",
+    r"(?:nose ?bleed|bleed\w*)[^.]{0,20} (?:gone on|going on|lasted|lasting|been going) (?:for )?(?:over |more than )?"
+    r"(?:[3-9]\d|\d{3}) (?:minutes|mins)",
 )
 #: Black, tarry stool is bleeding in the gut; with faintness it is a large bleed.
-_BLACK_STOOL = _phrases(r"(?:black|tarry)[^.]{0,20} (?:stool|stools|poo|poop|stuff|tarry)", r"pooping[^.]{0,20} black")
-_FAINTNESS = _phrases(r"faint\w*", r"dizzy", r"pass(?:ing)? out", r"light-?headed", r"pale", r"clammy", r"collaps\w*")
+_BLACK_STOOL = _phrases(
+    r"(?:black|tarry)[^.]{0,20} (?:stool|stools|poo|poop|stuff|tarry)", r"pooping[^.]{0,20} black", _RECTAL_BLEEDING
+)
+_FAINTNESS = _phrases(r"faint\w*", r"dizz\w*", r"pass(?:ing)? out", r"light-?headed", r"pale", r"clammy", r"collaps\w*")
 
 _FEVER = _phrases(
     r"fever\w*",
+    r"(?:raging|roaring|sky-high|sky high) (?:temp\w*|fever)",
     r"febrile",
     r"high temp\w*",
     r"a temp\w*",
@@ -555,7 +648,9 @@ _NON_BLANCHING_RASH = _phrases(
     r"glass[^.]{0,30} (?:still see (?:the )?(?:rash|spots?)|(?:rash|spots?) (?:stay|stays|remain|remains|"
     r"don't fade|doesn't fade|won't fade))",
     r"(?:rash|spots?) (?:that )?(?:doesn't|does not|don't|do not|won't|didn't) (?:fade|go away|disappear|blanch)",
-    # The test named without its result: an alarm unless the result given is that the rash faded.
+    # The test named without its result: an alarm unless the result given is that the rash faded, or the question is
+    # how to do it.
+    r"(?<!how to do the )(?<!how do i do the )(?<!how do you do the )(?<!exactly do i do the )"
     rf"glass test(?![^.]{{0,40}}{_FADES})",
 )
 _PURPLE_RASH = _phrases(
@@ -598,6 +693,9 @@ _INFANT = _phrases(
 )
 _UNWELL_INFANT = _phrases(
     r"floppy",
+    r"(?:like a |a bit of a |bit of a )?rag ?doll",
+    r"(?:hasn't|has not|won't|not) (?:fancied|wanted|taken|touched) (?:her |his |their |the |a )?"
+    r"(?:milk|feeds?|bottle)",
     r"limp",
     r"lethargic",
     r"(?:hard|difficult|impossible) to wake",
@@ -617,6 +715,8 @@ _YOUNG_INFANT = _phrases(
     rf"(?:baby|son|daughter|she|he|little one|infant){_IS}? (?:only |just )?(?:[1-9]|1[0-2]) ?(?:weeks?|wks?)"
     r"(?! pregnant)",
     r"\d{1,2}[- ]?days?[- ]old",
+    r"aged?:? (?:[1-9]|1[0-2]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[- ]?(?:weeks?|wks?|days?)"
+    r"(?! pregnant)",
     r"(?:[1-9]|1[0-2])/52",  # weeks of age written as a fraction of a year ("infant 8/52")
     r"(?:[0-2]|one|two)[- ]?months?[- ]old",
     rf"(?:baby|son|daughter|sister|sis|brother|bro|niece|nephew|grandson|granddaughter|she|he|little one|infant)"
@@ -633,13 +733,15 @@ _RELATIVE = (
 _FITTING = r"fitting(?! (?:a|an|the|new|some|it|them|in|into|out|together|well|for|his|her|my|their|our|up|down)\b)"
 
 _SEIZURE = _phrases(
-    r"(?:having|had|has had|is having|just had|has) (?:a |an |another |(?:his|her|their|my) first |first )?"
+    r"(?:having|had|has had|is having|just had|has|suffered|experienced|sustained)(?: at [^.,]{0,25})? "
+    r"(?:a |an |another |(?:his|her|their|my) first |first )?(?:generali[sz]ed |major |big |full-blown |grand mal )?"
     r"(?:seizures?|s(?:ie|ei)zures?|fits?|convulsions?)",
     r"seizing",
     r"convulsing",
     r"(?:\d+|two|three|four|several|multiple) (?:seizures|fits|convulsions) in a row",
     r"(?:having|had|has had|is having|just had|has) one of (?:my|his|her|their) (?:seizures|fits|convulsions)",
-    r"(?:been |keeps |kept |started )?(?:jerking|convulsing|fitting|twitch\w*) for (?:over |more than |about |nearly |"
+    r"(?:been |keeps |kept |started )?(?:jerking|convulsing|fitting|twitch\w*) for (?:what (?:feels|seems) like )?"
+    r"(?:over |more than |about |nearly |"
     r"almost )?(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|a few)[^.]{0,12} minutes",
     r"(?:seizure|fit|convulsion)[^.]{0,30} (?:won't stop|not stopping|isn't stopping|hasn't stopped|still going|"
     r"going on for|lasting|lasted|"
@@ -661,6 +763,7 @@ _UNRESPONSIVE = _phrases(
     r"unresponsive",
     r"(?:not|isn't|is not|wasn't|won't) (?:responding|responsive|respond)",
     r"(?:not|isn't|is not|wasn't) answering (?:me|us|when)",
+    r"(?:not|isn't|is not|wasn't) really (?:answering|responding)",
     r"(?:can't|couldn't) (?:wake|rouse) (?:him|her|them|my|me)",
     r"won't wake(?: up)?",
     _LOW_GCS,
@@ -687,7 +790,7 @@ _RULES: tuple[_Rule, ...] = (
         "cardiac_chest_pain",
         "chest pain with breathlessness, sweating or spreading pain",
         "Chest pain with these features can be a heart attack or pulmonary embolism. " + _EMERGENCY,
-        ((_CHEST_PAIN_SEVERE,), (_CHEST_PAIN, _CARDIAC_COMPANION)),
+        ((_CHEST_PAIN_SEVERE,), (_CHEST_PAIN, _CARDIAC_COMPANION), (_ANGINA, _PAIN_PERSISTS)),
     ),
     _Rule(
         "stroke",
@@ -700,7 +803,7 @@ _RULES: tuple[_Rule, ...] = (
         "thoughts of suicide or self-harm",
         "If you are thinking about harming yourself, you deserve support right now: call or text 988 (US), "
         "116 123 (UK/IE, Samaritans) or your local crisis line, or " + _EMERGENCY[0].lower() + _EMERGENCY[1:],
-        ((_SUICIDAL,),),
+        ((_SUICIDAL,), (_SUICIDE_CONTEXT, _SUICIDE_PREP)),
     ),
     _Rule(
         "anaphylaxis",
@@ -771,13 +874,27 @@ NEVER_VETOED = frozenset({"infant_fever"})
 #: Clinical terms no idiom or story uses, and a suicide plan or method: an alarm beside one is never withdrawn. The
 #: classifier learned from patients' words and vetoed a carer's "active SI with plan to jump", "tonic-clonic seizure
 #: … GCS approx 10" and "I've started thinking about how I'd do it, like which bridge".
-_UNVETOABLE = _phrases(*_ACTIVE_SI, *_SEIZURE_TERMS, _LOW_GCS, _LOW_SPO2, _ANGIOEDEMA, _STRIDOR, *_SUICIDE_PLAN)
+_UNVETOABLE = _phrases(
+    *_ACTIVE_SI,
+    *_SEIZURE_TERMS,
+    *_CARDIAC_TERMS,
+    *_STROKE_TERMS,
+    _RECTAL_BLEEDING,
+    _LOW_GCS,
+    _LOW_SPO2,
+    _ANGIOEDEMA,
+    _STRIDOR,
+    *_SUICIDE_PLAN,
+)
 
 
 def may_veto(flag_ids: Iterable[str], text: str) -> bool:
     """Whether the classifier may withdraw these rule alarms on `text`: none of them is in `NEVER_VETOED` and
-    no live clause uses a clinical term or states a suicide plan (`_UNVETOABLE`)."""
-    return NEVER_VETOED.isdisjoint(flag_ids) and not _present(_UNVETOABLE, _live_clauses(text))
+    no live clause uses a clinical term or states a suicide plan (`_UNVETOABLE`), nor does the message pair low mood
+    with a preparation (`_SUICIDE_CONTEXT`, `_SUICIDE_PREP`: a plan too)."""
+    clauses = _live_clauses(text)
+    plan = _present(_SUICIDE_CONTEXT, clauses) and _present(_SUICIDE_PREP, clauses)
+    return NEVER_VETOED.isdisjoint(flag_ids) and not plan and not _present(_UNVETOABLE, clauses)
 
 
 #: Every red-flag id, in the order `detect_red_flags` reports them.
@@ -810,9 +927,11 @@ def bare_drug_question(text: str) -> bool:
 
 def classifier_text(text: str) -> str:
     """The sentences the classifier reads: general questions about a condition left out, as for the rules, and the
-    glossary's phrases in English (its embedder reads English)."""
-    sentences = [s.strip() for s in _SENTENCE_END.split(to_english(text.translate(_APOSTROPHES)))]
-    return " ".join(s for s in sentences if s and not _is_general_question(_normalise(s)))
+    glossary's phrases in English (its embedder reads English). One sentence a line: the classifier scores a long
+    message's sentences one by one as well as whole (`message_units`), and its splitter needs the boundaries this
+    split consumes."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(to_english(_unquoted(text).translate(_APOSTROPHES)))]
+    return "\n".join(s for s in sentences if s and not _is_general_question(_normalise(s)))
 
 
 def detect_red_flags(

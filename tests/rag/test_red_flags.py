@@ -266,6 +266,67 @@ def test_look_alikes_of_the_sixth_blind_set_stay_quiet(text: str) -> None:
     assert _ids(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # heldout9 (formal letters, forms, chat logs, understatement): its rule misses.
+        (
+            "The undersigned has had continuous retrosternal pain since 14:10 with dyspnoea and diaphoresis",
+            "cardiac_chest_pain",
+        ),
+        ("heavy burning pressure behind my breastbone for half an hour, sweaty and breathless", "cardiac_chest_pain"),
+        ("Subject: Tight chest and can't catch my breath at my desk, sweating through my shirt", "cardiac_chest_pain"),
+        ("my GTN spray usually sorts it but I've used it three times and the pain hasn't budged", "cardiac_chest_pain"),
+        ("an abrupt onset of dysarthria together with weakness of the right upper and lower limbs", "stroke"),
+        ("says her right leg's gone 'lazy' and her smile's gone crooked", "stroke"),
+        ("my father suffered at approximately 09:30 a generalised convulsion of some two minutes", "seizure"),
+        ("he went rigid and twitched, now he's floppy and not really answering", "seizure"),
+        (
+            "I have formed a settled intention to end my life this evening and have acquired the means",
+            "suicidal_ideation",
+        ),
+        (
+            "Any thoughts of harming yourself?: yes, every day, and I've decided on Friday. The rope is in the garage.",
+            "suicidal_ideation",
+        ),
+        ("she told me she's going to 'finish it' tonight when she gets home", "suicidal_ideation"),
+        ("what's the weather tomorrow, not that i'll be needing to know", "suicidal_ideation"),
+        ("passed large quantities of dark red blood per rectum, marked dizziness on rising", "severe_bleeding"),
+        ("vomited about a cup of bright red blood twice, dizzy on standing", "severe_bleeding"),
+        ("Infant age: 9 weeks / Temperature: 38.0°C / Feeding: normal", "infant_fever"),
+        ("my son, aged eleven weeks, has a temperature of 38.4", "infant_fever"),
+        ("5 months old, hot to touch, hasn't fancied her milk, a bit of a rag doll", "infant_fever"),
+        ("Toddler choked on a grape, silent, can't cough", "breathing"),
+        ("my daughter is in severe respiratory distress, sucking-in beneath the ribs", "breathing"),
+    ],
+)
+def test_phrasings_found_by_the_ninth_blind_set_fire(text: str, flag: str) -> None:
+    assert flag in _ids(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A quoted post is someone else's story; the reply is what is live.
+        "> my dad's face drooped and he couldn't speak, they said it was a stroke\nSame with my mum in 2019, she's "
+        "back to gardening. Did they give you information about blood pressure tablets?",
+        # A form's negative answers negate their findings.
+        "Age: 34 / Symptoms: sharp pain on the left side of the chest when I press on one rib / Breathlessness: none / "
+        "Sweating: none",
+        "If someone has an anaphylactic reaction on a plane, do airlines carry adrenaline?",
+        "If my toddler ever gets a rash with a fever, how exactly do I do the glass test?",
+        "i'm a carer for a stroke survivor who gets really frustrated with his aphasia, any communication tips",
+        "we've picked a date for the wedding and the rope is in the garage for the tent",
+    ],
+)
+def test_look_alikes_of_the_ninth_blind_set_stay_quiet(text: str) -> None:
+    assert _ids(text) == []
+
+
+def test_a_message_that_is_only_a_quotation_is_still_read() -> None:
+    assert "stroke" in _ids("> my dad's face is drooping and he can't speak")
+
+
 def test_a_study_frame_still_fires_on_a_real_emergency_beside_it() -> None:
     assert "seizure" in _ids("I'm a nursing student and my roommate is having a seizure right now")
     assert "cardiac_chest_pain" in _ids("writing my essay and my chest hurts with sweating and my left arm is numb")
