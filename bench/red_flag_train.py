@@ -195,7 +195,6 @@ def cross_validate(
     # A veto reads every unit (`vetoes`); an alarm of the classifier's own reads the whole message (`classify_message`).
     unit_texts = [message_units(t) for t in texts]
     unit_vectors = [embed(u) for u in unit_texts]
-    whole_texts = [[" ".join(t.split())] for t in texts]
     n_pos = sum(bool(r["emergency"]) for r in rows)
     n_neg = {kind: sum(not r["emergency"] and r["kind"] == kind for r in rows) for kind in ("written", "plain")}
     results: dict[str, Any] = {}
@@ -208,7 +207,7 @@ def cross_validate(
             clf = fit([texts[i] for i in train], vectors[train], [rows[i] for i in train], c, model)
             for i in np.flatnonzero(folds == fold):
                 clf.threshold = 0.0  # score every message; thresholds are applied below
-                flag, score = clf.predict(whole_texts[i], unit_vectors[i][:1])
+                flag, score = clf.predict(unit_texts[i][:1], unit_vectors[i][:1])  # the first unit: the whole
                 oof[i] = (score, flag or "")
                 oof_veto[i] = clf.predict(unit_texts[i], unit_vectors[i])[1]
         curve = []

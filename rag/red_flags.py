@@ -892,7 +892,11 @@ def may_veto(flag_ids: Iterable[str], text: str) -> bool:
     """Whether the classifier may withdraw these rule alarms on `text`: none of them is in `NEVER_VETOED` and
     no live clause uses a clinical term or states a suicide plan (`_UNVETOABLE`), nor does the message pair low mood
     with a preparation (`_SUICIDE_CONTEXT`, `_SUICIDE_PREP`: a plan too)."""
-    clauses = _live_clauses(text)
+    return _may_veto(flag_ids, _live_clauses(text))
+
+
+def _may_veto(flag_ids: Iterable[str], clauses: list[str]) -> bool:
+    """`may_veto` over the message's live clauses, as `detect_red_flags` already has them."""
     plan = _present(_SUICIDE_CONTEXT, clauses) and _present(_SUICIDE_PREP, clauses)
     return NEVER_VETOED.isdisjoint(flag_ids) and not plan and not _present(_UNVETOABLE, clauses)
 
@@ -952,7 +956,7 @@ def detect_red_flags(
     if embed is None:
         return flags
     if flags:
-        if may_veto((flag.id for flag in flags), text) and vetoes(classifier_text(text), embed, model):
+        if _may_veto((flag.id for flag in flags), clauses) and vetoes(classifier_text(text), embed, model):
             logger.debug("rule alarm %s withdrawn: the classifier puts the message under its veto", flags[0].id)
             return []
         return flags
