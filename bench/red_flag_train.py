@@ -72,6 +72,8 @@ TRAIN_FILES = (
     # And the ninth: chat logs, forms, quoted forum replies, formal letters and understatement
     # (`reports/red_flags_heldout9.json`).
     Path(__file__).parent / "data" / "red_flags_heldout9.jsonl",
+    # And the tenth: everyday writers, metaphors, chronic conditions, numbers (`reports/red_flags_heldout10.json`).
+    Path(__file__).parent / "data" / "red_flags_heldout10.jsonl",
 )
 #: LiveQA 2017 training questions (`bench.consumer_dev.tuning_items`: never a test question), each labelled
 #: emergency or not by a separate session that read only the questions; the texts stay in the data folder.

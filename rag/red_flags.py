@@ -107,7 +107,9 @@ _NEGATION_CUE = re.compile(
 #: A negation reaching a finding through "thoughts of", "plans to", "urge to" (the finding follows at once).
 _NEGATED_THOUGHT = re.compile(
     r"\b(?:no|not|never|without|don't|doesn't|den(?:y|ies|ied|ying))\b(?: \w+){0,3} "
-    r"(?:thoughts?|ideas?|intentions?|plans?|urges?|wish(?:es)?|desire|feelings?) (?:of|to|about)\s*$"
+    # "no thoughts of hurting myself or ending my life": the negation reaches every finding the list joins.
+    r"(?:thoughts?|ideas?|intentions?|plans?|urges?|wish(?:es)?|desire|feelings?) (?:of|to|about)"
+    r"(?:(?: \w+){1,3} (?:or|nor|and))?\s*$"
 )
 #: A sentence opening like a question or a request for information …
 _QUESTION_FRAME = re.compile(
@@ -140,7 +142,9 @@ _REMOTE_PAST = re.compile(
     r"\bas a (?:child|kid|teen|teenager|baby|toddler|student|youngster)\b|"
     r"\bwhen (?:i|he|she|they|we) (?:was|were) (?:young|younger|little|small|a child|a kid|a baby|a teen|"
     r"a teenager|\d+)\b|\bin (?:19|20)\d\d\b|\bsince (?:childhood|birth)\b|\bhistory of\b|\bused to\b|"
-    r"\bin the past\b|\bback in\b|\blong ago\b"
+    r"\bin the past\b|\bback in\b|\blong ago\b|"
+    # An age as the time: "has had a stroke at 40 years old", "at the age of 12".
+    r"\bat (?:the age of |age )?\d{1,2} (?:years old|yrs old|years of age)\b|\bat (?:the age of|age) \d{1,2}\b"
 )
 
 
@@ -279,12 +283,13 @@ _SEVERE_BREATHING = _phrases(
     r"(?:can't|unable to|not able to) (?:speak|talk|say|get out) (?:in )?(?:a |full |whole |complete )*sentences?",
     r"speech (?:is )?(?:limited|reduced) to (?:single|one|a few) words?",
     _LOW_SPO2,
-    r"wheez\w* (?:so |really |very )?badly",
+    r"wheez\w* (?:so |really |very )?(?:badly|bad)",
     r"(?:is|are|he's|she's|i'm|i am) choking",
     r"choking on",
     # Present or perfect tense: turning blue now, not "why do my lips turn blue in cold water".
     r"(?:lips|lipps|face|fingers|fingertips|fingernails|skin|tongue|mouth) (?:is |are |look |looks |looking |went |"
-    r"going |turning |turned |gone |has gone |have gone )+(?:blue|bloo|blu|grey|gray|purple)",
+    r"going |turning |turned |gone |has gone |have gone )+"
+    r"(?:an? )?(?:weird |strange |funny |horrible |dusky |bit |slight )*(?:blue|bloo|blu|grey|gray|purple)",
     r"(?:blue|purple) (?:lips|fingertips|fingers)",
     r"blu(?:e|ish) (?:tinge|tint)",
     r"(?:lips|face|skin|fingers|fingertips)[^.]{0,30} blu(?:e-?)?ish",
@@ -411,8 +416,9 @@ _SUDDEN_WEAKNESS = _phrases(
 
 #: A plan or a method: the highest-risk thing a message about suicide says, so no alarm beside one is vetoed.
 _SUICIDE_PLAN = (
+    # Collecting pills is a plan; collecting them from the pharmacy is an errand.
     r"(?:stockpil\w*|hoard\w*|saving up|collecting) (?:my |his |her |some |all )?(?:pills|tablets|meds|medication|"
-    r"medicines)",
+    r"medicines)(?! (?:from|at) (?:the |a )?(?:pharmacy|chemist|chemists|drugstore|surgery|clinic|hospital))",
     r"(?:goodbye|suicide) (?:letters?|notes?|messages?)",
     r"(?:pills|tablets|meds) (?:are )?(?:all )?(?:lined up|counted out|ready)",
     r"how (?:i'd|i would|i'll|i will|i'm going to|i am going to|i'm gonna) do it",
@@ -440,7 +446,7 @@ _SUICIDE_CONTEXT = _phrases(
     r"thoughts of (?:harming|hurting|killing|ending)",
     r"wish i (?:wouldn't|didn't|won't|would not|did not) wake",
     r"(?:wrote|written|writing) (?:goodbye )?letters (?:for|to) (?:everyone|everybody|all of you|my family)",
-    r"nobody (?:will|would|is going to) (?:miss|care|notice)",
+    r"(?:nobody|no one|no-one) (?:will|would|is going to) (?:miss|care|notice)",
     r"(?:lost|losing) (?:the|my) job[^.]{0,40} (?:took|taken|left with) the kids",
 )
 _SUICIDE_PREP = _phrases(
@@ -450,6 +456,11 @@ _SUICIDE_PREP = _phrases(
     r"rope (?:is|'s) (?:in|under|hidden|ready)",
     r"(?:i'm|i am|he's|she's|standing) (?:standing )?on (?:the|a) (?:bridge|ledge|roof)",
     r"(?:gun|shotgun|rifle|pistol)[^.]{0,20} (?:for company|loaded|is ready)",
+    # A stock of a drug kept back to take at once: "saving up my insulin pens … take them all".
+    # ("collecting my tablets" is a pharmacy errand, "should I take them all" a dosing question: neither counts).
+    r"(?:(?:saving|saved) up|stockpil\w*|hoard\w*|stash\w*) (?:\w+ ){0,3}"
+    r"(?:pills|tablets|meds|medication|insulin|pens|paracetamol|painkillers|sleeping pills)",
+    r"(?:going to|gonna|will|i'll|planning to|plan to) (?:take|swallow) them all",
 )
 
 _SUICIDAL = _phrases(
@@ -466,7 +477,7 @@ _SUICIDAL = _phrases(
     r"(?:don't|can't) see (?:the|any) point (?:in|of) (?:living|life|going on|carrying on|being alive|being here)",
     r"no (?:point|reason) (?:in |to )?(?:living|live|go on|going on|keep going|carry on|carrying on|be alive|"
     r"being alive)",
-    r"(?:don't|do not) want to (?:live|be alive|wake up)",
+    r"(?:don't|do not) want to (?:live|be alive|wake up|be here (?:tomorrow|anymore|any more|much longer))",
     r"can't go on",
     r"(?:sleep|go to sleep) and (?:never|not) wake up",
     r"to (?:not|never) wake up",
@@ -547,6 +558,7 @@ _THROAT_TIGHT = _phrases(r"throat (?:is |feels )?(?:really |very |so )?(?:tight|
 _FACE_SWELLING = _phrases(
     r"(?:face|lips?|mouth|tongue)(?: \w+){0,3} "
     r"(?:swelling|swollen|swell\w*|puffing|puffed|puffy|blowing up|blown up|massive|huge|enormous)",
+    r"(?:face|lips?|mouth|tongue)(?: \w+){0,2} like (?:a )?balloons?",
     r"tongue (?:has |have )?(?:become|became|got|gone|went|going|getting|is getting) (?:really |very |so )?"
     r"(?:big|huge|fat|thick)",
     _ANGIOEDEMA,
@@ -559,6 +571,7 @@ _AIRWAY_SIGN = _phrases(
     r"voice (?:sounds |is |has gone |went )?(?:weird|strange|hoarse|funny|different|croaky)",
     r"breathing (?:got |is |sounds |has got |went )?(?:noisy|loud|whistly)",
     r"noisy breathing",
+    r"breathing through a (?:straw|pillow|wet cloth)",
     _STRIDOR,
 )
 _HIVES = _phrases(r"hives", r"welts", r"(?:red )?blotch\w*", r"rash all over", r"covered in (?:a )?(?:rash|spots|red)")
@@ -593,6 +606,7 @@ _HEAVY_BLEEDING = _phrases(
     r"(?:is |it's |still )?(?:gushing|spurting|pouring)",
     r"(?:gushing|spurting|pouring)[^.]{0,30} (?:can't|cannot|couldn't|won't) (?:stop|stem)",
     r"(?:pressure|pressing)[^.]{0,20} (?:isn't|not|doesn't|won't) (?:stopping|stop|helping) (?:it|the bleeding)",
+    r"(?:won't|will not|doesn't|does not|can't|cannot|couldn't|isn't going to) stop bleeding",
     r"(?:filling|filled|full) (?:up )?with blood",
     r"(?:large|huge|big|vast) (?:quantities|quantity|amounts?|volumes?) of (?:\w+ ){0,3}blood",
     r"(?:vomit\w*|threw up|throwing up|coughed up|coughing up|brought up) (?:about |around |nearly |over |at least )?"
@@ -604,10 +618,21 @@ _HEAVY_BLEEDING = _phrases(
 _BLACK_STOOL = _phrases(
     r"(?:black|tarry)[^.]{0,20} (?:stool|stools|poo|poop|stuff|tarry)", r"pooping[^.]{0,20} black", _RECTAL_BLEEDING
 )
-_FAINTNESS = _phrases(r"faint\w*", r"dizz\w*", r"pass(?:ing)? out", r"light-?headed", r"pale", r"clammy", r"collaps\w*")
+_FAINTNESS = _phrases(
+    r"faint\w*",
+    r"dizz\w*",
+    r"giddy",
+    r"pass(?:ing)? out",
+    r"blacked out",
+    r"light-?headed",
+    r"pale",
+    r"clammy",
+    r"collaps\w*",
+)
 
 _FEVER = _phrases(
-    r"fever\w*",
+    # A fever looked out for is not a fever had: "don't want to miss a fever".
+    r"(?<!miss a )(?<!missing a )(?<!spot a )(?<!check for a )fever\w*",
     r"(?:raging|roaring|sky-high|sky high) (?:temp\w*|fever)",
     r"febrile",
     r"high temp\w*",
@@ -631,6 +656,7 @@ _STIFF_NECK = _phrases(
     r"neck (?:is |feels )?(?:really |very |so )?stiff",
     r"neck(?:'s| has| is)? (?:gone|going|got|become|becoming|getting|turned) (?:really |very |so |all )?stiff",
     r"neck stiffness",
+    r"neck (?:is |feels )?(?:like )?(?:a )?(?:steel |iron |metal |wooden )?(?:rod|board|plank|pole|poker)",
     r"can't (?:bend|move|turn|touch)[^.]{0,15} (?:neck|chin)",
     r"chin (?:to|on|onto|against|down to) (?:my|his|her|their) chest",
     # Neck pain on bending forward is how neck stiffness is felt: "neck is killing me when I look down".
@@ -666,7 +692,7 @@ _LIGHT_HURTS = _phrases(
     rf"light hurts {_POSSESSIVE} eyes",
     r"(?:sensitive|sensitivity) to light",
     r"photophob\w*",
-    r"can't (?:stand|bear|take|look at) (?:the )?light",
+    r"can't (?:stand|bear|take|look at) (?:the )?(?:light|lights|lamp|sun|sunlight|brightness)",
     r"squint\w* (?:at|in|from) (?:the |every |any |bright )?lights?",
 )
 #: A bulging soft spot in a feverish baby is raised pressure inside the skull.
@@ -712,7 +738,7 @@ _YOUNG_INFANT = _phrases(
     r"new[- ]?born",
     r"neonat\w*",
     r"(?:[1-9]|1[0-2]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[- ]?(?:weeks?|wks?)[- ]old",
-    rf"(?:baby|son|daughter|she|he|little one|infant){_IS}? (?:only |just )?(?:[1-9]|1[0-2]) ?(?:weeks?|wks?)"
+    rf"(?:baby|son|daughter|she|he|little one|infant){_IS}? (?:only |just |at |of )?(?:[1-9]|1[0-2]) ?(?:weeks?|wks?)"
     r"(?! pregnant)",
     r"\d{1,2}[- ]?days?[- ]old",
     r"aged?:? (?:[1-9]|1[0-2]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[- ]?(?:weeks?|wks?|days?)"
@@ -720,7 +746,7 @@ _YOUNG_INFANT = _phrases(
     r"(?:[1-9]|1[0-2])/52",  # weeks of age written as a fraction of a year ("infant 8/52")
     r"(?:[0-2]|one|two)[- ]?months?[- ]old",
     rf"(?:baby|son|daughter|sister|sis|brother|bro|niece|nephew|grandson|granddaughter|she|he|little one|infant)"
-    rf"{_IS}? (?:only |just )?(?:[0-2]|one|two) ?(?:months?|mo|mths?)\b(?! pregnant)",
+    rf"{_IS}? (?:only |just |at |of )?(?:[0-2]|one|two) ?(?:months?|mo|mths?)\b(?! pregnant)",
 )
 
 #: People a message is written about.

@@ -43,7 +43,17 @@ def test_no_training_message_is_a_reported_message() -> None:
     "name",
     [
         f"red_flags_{name}.jsonl"
-        for name in ("train3", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9")
+        for name in (
+            "train3",
+            "heldout3",
+            "heldout4",
+            "heldout5",
+            "heldout6",
+            "heldout7",
+            "heldout8",
+            "heldout9",
+            "heldout10",
+        )
     ],
 )
 def test_blind_sets_are_balanced_per_flag(name: str) -> None:

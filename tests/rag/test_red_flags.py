@@ -323,6 +323,46 @@ def test_look_alikes_of_the_ninth_blind_set_stay_quiet(text: str) -> None:
     assert _ids(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # heldout10 (everyday writers, metaphors, chronic conditions, numbers): its misses, reworded.
+        ("honestly i don't want to be here tomorrow, how many sleeping tablets is too many", "suicidal_ideation"),
+        (
+            "nobody would notice if I was gone. I've been saving up my tablets and I'm going to take them all",
+            "suicidal_ideation",
+        ),
+        ("ate a prawn curry and now my lips feel like balloons and it's like breathing through a straw", "anaphylaxis"),
+        ("cut my hand on a tin and it won't stop bleeding, I'm on warfarin", "severe_bleeding"),
+        ("black stools like tar for two days and I went giddy on the stairs", "severe_bleeding"),
+        ("temp 39, my neck is like a plank and I can't look at the lamp", "meningitis"),
+        ("she's wheezing so bad and her lips are going a dusky blue", "breathing"),
+        # Found beside it: an age after "at" ("baby at 6 weeks") was no age.
+        ("my baby at 6 weeks has a fever of 38.2", "infant_fever"),
+    ],
+)
+def test_phrasings_found_by_the_tenth_blind_set_fire(text: str, flag: str) -> None:
+    assert flag in _ids(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A negation reaches every finding of the list it leads into.
+        "I have no thoughts of harming myself or ending my life, I just feel tired all the time",
+        # A fever watched for is not one had.
+        "What's the best thermometer for a newborn? I don't want to miss a fever.",
+        # Errands and dosing questions beside low mood are no preparation.
+        "I've been depressed lately and I'm collecting my tablets from the pharmacy tomorrow",
+        "I've been feeling low. The doctor gave me five antibiotic tablets, should I take them all at once?",
+        # An age as the time is the past (a real LiveQA question about sleep apnoea surgery).
+        "My husband is on CPAP, he is not overweight, has had a stroke at 40 years old and a bypass at 50",
+    ],
+)
+def test_look_alikes_of_the_tenth_blind_set_stay_quiet(text: str) -> None:
+    assert _ids(text) == []
+
+
 def test_a_message_that_is_only_a_quotation_is_still_read() -> None:
     assert "stroke" in _ids("> my dad's face is drooping and he can't speak")
 
