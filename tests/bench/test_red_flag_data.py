@@ -29,11 +29,12 @@ def _fold(text: str) -> str:
 
 def test_no_training_message_is_a_reported_message() -> None:
     """Independent writers do arrive at the same general question ("what temperature counts as a fever in a
-    baby?"); neither rules nor classifier read those, so only messages the detector reads must differ."""
+    baby?", heldout10's "What does FAST stand for in stroke?" is a test message word for word); neither rules nor
+    classifier read those, so only messages the detector reads must differ."""
     training = {_fold(r["text"]) for path in TRAIN_FILES for r in read_cases(path)}
     training |= {_fold(r["text"]) for r in read_cases(CASES) if r["split"] == "dev"}
     reported = {_fold(r["text"]) for name in REPORTED for r in read_cases(DATA / name) if classifier_text(r["text"])}
-    reported |= {_fold(r["text"]) for r in read_cases(CASES) if r["split"] == "test"}
+    reported |= {_fold(r["text"]) for r in read_cases(CASES) if r["split"] == "test" and classifier_text(r["text"])}
     assert len(training) > 1400 and len(reported) > 500
     assert not training & reported
     assert all(path.name not in REPORTED for path in TRAIN_FILES)
