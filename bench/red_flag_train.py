@@ -74,6 +74,9 @@ TRAIN_FILES = (
     Path(__file__).parent / "data" / "red_flags_heldout9.jsonl",
     # And the tenth: everyday writers, metaphors, chronic conditions, numbers (`reports/red_flags_heldout10.json`).
     Path(__file__).parent / "data" / "red_flags_heldout10.jsonl",
+    # And the eleventh: voice-to-text errors, SMS shorthand, minimisers, third parties, typos in the key words
+    # (`reports/red_flags_heldout11.json`).
+    Path(__file__).parent / "data" / "red_flags_heldout11.jsonl",
 )
 #: LiveQA 2017 training questions (`bench.consumer_dev.tuning_items`: never a test question), each labelled
 #: emergency or not by a separate session that read only the questions; the texts stay in the data folder.

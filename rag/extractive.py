@@ -73,7 +73,12 @@ _NOT_CONTENT = re.compile(
     r"^(?:these resources|see also|for more information|resources? (?:from|on)|source:|references?\b)"
     r"|\b[a-z]+_[a-z_]+\b"
     r"|\b(?:learn more|click|read more|see below|see above)\b|\bhere\.$"
-    r"|\[\s*see [^\]]*\]|\(\s*\d+(?:\.\d+)*\s*(?:,\s*\d+(?:\.\d+)*\s*)*\)\s*$",
+    r"|\[\s*see [^\]]*\]|\(\s*\d+(?:\.\d+)*\s*(?:,\s*\d+(?:\.\d+)*\s*)*\)\s*$"
+    # The cancer summaries' stock sentences, which name no treatment: "There are different types of treatment for
+    # patients with non-Hodgkin lymphoma" answered "what is the treatment for lymphoma?" in a judged sample.
+    r"|^(?:there are )?(?:different|several|many) types of treatment (?:for|are available)"
+    r"|^new types of treatment are being tested|^some treatments are standard\b"
+    r"|^patients may want to think about taking part in a clinical trial",
     re.IGNORECASE,
 )
 

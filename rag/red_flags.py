@@ -92,6 +92,12 @@ _CLAUSE_BREAK = re.compile(
     # "… 3 years ago and now my face is drooping again" starts the present; "ending it tonight" is one finding.
     r"(?<!\bit )(?<!\bit' )\b(?:now|today|tonight)\b"
 )
+#: A drug's written warning about a side effect ("my sertraline leaflet says it can increase suicidal thoughts"): what
+#: the drug may do, not what is happening.
+_LEAFLET_WARNING = re.compile(
+    r"\b(?:leaflet|label|insert|packaging|information sheet|box) (?:says|said|warns|warned|mentions|lists|states) "
+    r"(?:that )?(?:it |this |they )?(?:can|may|might|could) (?:cause|increase|raise|trigger|lead to)\b"
+)
 #: A hypothetical clause ("if my toddler ever gets a rash", "just in case she has a seizure at work").
 _HYPOTHETICAL = re.compile(r"\bif(?: \w+){1,3} ever\b|\bin case\b(?! of (?:an )?emergency)")
 
@@ -157,7 +163,8 @@ STUDY_FRAME = re.compile(
     rf"\b(?:(?:i'm |i am )?(?:writing|write|wrote) (?:a |an |my )?(?:\w+ ){{0,2}}(?:{_FICTION_GENRES}|essay|assignment|"
     r"paper|article)|(?:i'm |i am )?(?:studying|revising|prepping|preparing) "
     r"for (?:my |an |the |a )?(?:\w+ ){0,3}(?:exams?|boards|quiz|finals|osce|usmle|nclex)|"
-    r"for (?:my|an|the|a) (?:\w+ ){0,3}(?:exams?|quiz|essay|assignment|class|lecture|module|course|homework)|"
+    rf"for (?:my|an|the|a) (?:\w+ ){{0,3}}(?:exams?|quiz|essay|assignment|class|lecture|module|course|homework|"
+    rf"{_FICTION_GENRES})|"
     r"(?:i'm|i am) (?:a |an )?(?:\w+ ){0,2}student)\b"
 )
 
@@ -201,8 +208,8 @@ def _unquoted(text: str) -> str:
 
 
 def _live_clauses(text: str) -> list[str]:
-    """The clauses that can describe a current emergency: quoted lines, general questions and remote past events
-    dropped."""
+    """The clauses that can describe a current emergency: quoted lines, general questions, remote past events,
+    hypotheticals and a leaflet's warnings dropped."""
     clauses: list[str] = []
     for sentence in _SENTENCE_END.split(_normalise(_unquoted(text))):
         if not sentence.strip() or _is_general_question(sentence):
@@ -210,7 +217,10 @@ def _live_clauses(text: str) -> list[str]:
         clauses.extend(
             c
             for c in _CLAUSE_BREAK.split(sentence)
-            if c.strip() and (not _REMOTE_PAST.search(c) or _ONGOING.search(c)) and not _HYPOTHETICAL.search(c)
+            if c.strip()
+            and (not _REMOTE_PAST.search(c) or _ONGOING.search(c))
+            and not _HYPOTHETICAL.search(c)
+            and not _LEAFLET_WARNING.search(c)
         )
     return clauses
 
@@ -291,6 +301,9 @@ _SEVERE_BREATHING = _phrases(
     r"going |turning |turned |gone |has gone |have gone )+"
     r"(?:an? )?(?:weird |strange |funny |horrible |dusky |bit |slight )*(?:blue|bloo|blu|grey|gray|purple)",
     r"(?:blue|purple) (?:lips|fingertips|fingers)",
+    # Without a verb: "lips a bit grey colour".
+    r"lips (?:a bit |slightly |quite |very |all |kind of |kinda )?(?:blue|bluish|grey|gray|greyish|purple)",
+    r"(?:can't|unable to|not able to) (?:talk|speak) (?:and )?(?:finish|complete) (?:one|a|full|his|her|my) sentences?",
     r"blu(?:e|ish) (?:tinge|tint)",
     r"(?:lips|face|skin|fingers|fingertips)[^.]{0,30} blu(?:e-?)?ish",
     r"can't (?:even )?walk (?:\w+ ){0,4}without (?:stopping|stopping for breath|having to stop)",
@@ -528,6 +541,8 @@ _AIRWAY_SWELLING = _phrases(
 _EXPOSURE = (
     r"sting",
     r"stung",
+    r"bitten by",
+    r"bite from",
     r"peanuts?",
     r"nuts?",
     r"cashews?",
@@ -580,6 +595,7 @@ _SYSTEMIC = _phrases(
     _BREATHLESS.pattern,
     r"faint\w*",
     r"dizzy",
+    r"woozy",
     r"collaps\w*",
     r"hoarse",
     r"vomit\w*",

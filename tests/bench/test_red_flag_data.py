@@ -54,6 +54,7 @@ def test_no_training_message_is_a_reported_message() -> None:
             "heldout8",
             "heldout9",
             "heldout10",
+            "heldout11",
         )
     ],
 )

@@ -277,3 +277,20 @@ def test_knowledge_graph_listings_take_no_place_among_an_extractive_answers_sour
     answer = build_qa_chain(Fixed(docs=[*listings, LUPUS, SHINGLES]), settings=settings).invoke("What is lupus?")
     assert [d.id for d in answer.contexts] == ["medquad:lupus#0", "medquad:shingles#0"]
     assert not answer.refused
+
+
+def test_stock_sentences_that_name_no_treatment_are_not_answer_text() -> None:
+    """A judged sample answered "what is the treatment for lymphoma?" with "There are different types of treatment
+    for patients with non-Hodgkin lymphoma" — a summary's stock opening that names no treatment."""
+    summary = Document(
+        id="medquad:nhl#3",
+        page_content=(
+            "There are different types of treatment for patients with non-Hodgkin lymphoma. "
+            "New types of treatment are being tested in clinical trials. "
+            "Chemotherapy and radiation therapy are standard treatments for non-Hodgkin lymphoma."
+        ),
+        metadata={"title": "Non-Hodgkin lymphoma", "section": "treatment", "source": "medquad"},
+    )
+    assert [c.text for c in candidates([summary])] == [
+        "Chemotherapy and radiation therapy are standard treatments for non-Hodgkin lymphoma."
+    ]

@@ -363,6 +363,36 @@ def test_look_alikes_of_the_tenth_blind_set_stay_quiet(text: str) -> None:
     assert _ids(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # heldout11 (voice-to-text, SMS shorthand, minimisers, regional English): its misses, reworded.
+        ("bitten by a funnel-web? no, a bull ant, and now my throat is closing and I'm woozy", "anaphylaxis"),
+        ("grandad breathing very hard, lips a bit blue, cannot talk finish a sentence", "breathing"),
+    ],
+)
+def test_phrasings_found_by_the_eleventh_blind_set_fire(text: str, flag: str) -> None:
+    assert flag in _ids(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A leaflet's warning is what a drug may do; a novel's character is not the writer.
+        "the label says it can cause suicidal thoughts in teenagers, my son is 19 and fine on it, should we worry?",
+        "For my story, a character takes an overdose and is found by her sister. What happens in the ambulance?",
+    ],
+)
+def test_look_alikes_of_the_eleventh_blind_set_stay_quiet(text: str) -> None:
+    assert _ids(text) == []
+
+
+def test_a_leaflet_warning_does_not_hide_a_live_finding_beside_it() -> None:
+    assert "suicidal_ideation" in _ids(
+        "the leaflet says it can increase suicidal thoughts, and I have been thinking of killing myself"
+    )
+
+
 def test_a_message_that_is_only_a_quotation_is_still_read() -> None:
     assert "stroke" in _ids("> my dad's face is drooping and he can't speak")
 
