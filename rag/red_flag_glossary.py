@@ -64,7 +64,8 @@ _PHRASES: tuple[tuple[str, str], ...] = (
     # Chest pain and the heart.
     (
         r"dolor (?:muy )?(?:fuerte )?(?:en el|de) pecho|dolor toracico|dor (?:forte )?no peito|"
-        r"(?:douleur|mal) (?:a|dans) la poitrine|douleur thoracique|(?:seene|chhati|chest) (?:mein|me) dard|"
+        r"(?:douleur|mal) (?:a|dans) la poitrine|douleur thoracique|"
+        r"(?:seene|chhati|chest) (?:mein|me) (?:bahut |bohot |bahot |tez |zor ka )?dard|"
         r"(?:masakit|sakit) (?:ang |sa )?dibdib|(?:alam|waja3) (?:fi|fil|bi) (?:al)?sadr\w*|"
         r"bol w klatce(?: piersiowej)?",
         "chest pain",
@@ -89,7 +90,7 @@ _PHRASES: tuple[tuple[str, str], ...] = (
     (
         r"(?:esta )?convulsionando|(?:tiene|teniendo|tuvo) (?:una )?convulsion(?:es)?|crise convulsiva|"
         r"(?:esta )?(?:tendo|teve) (?:uma )?convulsao|fait une crise(?: d'epilepsie)?|"
-        r"(?:daura|mirgi ka daura) (?:pad|pada|padh)\w*(?: rah[aei])?",
+        r"(?:daura|mirgi ka daura) (?:pad|pada|padh)\w*(?: rah[aei])?|(?:abhi )?fit aa (?:raha|rahi|rahe) h\w*",
         "is having a seizure",
     ),
     (r"convulsion(?:es)?|convulsao|convulsoes|kombulsyon|drgawki|atak padaczki", "seizure"),

@@ -99,7 +99,9 @@ _LEAFLET_WARNING = re.compile(
     r"(?:that )?(?:it |this |they )?(?:can|may|might|could) (?:cause|increase|raise|trigger|lead to)\b"
 )
 #: A hypothetical clause ("if my toddler ever gets a rash", "just in case she has a seizure at work").
-_HYPOTHETICAL = re.compile(r"\bif(?: \w+){1,3} ever\b|\bin case\b(?! of (?:an )?emergency)")
+_HYPOTHETICAL = re.compile(
+    r"\bif(?: \w+){1,3} ever\b|\bin case\b(?! of (?:an )?emergency)|\bif (?:someone|somebody|anyone|anybody)\b"
+)
 
 #: Words between a negation cue and the finding it still negates ("no history of any chest pain": 3).
 NEGATION_WINDOW_WORDS = 3
@@ -299,7 +301,7 @@ _SEVERE_BREATHING = _phrases(
     # Present or perfect tense: turning blue now, not "why do my lips turn blue in cold water".
     r"(?:lips|lipps|face|fingers|fingertips|fingernails|skin|tongue|mouth) (?:is |are |look |looks |looking |went |"
     r"going |turning |turned |gone |has gone |have gone )+"
-    r"(?:an? )?(?:weird |strange |funny |horrible |dusky |bit |slight )*(?:blue|bloo|blu|grey|gray|purple)",
+    r"(?:an? )?(?:weird |strange |funny |horrible |dusky |bit |slight )*(?:blue|bloo|blu|grey|gray|purple|dusky)",
     r"(?:blue|purple) (?:lips|fingertips|fingers)",
     # Without a verb: "lips a bit grey colour".
     r"lips (?:a bit |slightly |quite |very |all |kind of |kinda )?(?:blue|bluish|grey|gray|greyish|purple)",
@@ -366,6 +368,9 @@ _CARDIAC_COMPANION = _phrases(
     r"clammy",
     r"(?:spread\w*|radiat\w*|going|goes|moving|shooting|travel\w*)[^.]{0,25} (?:arm|arms|jaw|neck|back|shoulder)",
     r"left arm",
+    # Pleuritic chest pain with breathlessness: a pulmonary embolism, after surgery or a flight. (Not a racing heart:
+    # with a tight chest that is how a panic attack is told.)
+    rf"can't (?:catch|get) {_POSSESSIVE} breath",
     r"arms? (?:\w+ )?(?:feels? |is |went |gone )?(?:heavy|numb|weak|tingl\w*|dead)",
     r"jaw",
     r"faint\w*",
@@ -702,7 +707,13 @@ _PURPLE_RASH = _phrases(
     r"petechia\w*",
 )
 _CONFUSION = _phrases(
-    r"confus\w*", r"delirious", r"floppy", r"(?:hard|difficult|impossible) to wake", r"can't wake", r"unresponsive"
+    r"confus\w*",
+    r"delirious",
+    r"floppy",
+    r"(?:hard|difficult|impossible) to wake",
+    r"can't wake",
+    r"can (?:barely|hardly) wake",
+    r"unresponsive",
 )
 _LIGHT_HURTS = _phrases(
     rf"light hurts {_POSSESSIVE} eyes",
@@ -710,6 +721,7 @@ _LIGHT_HURTS = _phrases(
     r"photophob\w*",
     r"can't (?:stand|bear|take|look at) (?:the )?(?:light|lights|lamp|sun|sunlight|brightness)",
     r"squint\w* (?:at|in|from) (?:the |every |any |bright )?lights?",
+    r"(?:the |bright )?lights? (?:hurts?|hurting|hurt) (?:his |her |my |their )?(?:eyes)?",
 )
 #: A bulging soft spot in a feverish baby is raised pressure inside the skull.
 _BULGING_FONTANELLE = _phrases(
@@ -732,6 +744,7 @@ _INFANT = _phrases(
     r"(?:[1-9]|1[01])[- ]?(?:months?|mo|mths?)(?:[- ]old)?",
     # A one-year-old is still a baby to the parents writing and to the fever guidance (under fives).
     r"(?:1|one)[- ]?(?:year|yr)[- ]?old",
+    r"(?:1[2-9]|2[0-3])[- ]?(?:months?|mo|mths?)[- ]old",
 )
 _UNWELL_INFANT = _phrases(
     r"floppy",
@@ -742,6 +755,8 @@ _UNWELL_INFANT = _phrases(
     r"lethargic",
     r"(?:hard|difficult|impossible) to wake",
     r"(?:can't|won't|not|doesn't) wak\w*(?: up)?",
+    r"can (?:barely|hardly) wake",
+    r"(?:hardly|barely) (?:drinking|feeding|taking (?:her |his |the |a )?(?:bottle|feeds?|milk))",
     r"(?:won't|not|isn't|refus\w*|can't|doesn't|stopped) (?:feed\w*|drink\w*|"
     r"tak\w* (?:her |his |the |a )?(?:bottle|feeds?|breast))",
     r"(?:skin|face|he|she|baby)[^.]{0,20} (?:grey|gray|blotchy)",
@@ -809,6 +824,13 @@ _UNRESPONSIVE = _phrases(
     r"(?:can't|couldn't) (?:wake|rouse) (?:him|her|them|my|me)",
     r"won't wake(?: up)?",
     _LOW_GCS,
+)
+#: Shaking that has not stopped, and for how long: a reply to "is he still fitting?" ("yes he's still shaking, it's
+#: been 7 minutes") names no seizure, only its length.
+_STILL_SHAKING = _phrases(r"still (?:shaking|jerking|twitching|convulsing|fitting|seizing|stiff and jerking)")
+_OVER_FIVE_MINUTES = _phrases(
+    r"(?:been|for|over|more than|almost|nearly) (?:[5-9]|[1-5]\d|five|six|seven|eight|nine|ten) "
+    r"(?:minutes|mins)"
 )
 
 
@@ -885,7 +907,7 @@ _RULES: tuple[_Rule, ...] = (
         "seizure",
         "seizure or loss of consciousness",
         "A first seizure, a seizure lasting over 5 minutes, or unresponsiveness needs emergency care. " + _EMERGENCY,
-        ((_SEIZURE,), (_UNRESPONSIVE,)),
+        ((_SEIZURE,), (_UNRESPONSIVE,), (_STILL_SHAKING, _OVER_FIVE_MINUTES)),
     ),
     _Rule(
         "infant_fever",
@@ -972,12 +994,16 @@ def bare_drug_question(text: str) -> bool:
 
 
 def classifier_text(text: str) -> str:
-    """The sentences the classifier reads: general questions about a condition left out, as for the rules, and the
+    """The sentences the classifier reads: general questions and hypotheticals left out, as for the rules, and the
     glossary's phrases in English (its embedder reads English). One sentence a line: the classifier scores a long
     message's sentences one by one as well as whole (`message_units`), and its splitter needs the boundaries this
     split consumes."""
     sentences = [s.strip() for s in _SENTENCE_END.split(to_english(_unquoted(text).translate(_APOSTROPHES)))]
-    return "\n".join(s for s in sentences if s and not _is_general_question(_normalise(s)))
+    return "\n".join(
+        s
+        for s in sentences
+        if s and not _is_general_question(_normalise(s)) and not _HYPOTHETICAL.search(_normalise(s))
+    )
 
 
 def detect_red_flags(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.red_flags import CASES, TARGET_FALSE_ALARM, TARGET_SENSITIVITY, read_cases, score
-from rag.red_flags import RED_FLAG_IDS, detect_red_flags
+from rag.red_flags import RED_FLAG_IDS, classifier_text, detect_red_flags
 from rag.safety import RedFlag
 from rag.safety import detect_red_flags as detect_via_safety
 
@@ -385,6 +385,44 @@ def test_phrasings_found_by_the_eleventh_blind_set_fire(text: str, flag: str) ->
 )
 def test_look_alikes_of_the_eleventh_blind_set_stay_quiet(text: str) -> None:
     assert _ids(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # heldout12 (second turns, odd metaphors, Hinglish): its misses, reworded.
+        ("Meri maa ke seene mein bahut dard hai aur left arm mein bhi, pasina aa raha hai", "cardiac_chest_pain"),
+        (
+            "Flew in from Perth, sharp pain in my chest when I breathe in and I can't catch my breath",
+            "cardiac_chest_pain",
+        ),
+        ("she's burning up, says the lights hurt her eyes and I can barely wake her", "meningitis"),
+        ("no, she's still jerking, it's been over 6 minutes", "seizure"),
+        ("Mera beta abhi fit aa raha hai, pehli baar", "seizure"),
+        ("his fingers have gone a dusky colour and he is gasping", "breathing"),
+        ("our 15-month-old has a fever of 39.8, hardly drinking and I can barely wake him", "infant_fever"),
+    ],
+)
+def test_phrasings_found_by_the_twelfth_blind_set_fire(text: str, flag: str) -> None:
+    assert flag in _ids(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Hypotheticals about someone else, anywhere in the sentence.
+        "What would we do if anyone collapsed and stopped breathing at the gym? Is CPR training worth it?",
+        # Still shaking without a duration is not a seizure's length (shivering, nerves).
+        "I'm still shaking after the near miss on the motorway, is that adrenaline?",
+    ],
+)
+def test_look_alikes_of_the_twelfth_blind_set_stay_quiet(text: str) -> None:
+    assert _ids(text) == []
+
+
+def test_the_classifier_does_not_read_hypothetical_sentences() -> None:
+    text = "What should I do if my husband ever gets sudden slurred speech? He is completely well now."
+    assert classifier_text(text) == "He is completely well now"
 
 
 def test_a_leaflet_warning_does_not_hide_a_live_finding_beside_it() -> None:
