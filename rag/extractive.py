@@ -173,12 +173,39 @@ def on_focus(candidate: Candidate, sources: Sequence[Document], focus: Sequence[
     if source.metadata.get(SOURCE) in DRUG_SPECIFIC_SOURCES:
         # Every sentence of a drug label is about that drug, named or not ("Do not consume food … after
         # taking GALAFOLD" is no answer about Rapaflo): quoted only for a question naming that drug.
-        return any(f" {name} " in title for names in drugs for name in names)
+        if not any(f" {name} " in title for names in drugs for name in names):
+            return False
+        brand, others = _combination_rest(source_title(source), drugs)
+        if not others or any(brand == name for names in drugs for name in names):
+            return True  # a single drug, or the question names the product itself
+        # A combination's label answers for one of its ingredients only where a sentence names that ingredient and
+        # not the product: "is it safe to take Tylenol while pregnant?" was answered with the pregnancy category of
+        # an acetaminophen + dihydrocodeine capsule.
+        text = f" {normalize(candidate.text)} "
+        named = any(f" {name} " in text for names in drugs for name in names)
+        # The brand as a word start: trademark signs run into it ("TREZIX™" normalises to "trezixtm").
+        return named and not (brand and re.search(rf" {re.escape(brand)}", text))
     wanted = drugs or [names for kind, names in focus if kind != "drug"]
     if not wanted:
         return True
     text = f" {normalize(candidate.text)}{title}"
     return any(f" {name} " in text for names in wanted for name in names)
+
+
+_LABEL_TITLE = re.compile(r"^(?P<generic>[^()]+?)\s*(?:\((?P<brand>[^()]+)\))?\s*$")
+
+
+def _combination_rest(title: str, drugs: Sequence[Sequence[str]]) -> tuple[str | None, list[str]]:
+    """A drug label's brand (normalised) and the ingredients of its title ("Acetaminophen, caffeine,
+    dihydrocodeine bitartrate (Trezix)") that none of the question's drugs names: empty for a single drug."""
+    match = _LABEL_TITLE.match(title)
+    if match is None:
+        return None, []
+    ingredients = [normalize(part) for part in re.split(r",|\band\b", match["generic"]) if part.strip()]
+    if len(ingredients) < 2:
+        return None, []
+    others = [i for i in ingredients if not any(f" {name} " in f" {i} " for names in drugs for name in names)]
+    return (normalize(match["brand"]) if match["brand"] else None), others
 
 
 def drugs_named(candidate: Candidate, sources: Sequence[Document], focus: Sequence[tuple[str, Sequence[str]]]) -> int:

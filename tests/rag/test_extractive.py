@@ -294,3 +294,28 @@ def test_stock_sentences_that_name_no_treatment_are_not_answer_text() -> None:
     assert [c.text for c in candidates([summary])] == [
         "Chemotherapy and radiation therapy are standard treatments for non-Hodgkin lymphoma."
     ]
+
+
+def test_a_combination_label_answers_for_one_ingredient_only_in_sentences_about_that_ingredient() -> None:
+    """ "Is it safe to take Tylenol while pregnant?" was answered with the pregnancy category of an acetaminophen +
+    dihydrocodeine capsule: the product's facts are not acetaminophen's."""
+    label = Document(
+        id="fda_labels:trezix:pregnancy#0",
+        page_content=(
+            "Animal reproduction studies have not been conducted with TREZIX™ (acetaminophen, caffeine, and "
+            "dihydrocodeine bitartrate) capsules. "
+            "Acetaminophen crosses the placenta in small amounts. "
+            "Dihydrocodeine may cause respiratory depression in the newborn."
+        ),
+        metadata={
+            "title": "Acetaminophen, caffeine, dihydrocodeine bitartrate (Trezix)",
+            "source": "fda_labels",
+            "trust": "curated",
+        },
+    )
+    tylenol = [("drug", ["acetaminophen", "tylenol", "paracetamol"])]
+    answer = compose("is it safe to take tylenol while pregnant", [label], min_relevance=0.0, focus=tylenol)
+    assert [c.text for c in answer.sentences] == ["Acetaminophen crosses the placenta in small amounts."]
+    # Asked about the product itself, every sentence of its label is on focus.
+    trezix = [("drug", ["trezix"])]
+    assert len(compose("trezix in pregnancy", [label], min_relevance=0.0, focus=trezix).sentences) == 3
