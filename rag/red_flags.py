@@ -98,6 +98,21 @@ _LEAFLET_WARNING = re.compile(
     r"\b(?:leaflet|label|insert|packaging|information sheet|box) (?:says|said|warns|warned|mentions|lists|states) "
     r"(?:that )?(?:it |this |they )?(?:can|may|might|could) (?:cause|increase|raise|trigger|lead to)\b"
 )
+#: The remote-past words that date the rest of their sentence too: a time, not a "history of" or "used to", which
+#: describe a background ("with no prior history of epilepsy, suffered at 09:30 a generalised convulsion").
+_PAST_ANCHOR = re.compile(
+    r"\b(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a few|few|several|many|a couple of|"
+    r"couple of) (?:years?|yrs?|months?|weeks?) ago\b|\b(?:years|months) ago\b|"
+    r"\blast (?:year|month|summer|winter|spring|autumn|fall|christmas)\b|\bin (?:19|20)\d\d\b|\bback in\b|"
+    r"\blong ago\b|\bat the time\b|\bwhen (?:(?:my|our|his|her|their) \w+|i|he|she|they|we) (?:was|were)\b"
+)
+#: Words that bring a sentence back to the present after a remote past ("in 2019 … now my face is drooping").
+_PRESENT = re.compile(
+    r"\b(?:now|today|tonight|this (?:morning|afternoon|evening|week)|currently|at the moment|right now|still|again|"
+    r"(?:minutes?|mins?|hours?|hrs?) ago|just)\b"
+)
+#: A dental anaesthetic's numbness and droop, which wear off ("after the dental injection my lip is drooping").
+_DENTAL_NUMBNESS = re.compile(r"\b(?:dental|dentist\w*) (?:injection|anaesthetic|anesthetic|numbing|jab)\b")
 #: A hypothetical clause ("if my toddler ever gets a rash", "just in case she has a seizure at work").
 _HYPOTHETICAL = re.compile(
     r"\bif(?: \w+){1,3} ever\b|\bin case\b(?! of (?:an )?emergency)|\bif (?:someone|somebody|anyone|anybody)\b"
@@ -108,7 +123,9 @@ NEGATION_WINDOW_WORDS = 3
 #: Negation cues. "can't", "won't" and "couldn't" are not cues: they are part of findings ("can't breathe",
 #: "won't stop"). Hedges ("not sure", "no idea", "don't know") negate nothing.
 _NEGATION_CUE = re.compile(
-    r"\b(?:no|not|never|without|nor|den(?:y|ies|ied|ying)|don't|doesn't|didn't|isn't|aren't|wasn't|weren't|"
+    # "can't finish a sentence without clutching his chest" negates nothing.
+    r"\b(?:no|not|never|(?<!sentence )(?<!sentences )(?<!talk )(?<!speak )(?<!walk )without|nor|"
+    r"den(?:y|ies|ied|ying)|don't|doesn't|didn't|isn't|aren't|wasn't|weren't|"
     r"haven't|hasn't|hadn't|free of|negative for)\b(?! (?:sure|certain|idea|just|only|doubt|know|knowing)\b)"
 )
 
@@ -138,7 +155,9 @@ _PERSON = re.compile(
 _WAY_TO_DIE_WORDS = (
     r"(?:least painful|painless|easiest|easy|quickest|quick|fastest|surest|best|simplest) ways? to "
     r"(?:die|overdose|od|kill (?:myself|yourself|oneself|urself|u)|end (?:it(?! with)|it all|my life|his life|"
-    r"her life|your life|ur life))"
+    r"her life|your life|ur life))|"
+    # "how many paracetamol to die painless"
+    r"how many (?:\w+ ){0,3}to (?:die|kill (?:myself|yourself|me)|end (?:it|my life))|(?:die|death) painless(?:ly)?"
 )
 _WAY_TO_DIE = re.compile(rf"\b{_WAY_TO_DIE_WORDS}\b")
 
@@ -148,9 +167,10 @@ _REMOTE_PAST = re.compile(
     r"couple of) (?:years?|yrs?|months?|weeks?) ago\b|\b(?:years|months) ago\b|"
     r"\blast (?:year|month|week|summer|winter|spring|autumn|fall|christmas)\b|"
     r"\bas a (?:child|kid|teen|teenager|baby|toddler|student|youngster)\b|"
-    r"\bwhen (?:i|he|she|they|we) (?:was|were) (?:young|younger|little|small|a child|a kid|a baby|a teen|"
+    r"\bwhen (?:(?:my|our|his|her|their) \w+|i|he|she|they|we) (?:was|were) (?:\d+ (?:weeks?|months?|days?) old|"
+    r"young|younger|little|small|a child|a kid|a baby|a teen|"
     r"a teenager|\d+)\b|\bin (?:19|20)\d\d\b|\bsince (?:childhood|birth)\b|\bhistory of\b|\bused to\b|"
-    r"\bin the past\b|\bback in\b|\blong ago\b|"
+    r"\bin the past\b|\bback in\b|\blong ago\b|\bat the time\b|"
     # An age as the time: "has had a stroke at 40 years old", "at the age of 12".
     r"\bat (?:the age of |age )?\d{1,2} (?:years old|yrs old|years of age)\b|\bat (?:the age of|age) \d{1,2}\b"
 )
@@ -166,7 +186,7 @@ STUDY_FRAME = re.compile(
     r"paper|article)|(?:i'm |i am )?(?:studying|revising|prepping|preparing) "
     r"for (?:my |an |the |a )?(?:\w+ ){0,3}(?:exams?|boards|quiz|finals|osce|usmle|nclex)|"
     rf"for (?:my|an|the|a) (?:\w+ ){{0,3}}(?:exams?|quiz|essay|assignment|class|lecture|module|course|homework|"
-    rf"{_FICTION_GENRES})|"
+    rf"{_FICTION_GENRES})|in (?:my|a|the) (?:\w+ ){{0,2}}{_FICTION_GENRES}|"
     r"(?:i'm|i am) (?:a |an )?(?:\w+ ){0,2}student)\b"
 )
 
@@ -211,19 +231,30 @@ def _unquoted(text: str) -> str:
 
 def _live_clauses(text: str) -> list[str]:
     """The clauses that can describe a current emergency: quoted lines, general questions, remote past events,
-    hypotheticals and a leaflet's warnings dropped."""
+    hypotheticals, a leaflet's warnings and a dental anaesthetic's numbness dropped. A remote past reaches the rest
+    of its sentence until a clause says it is now ("Had a heart attack in 2019 - crushing chest pain, sweating").
+    """
     clauses: list[str] = []
     for sentence in _SENTENCE_END.split(_normalise(_unquoted(text))):
         if not sentence.strip() or _is_general_question(sentence):
             continue
-        clauses.extend(
-            c
-            for c in _CLAUSE_BREAK.split(sentence)
-            if c.strip()
-            and (not _REMOTE_PAST.search(c) or _ONGOING.search(c))
-            and not _HYPOTHETICAL.search(c)
-            and not _LEAFLET_WARNING.search(c)
-        )
+        past = False
+        for c in _CLAUSE_BREAK.split(sentence):
+            if not c.strip():
+                continue
+            if _PRESENT.search(c):
+                past = False
+            if _PAST_ANCHOR.search(c) and not _ONGOING.search(c):
+                past = True
+            if (
+                past
+                or (_REMOTE_PAST.search(c) and not _ONGOING.search(c))
+                or _HYPOTHETICAL.search(c)
+                or _LEAFLET_WARNING.search(c)
+                or _DENTAL_NUMBNESS.search(c)
+            ):
+                continue
+            clauses.append(c)
     return clauses
 
 
@@ -247,7 +278,7 @@ _POSSESSIVE = r"(?:my|his|her|their|the|your)"
 _IS = r"(?:'s| is| are|'re)"
 _CANT = r"(?:can't|unable to|not able to|couldn't|struggling to|struggle to|fighting to|can barely|can hardly)"
 #: "Can't breathe through my nose" is a blocked nose, not an airway: the mouth still breathes.
-_CANT_BREATHE = rf"{_CANT} (?:properly )?breathe?(?! through (?:my|his|her|their|the|your|one) (?:nose|nostrils?))"
+_CANT_BREATHE = rf"{_CANT} (?:properly )?breathe?(?! through (?:(?:my|his|her|their|the|your|one) )?(?:nose|nostrils?))"
 
 _BREATHLESS = _phrases(
     r"short(?:ness|nes)? of breath",
@@ -343,6 +374,10 @@ _CHEST_PAIN = _phrases(
     rf"(?:in|on|across|of|around|through) {_POSSESSIVE} chest",
     rf"(?:clutching|clutched|grabbed|grabbing|holding|gripping|pressing on|rubbing) {_POSSESSIVE} chest",
     r"chest[^.]{0,20} like (?:a|in a) vi[cs]e",
+    # Clinicians' shorthand: "c/o central CP 8/10", "CP radiating to back".
+    r"c/o (?:\w+ )?cp",
+    r"(?:central|crushing|pleuritic|retrosternal|severe|ongoing|acute|new) cp",
+    r"cp (?:\d+/10|radiating|radiates|spreading)",
     # A weight on the chest without the word: "heavy feeling like someone standing on me".
     r"(?:like )?(?:someone|somebody|something heavy|a weight|a car)(?: is)? "
     r"(?:sitting|standing|pressing|pushing) on me",
@@ -412,6 +447,8 @@ _SUDDEN_WEAKNESS = _phrases(
     r"(?:sudden(?:ly)?|abrupt(?:ly)?)[^.]{0,40} (?:weak\w*|numb\w*|paralys\w*|blind|"
     r"can't (?:move|lift|raise|feel|use|see)|"
     r"(?:lost|loss of) (?:feeling|movement|vision|sight))",
+    # Not what a stroke left behind: "he still has some weakness in his left hand".
+    r"(?<!still has some )(?<!still has )(?<!still have some )(?<!still have )(?<!residual )"
     r"(?:weak\w*|numb\w*|paralys\w*) (?:of|in) (?:the |his |her |my |their )?(?:left|right) (?:upper|lower|arm|leg|"
     r"hand|side|limbs?)",
     r"(?:arm|leg|hand|foot)(?:'s| has| is)? (?:gone |going |feels? )?'?(?:lazy|useless|heavy and weak)",
@@ -435,7 +472,8 @@ _SUDDEN_WEAKNESS = _phrases(
 #: A plan or a method: the highest-risk thing a message about suicide says, so no alarm beside one is vetoed.
 _SUICIDE_PLAN = (
     # Collecting pills is a plan; collecting them from the pharmacy is an errand.
-    r"(?:stockpil\w*|hoard\w*|saving up|collecting) (?:my |his |her |some |all )?(?:pills|tablets|meds|medication|"
+    r"(?:stockpil\w*|hoard\w*|saving up|collecting) (?:my |his |her |some |all )?(?:sleeping |pain |heart )?"
+    r"(?:pills|tablets|meds|medication|"
     r"medicines)(?! (?:from|at) (?:the |a )?(?:pharmacy|chemist|chemists|drugstore|surgery|clinic|hospital))",
     r"(?:goodbye|suicide) (?:letters?|notes?|messages?)",
     r"(?:pills|tablets|meds) (?:are )?(?:all )?(?:lined up|counted out|ready)",
@@ -503,6 +541,8 @@ _SUICIDAL = _phrases(
     r"disappear (?:forever|for good|permanently)",
     r"(?:give|given|giving|gave) away (?:all )?(?:my|his|her|their) (?:things|stuff|belongings|possessions)",
     r"(?:notice|care|miss me) if i (?:was|were|am|i'm) gone",
+    # Joining someone who has died: "I think it's time I joined her".
+    r"(?:time|ready) (?:i|for me to|to) (?:join|joined|be with) (?:her|him|them)(?: again)?",
     # Self-harm as an act or an urge, not an accident ("I cut myself shaving").
     r"(?:cutting|hurting|harming|burning) (?:myself|himself|herself|themselves)",
     r"(?:cut|hurt|harmed|burned|burnt) (?:myself|himself|herself|themselves) (?:on purpose|deliberately|again)",
@@ -547,6 +587,9 @@ _EXPOSURE = (
     r"sting",
     r"stung",
     r"bitten by",
+    r"co-?amoxiclav",
+    r"augmentin",
+    r"iv (?:antibiotics?|contrast|infusion)",
     r"bite from",
     r"peanuts?",
     r"nuts?",
@@ -588,13 +631,16 @@ _AIRWAY_SIGN = _phrases(
     r"wheez\w*",
     _BREATHLESS.pattern,
     rf"throat{_IS}? (?:really |very |so )?(?:itchy|tight|swollen|scratchy|closing)",
-    r"voice (?:sounds |is |has gone |went )?(?:weird|strange|hoarse|funny|different|croaky)",
+    r"voice (?:sounds |is |has gone |went )?(?:weird|strange|hoarse|funny|different|croaky|strangled|muffled)",
+    r"can't swallow (?:his |her |my |their )?(?:own )?(?:spit|saliva)",
     r"breathing (?:got |is |sounds |has got |went )?(?:noisy|loud|whistly)",
     r"noisy breathing",
     r"breathing through a (?:straw|pillow|wet cloth)",
     _STRIDOR,
 )
-_HIVES = _phrases(r"hives", r"welts", r"(?:red )?blotch\w*", r"rash all over", r"covered in (?:a )?(?:rash|spots|red)")
+_HIVES = _phrases(
+    r"hives", r"urticaria", r"welts", r"(?:red )?blotch\w*", r"rash all over", r"covered in (?:a )?(?:rash|spots|red)"
+)
 _SYSTEMIC = _phrases(
     r"wheez\w*",
     _BREATHLESS.pattern,
@@ -678,8 +724,12 @@ _STIFF_NECK = _phrases(
     r"neck(?:'s| has| is)? (?:gone|going|got|become|becoming|getting|turned) (?:really |very |so |all )?stiff",
     r"neck stiffness",
     r"neck (?:is |feels )?(?:like )?(?:a )?(?:steel |iron |metal |wooden )?(?:rod|board|plank|pole|poker)",
-    r"can't (?:bend|move|turn|touch)[^.]{0,15} (?:neck|chin)",
-    r"chin (?:to|on|onto|against|down to) (?:my|his|her|their) chest",
+    r"can't (?:bend|move|turn|touch|bring|put|get)[^.]{0,15} (?:neck|chin)",
+    # Not the test passed: "I can move it fully and touch my chin to my chest" (`can't … chin` above is the failed one).
+    r"(?:hurts?|painful|pain|agony|screams?|cries|crying) (?:\w+ ){0,3}(?:to )?(?:put|bring|get|touch|bend|tuck) "
+    r"(?:his|her|my|their) chin",
+    "".join(f"(?<!{verb} {whose} )" for verb in ("touch", "put", "get", "bring") for whose in ("my", "his", "her"))
+    + r"chin (?:to|on|onto|against|down to) (?:my|his|her|their) chest",
     # Neck pain on bending forward is how neck stiffness is felt: "neck is killing me when I look down".
     r"neck[^.]{0,25} (?:hurts|hurting|pain\w*|agony|killing (?:me|him|her))[^.]{0,30} (?:look(?:s|ing)? down|bend\w*|"
     r"chin|nod\w*)",
@@ -779,6 +829,14 @@ _YOUNG_INFANT = _phrases(
     rf"(?:baby|son|daughter|sister|sis|brother|bro|niece|nephew|grandson|granddaughter|she|he|little one|infant)"
     rf"{_IS}? (?:only |just |at |of )?(?:[0-2]|one|two) ?(?:months?|mo|mths?)\b(?! pregnant)",
 )
+
+#: A young animal, or its vet: a puppy's or a calf's age in weeks is no baby's ("Calf is 3 weeks old and running a
+#: temperature of 39.5, vet coming tomorrow"). Only the infant rule reads it, and only without a child named.
+_YOUNG_ANIMAL = re.compile(
+    r"\b(?:pupp(?:y|ies)|kittens?|foals?|piglets?|lambs?|calf|calves|cubs?|chicks?|ducklings?|"
+    r"(?:the|our|my|a) vet|vet (?:says|said|is coming|coming|thinks))\b"
+)
+_CHILD = re.compile(r"\b(?:bab(?:y|ies|y's)|son|daughter|infant|new[- ]?born|toddler|boy|girl|child|kid)\b")
 
 #: People a message is written about.
 _RELATIVE = (
@@ -1016,10 +1074,13 @@ def detect_red_flags(
     rule fires, the classifier may withdraw it if it is sure the message is no emergency (`vetoes`).
     """
     clauses = _live_clauses(text)
+    normalised = _normalise(text)
+    animal = bool(_YOUNG_ANIMAL.search(normalised)) and not _CHILD.search(normalised)
     flags = [
         RedFlag(id=rule.id, label=rule.label, notice=rule.notice)
         for rule in _RULES
         if any(all(_present(p, clauses) for p in group) for group in rule.any_of)
+        and not (animal and rule.id == "infant_fever")
     ]
     if embed is None:
         return flags
@@ -1029,7 +1090,7 @@ def detect_red_flags(
             return []
         return flags
     verdict = classify_message(classifier_text(text), embed, model)
-    if verdict is None or verdict[0] is None or bare_drug_question(text):
+    if verdict is None or verdict[0] is None or bare_drug_question(text) or (animal and verdict[0] == "infant_fever"):
         return []
     rule = next(r for r in _RULES if r.id == verdict[0])
     return [RedFlag(id=rule.id, label=rule.label, notice=rule.notice, matched_by="classifier")]

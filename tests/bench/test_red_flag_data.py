@@ -55,6 +55,8 @@ def test_no_training_message_is_a_reported_message() -> None:
             "heldout9",
             "heldout10",
             "heldout11",
+            "heldout12",
+            "heldout13",
         )
     ],
 )

@@ -420,6 +420,55 @@ def test_look_alikes_of_the_twelfth_blind_set_stay_quiet(text: str) -> None:
     assert _ids(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # heldout13 (clinicians' shorthand, care logs, search-engine queries): its misses, reworded.
+        ("Bay 4, 71M, c/o central CP radiating to L arm, diaphoretic, HR 118", "cardiac_chest_pain"),
+        ("mum can't finish a sentence without clutching her chest, she's clammy", "cardiac_chest_pain"),
+        (
+            "My husband died in May. I've been saving up my sleeping pills and I think it's time I joined him.",
+            "suicidal_ideation",
+        ),
+        ("how many sleeping pills to die painless", "suicidal_ideation"),
+        ("she ate a peanut bar and can't swallow her own spit, her voice is muffled", "anaphylaxis"),
+        ("Pt on IV co-amoxiclav: widespread urticaria, stridor, BP 80/40", "anaphylaxis"),
+        ("fever and it hurts him to put his chin on his chest", "meningitis"),
+    ],
+)
+def test_phrasings_found_by_the_thirteenth_blind_set_fire(text: str, flag: str) -> None:
+    assert flag in _ids(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A dated past reaches the rest of its sentence ...
+        "Had a stroke in 2020 - face drooped, speech slurred, couldn't lift his arm. He's fine now, any diet tips?",
+        "When our son was 5 weeks old he had a fever of 38.3 and was admitted. He's 2 now. Was that overcautious?",
+        # ... until a clause says it is now (see the test below); a passed test is no stiff neck; numbness from the
+        # dentist wears off; a young animal's fever is the vet's; a blocked nose is no breathing trouble.
+        "flu, fever 38.6, but I can bend my neck and touch my chin to my chest no problem",
+        "After the dental injection my lip is drooping and numb, when can I eat?",
+        "Our kitten is 9 weeks old and feels hot, 39.1. The vet says that's normal for cats?",
+        "cant breathe through nose, cold day 2",
+        "In my novel the heroine writes a goodbye letter before the battle. Is that too melodramatic?",
+    ],
+)
+def test_look_alikes_of_the_thirteenth_blind_set_stay_quiet(text: str) -> None:
+    assert _ids(text) == []
+
+
+def test_a_dated_past_ends_where_the_sentence_returns_to_now() -> None:
+    assert "stroke" in _ids("He had a stroke in 2019, now his face is drooping again and he can't speak")
+    # A "history of" is background, not a date: the seizure after it is live.
+    assert "seizure" in _ids("with no history of epilepsy, my father suffered a generalised convulsion at 09:30")
+
+
+def test_a_baby_beside_a_pet_is_still_a_baby() -> None:
+    assert "infant_fever" in _ids("my 6 week old baby has a fever of 38.2, the puppy kept her up")
+
+
 def test_the_classifier_does_not_read_hypothetical_sentences() -> None:
     text = "What should I do if my husband ever gets sudden slurred speech? He is completely well now."
     assert classifier_text(text) == "He is completely well now"
