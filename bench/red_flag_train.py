@@ -77,10 +77,11 @@ TRAIN_FILES = (
     # And the eleventh: voice-to-text errors, SMS shorthand, minimisers, third parties, typos in the key words
     # (`reports/red_flags_heldout11.json`).
     Path(__file__).parent / "data" / "red_flags_heldout11.jsonl",
-    # The twelfth and thirteenth (`reports/red_flags_heldout12.json`, `…13.json`): second turns, Hinglish, care logs,
+    # The twelfth to fourteenth (`reports/red_flags_heldout12.json` … `14.json`): second turns, Hinglish, care logs,
     # clinicians' shorthand, pets and livestock, long resolved histories.
     Path(__file__).parent / "data" / "red_flags_heldout12.jsonl",
     Path(__file__).parent / "data" / "red_flags_heldout13.jsonl",
+    Path(__file__).parent / "data" / "red_flags_heldout14.jsonl",
 )
 #: LiveQA 2017 training questions (`bench.consumer_dev.tuning_items`: never a test question), each labelled
 #: emergency or not by a separate session that read only the questions; the texts stay in the data folder.

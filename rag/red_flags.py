@@ -112,7 +112,10 @@ _PRESENT = re.compile(
     r"(?:minutes?|mins?|hours?|hrs?) ago|just)\b"
 )
 #: A dental anaesthetic's numbness and droop, which wear off ("after the dental injection my lip is drooping").
-_DENTAL_NUMBNESS = re.compile(r"\b(?:dental|dentist\w*) (?:injection|anaesthetic|anesthetic|numbing|jab)\b")
+_DENTAL_NUMBNESS = re.compile(
+    r"\b(?:dental|dentist\w*) (?:injection|anaesthetic|anesthetic|numbing|jab)\b|\bdentist numbed\b|"
+    r"\bafter (?:the |my |his |her )?(?:dentist|filling|tooth extraction|wisdom tooth)\b"
+)
 #: A hypothetical clause ("if my toddler ever gets a rash", "just in case she has a seizure at work").
 _HYPOTHETICAL = re.compile(
     r"\bif(?: \w+){1,3} ever\b|\bin case\b(?! of (?:an )?emergency)|\bif (?:someone|somebody|anyone|anybody)\b"
@@ -124,7 +127,7 @@ NEGATION_WINDOW_WORDS = 3
 #: "won't stop"). Hedges ("not sure", "no idea", "don't know") negate nothing.
 _NEGATION_CUE = re.compile(
     # "can't finish a sentence without clutching his chest" negates nothing.
-    r"\b(?:no|not|never|(?<!sentence )(?<!sentences )(?<!talk )(?<!speak )(?<!walk )without|nor|"
+    r"\b(?:no|not|never|(?<!sentence )(?<!sentences )(?<!words )(?<!talk )(?<!speak )(?<!walk )without|nor|"
     r"den(?:y|ies|ied|ying)|don't|doesn't|didn't|isn't|aren't|wasn't|weren't|"
     r"haven't|hasn't|hadn't|free of|negative for)\b(?! (?:sure|certain|idea|just|only|doubt|know|knowing)\b)"
 )
@@ -156,7 +159,8 @@ _WAY_TO_DIE_WORDS = (
     r"(?:least painful|painless|easiest|easy|quickest|quick|fastest|surest|best|simplest) ways? to "
     r"(?:die|overdose|od|kill (?:myself|yourself|oneself|urself|u)|end (?:it(?! with)|it all|my life|his life|"
     r"her life|your life|ur life))|"
-    # "how many paracetamol to die painless"
+    # "how many paracetamol to die painless", "… would it take to not wake up", "cut deeper so it works this time"
+    r"(?:to|and) (?:not|never) wake up|cut deeper|so it works this time|"
     r"how many (?:\w+ ){0,3}to (?:die|kill (?:myself|yourself|me)|end (?:it|my life))|(?:die|death) painless(?:ly)?"
 )
 _WAY_TO_DIE = re.compile(rf"\b{_WAY_TO_DIE_WORDS}\b")
@@ -244,7 +248,8 @@ def _live_clauses(text: str) -> list[str]:
                 continue
             if _PRESENT.search(c):
                 past = False
-            if _PAST_ANCHOR.search(c) and not _ONGOING.search(c):
+            # A dentist's numbing explains the droop that follows in its sentence, as a date puts it in the past.
+            if (_PAST_ANCHOR.search(c) and not _ONGOING.search(c)) or _DENTAL_NUMBNESS.search(c):
                 past = True
             if (
                 past
@@ -451,6 +456,10 @@ _SUDDEN_WEAKNESS = _phrases(
     r"(?<!still has some )(?<!still has )(?<!still have some )(?<!still have )(?<!residual )"
     r"(?:weak\w*|numb\w*|paralys\w*) (?:of|in) (?:the |his |her |my |their )?(?:left|right) (?:upper|lower|arm|leg|"
     r"hand|side|limbs?)",
+    # Sight lost in one eye, told in that order: "lost the vision in my left eye all of a sudden, like a curtain".
+    r"(?:lost|losing|loss of) (?:the |all )?(?:vision|sight) (?:in|of) (?:my|his|her|their|one|the) "
+    r"(?:left |right )?eye[^.]{0,30} (?:all of a sudden|suddenly)",
+    r"like a curtain (?:came|coming|come|has come|was pulled) down",
     r"(?:arm|leg|hand|foot)(?:'s| has| is)? (?:gone |going |feels? )?'?(?:lazy|useless|heavy and weak)",
     r"(?:weak\w*|numb\w*|paralys\w*) (?:on|in|down) "
     r"(?:one|the left|the right|(?:my|his|her|their) (?:left|right)) side",
@@ -720,7 +729,7 @@ _FEVER = _phrases(
 )
 _STIFF_NECK = _phrases(
     r"stiff neck",
-    r"neck (?:is |feels )?(?:really |very |so )?stiff",
+    r"neck (?:is |feels )?(?:really |very |so |too )?stiff",
     r"neck(?:'s| has| is)? (?:gone|going|got|become|becoming|getting|turned) (?:really |very |so |all )?stiff",
     r"neck stiffness",
     r"neck (?:is |feels )?(?:like )?(?:a )?(?:steel |iron |metal |wooden )?(?:rod|board|plank|pole|poker)",
@@ -755,6 +764,12 @@ _PURPLE_RASH = _phrases(
     # Pinprick spots (petechiae) with a fever are the first rash of meningococcal sepsis.
     r"pin-?pricks?(?: \w+)? (?:spots?|dots?|rash|marks?)",
     r"petechia\w*",
+)
+#: The headache of meningitis or a brain bleed: with a stiff neck, urgent even before a fever is measured.
+_SEVERE_HEADACHE = _phrases(
+    r"worst headache",
+    r"thunderclap",
+    r"(?:severe|splitting|blinding|excruciating|unbearable|horrendous|horrific) headache",
 )
 _CONFUSION = _phrases(
     r"confus\w*",
@@ -836,12 +851,23 @@ _YOUNG_ANIMAL = re.compile(
     r"\b(?:pupp(?:y|ies)|kittens?|foals?|piglets?|lambs?|calf|calves|cubs?|chicks?|ducklings?|"
     r"(?:the|our|my|a) vet|vet (?:says|said|is coming|coming|thinks))\b"
 )
+_PET = re.compile(
+    r"\b(?:dogs?|cats?|pupp(?:y|ies)|kittens?|horses?|pony|rabbits?|hamsters?|guinea pigs?|parrots?|budgies?|ferrets?|"
+    r"calf|calves|foals?|lambs?|goats?|sheep|cows?)\b"
+)
+_VET = re.compile(r"\b(?:vet|vets|veterinarian|veterinary)\b(?! (?:with|who|suffering|struggling|and i|like me))")
 _CHILD = re.compile(r"\b(?:bab(?:y|ies|y's)|son|daughter|infant|new[- ]?born|toddler|boy|girl|child|kid)\b")
 
 #: People a message is written about.
 _RELATIVE = (
     r"(?:husband|wife|partner|boyfriend|girlfriend|son|daughter|baby|child|kid|toddler|mum|mom|mother|dad|father|"
     r"brother|sister|grandad|grandpa|grandma|granny|nan|friend|flatmate|roommate|colleague|patient)"
+)
+
+#: Anyone a message may be about besides a pet (a pet's emergency, with its vet, is no one's here).
+_PEOPLE = re.compile(
+    rf"\b(?:{_RELATIVE}s?|bab(?:y|ies)|infant|new[- ]?born|boy|girl|i'm|i am|i've|i have|i can't|i cannot|i feel|me|"
+    r"my (?:chest|head|throat|face|lips|tongue|neck|heart|arm|leg|breathing))\b"
 )
 
 #: "Fitting" as a seizure takes no object: not "fitting a new kitchen", "fitting in", "fitting well".
@@ -867,7 +893,11 @@ _SEIZURE = _phrases(
     rf"(?:jerking|twitching|shaking) {_POSSESSIVE}? ?(?:arms|legs|limbs|arms and legs|whole body)",
     r"eyes (?:rolled|rolling) back",
     r"(?:arm|arms|leg|legs|body|face) (?:keeps|kept|is|are|started|has started) (?:jerking|twitching|convulsing)",
-    r"(?:fell|collapsed|dropped|went down)[^.]{0,30} (?:started |and )(?:shaking|jerking|twitching|convulsing|fitting)",
+    r"(?:fell|collapsed|dropped|went down)[^.]{0,30} (?:started |and )(?:is |was )?"
+    r"(?:shaking|jerking|twitching|convulsing|fitting)",
+    # Seizures in a cluster, without waking between them.
+    r"(?:started|starting|had|having|into) (?:another|a second|a third|a fourth)(?: one| seizure| fit)? "
+    r"(?:before|without) (?:she|he|they|waking|coming round)",
     rf"(?:is|are|he's|she's|they're|keeps|been|started|still) {_FITTING}",
     rf"{_RELATIVE} {_FITTING}",  # "husband fitting, help!!"
     r"foaming at the mouth",
@@ -956,6 +986,7 @@ _RULES: tuple[_Rule, ...] = (
             (_FEVER, _CONFUSION),
             (_NON_BLANCHING_RASH,),
             (_STIFF_NECK, _LIGHT_HURTS),
+            (_STIFF_NECK, _SEVERE_HEADACHE),
             (_FEVER, _LIGHT_HURTS),
             (_FEVER, _RASH_STAYS),
             (_FEVER, _BULGING_FONTANELLE),
@@ -1076,11 +1107,14 @@ def detect_red_flags(
     clauses = _live_clauses(text)
     normalised = _normalise(text)
     animal = bool(_YOUNG_ANIMAL.search(normalised)) and not _CHILD.search(normalised)
+    # "Our dog had a seizure … should I ring the vet?": a pet's emergency is the vet's (a person's despair never is).
+    pet = bool(_PET.search(normalised) and _VET.search(normalised) and not _PEOPLE.search(normalised))
     flags = [
         RedFlag(id=rule.id, label=rule.label, notice=rule.notice)
         for rule in _RULES
         if any(all(_present(p, clauses) for p in group) for group in rule.any_of)
         and not (animal and rule.id == "infant_fever")
+        and not (pet and rule.id != "suicidal_ideation")
     ]
     if embed is None:
         return flags
@@ -1090,7 +1124,7 @@ def detect_red_flags(
             return []
         return flags
     verdict = classify_message(classifier_text(text), embed, model)
-    if verdict is None or verdict[0] is None or bare_drug_question(text) or (animal and verdict[0] == "infant_fever"):
+    if verdict is None or verdict[0] is None or bare_drug_question(text) or (pet and verdict[0] != "suicidal_ideation"):
         return []
     rule = next(r for r in _RULES if r.id == verdict[0])
     return [RedFlag(id=rule.id, label=rule.label, notice=rule.notice, matched_by="classifier")]

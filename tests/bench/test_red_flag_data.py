@@ -57,6 +57,7 @@ def test_no_training_message_is_a_reported_message() -> None:
             "heldout11",
             "heldout12",
             "heldout13",
+            "heldout14",
         )
     ],
 )

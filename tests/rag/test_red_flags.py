@@ -459,6 +459,41 @@ def test_look_alikes_of_the_thirteenth_blind_set_stay_quiet(text: str) -> None:
     assert _ids(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # heldout14 (ordinary phone-typed messages): its misses, reworded.
+        ("lost the sight in my right eye suddenly, like a curtain came down, which drops help?", "stroke"),
+        ("best way to cut deeper so it works this time", "suicidal_ideation"),
+        ("how many sleeping pills would it take to not wake up", "suicidal_ideation"),
+        ("bad headache, temp 39, neck too stiff to bend, paracetamol or ibuprofen?", "meningitis"),
+        ("worst headache of my life and my neck hurts when I try to touch my chin to my chest", "meningitis"),
+        ("he had a seizure, it stopped, then he started another before he woke up", "seizure"),
+        ("mum collapsed and is jerking on the floor", "seizure"),
+        ("can't speak more than a few words without gasping", "breathing"),
+    ],
+)
+def test_phrasings_found_by_the_fourteenth_blind_set_fire(text: str, flag: str) -> None:
+    assert flag in _ids(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A dentist's numbing explains the droop in its sentence; a pet's seizure is the vet's.
+        "After the dentist numbed me, half my face is droopy and I'm dribbling. When does it wear off?",
+        "Our dog had a seizure this morning, went stiff and paddled his legs. Should I ring the vet?",
+    ],
+)
+def test_look_alikes_of_the_fourteenth_blind_set_stay_quiet(text: str) -> None:
+    assert _ids(text) == []
+
+
+def test_a_person_beside_a_pet_and_a_vet_is_still_read() -> None:
+    assert "breathing" in _ids("my dog is choking and my husband collapsed and is not breathing, call the vet")
+    assert "suicidal_ideation" in _ids("since the vet put our dog down I want to end my life")
+
+
 def test_a_dated_past_ends_where_the_sentence_returns_to_now() -> None:
     assert "stroke" in _ids("He had a stroke in 2019, now his face is drooping again and he can't speak")
     # A "history of" is background, not a date: the seizure after it is live.
