@@ -122,9 +122,10 @@ def answers_path(sample: int, label: str) -> Path:
     return DATA / f"judged_answers{suffix}_{label}.jsonl"
 
 
-def blind(sample: int, labels: tuple[str, str], seed: int) -> tuple[Path, Path]:
+def blind(sample: int, labels: tuple[str, str], seed: int, tag: str = "") -> tuple[Path, Path]:
     """The two labels' answers to each question as A and B in a seeded random order, for a judge who must not
-    know which system wrote which; the key (question id → {"A": label, "B": label}) goes to its own file."""
+    know which system wrote which; the key (question id → {"A": label, "B": label}) goes to its own file.
+    `tag` names a second comparison on the same sample ("b": `judged_blind_5b.jsonl`) so the first one stays."""
     import random
 
     rng = random.Random(seed)
@@ -142,15 +143,15 @@ def blind(sample: int, labels: tuple[str, str], seed: int) -> tuple[Path, Path]:
         rng.shuffle(order)
         key[q["id"]] = {"A": order[0], "B": order[1]}
         rows.append({**q, "A": texts[order[0]][q["id"]], "B": texts[order[1]][q["id"]]})
-    out, key_path = DATA / f"judged_blind_{sample}.jsonl", DATA / f"judged_blind_key_{sample}.json"
+    out, key_path = DATA / f"judged_blind_{sample}{tag}.jsonl", DATA / f"judged_blind_key_{sample}{tag}.json"
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     key_path.write_text(json.dumps(key, indent=0) + "\n", encoding="utf-8")
     return out, key_path
 
 
-def unblind(sample: int, judged: Path) -> Path:
+def unblind(sample: int, judged: Path, tag: str = "") -> Path:
     """The judge's lines (`{"id", "A": {"judgment", "note"}, "B": {...}}`) as one judgment per answer and label."""
-    key = json.loads((DATA / f"judged_blind_key_{sample}.json").read_text(encoding="utf-8"))
+    key = json.loads((DATA / f"judged_blind_key_{sample}{tag}.json").read_text(encoding="utf-8"))
     rows = []
     for line in judged.read_text(encoding="utf-8").splitlines():
         if not line.strip():
@@ -166,7 +167,7 @@ def unblind(sample: int, judged: Path) -> Path:
     if len(rows) != 2 * len(key):
         msg = f"{judged}: {len(rows) // 2} questions judged, the sample has {len(key)}"
         raise SystemExit(msg)
-    out = DATA / f"judgments_{sample}.jsonl"
+    out = DATA / f"judgments_{sample}{tag}.jsonl"
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return out
 
@@ -186,9 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     bl.add_argument("--sample", type=int, required=True)
     bl.add_argument("--labels", nargs=2, required=True, metavar=("LABEL", "LABEL"))
     bl.add_argument("--seed", type=int, default=0)
+    bl.add_argument("--tag", default="", help="Names a second comparison on one sample (`b` → judged_blind_5b.jsonl).")
     ub = sub.add_parser("unblind", help="Map a judge's A/B judgments back to labels → judgments_<N>.jsonl.")
     ub.add_argument("--sample", type=int, required=True)
     ub.add_argument("--judged", type=Path, required=True, help="The judge's file: one line per question.")
+    ub.add_argument("--tag", default="", help="The tag the A/B file was made with.")
     rep = sub.add_parser("report", help="Counts per label from the judgments.")
     rep.add_argument("--judgments", type=Path, default=JUDGMENTS)
     rep.add_argument("--json", action="store_true")
@@ -201,10 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "answer":
         answer(args.label, args.out or answers_path(args.sample, args.label), questions_path(args.sample))
     elif args.command == "blind":
-        out, key_path = blind(args.sample, tuple(args.labels), args.seed)
+        out, key_path = blind(args.sample, tuple(args.labels), args.seed, args.tag)
         print(f"{out} (key: {key_path})", file=sys.stderr)  # noqa: T201
     elif args.command == "unblind":
-        print(unblind(args.sample, args.judged), file=sys.stderr)  # noqa: T201
+        print(unblind(args.sample, args.judged, args.tag), file=sys.stderr)  # noqa: T201
     else:
         result = report(args.judgments, sorted(DATA.glob("judged_answers_*.jsonl")))
         if args.json:

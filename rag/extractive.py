@@ -60,7 +60,11 @@ NEAR_COPY = 0.85
 _LEADING_LABEL = re.compile(r"^\s*(?:[A-Z][\w'’()/,-]*(?:\s+[\w'’()/,-]+){0,5}\s+:\s+|Key Points\s+-\s+)")
 _QUESTION_PREFIX = re.compile(r"^[^.?!]{3,160}\?\s+")
 _ANAPHOR = re.compile(
-    r"^(?:this|these|that|those|it|its|they|their|he|she|such|both|the latter|the former|some (?:common )?ones)\b", re.I
+    r"^(?:this|these|that|those|it|its|they|their|he|she|such|both|the latter|the former|some (?:common )?ones)\b"
+    # "The disease is metastatic breast cancer, not bone cancer": a verdict on the passage's case, which out of
+    # its passage reads as one on the asker's (a judged sample's answer to a mother's small ductal tumour).
+    r"|^the (?:disease|cancer|tumou?r|condition|disorder|infection|patient|child|baby) (?:is|was|has)\b",
+    re.I,
 )
 _DEFINITION_QUESTION = re.compile(
     r"^\s*(?:what\s+(?:is|are|'s)|what's|whats|define|definition of|meaning of|tell me about)\b", re.IGNORECASE
@@ -78,7 +82,8 @@ _NOT_CONTENT = re.compile(
     # patients with non-Hodgkin lymphoma" answered "what is the treatment for lymphoma?" in a judged sample.
     r"|^(?:there are )?(?:different|several|many) types of treatment (?:for|are available)"
     r"|^new types of treatment are being tested|^some treatments are standard\b"
-    r"|^patients may want to think about taking part in a clinical trial",
+    r"|^patients may want to think about taking part in a clinical trial"
+    r"|^the following \w+ (?:are|is) used\b|\bthis section describes\b",
     re.IGNORECASE,
 )
 

@@ -57,3 +57,14 @@ def test_no_shipped_adapter_means_the_base_model(monkeypatch: pytest.MonkeyPatch
 def test_adapter_and_no_adapter_together_is_an_error() -> None:
     result = CliRunner().invoke(app, ["ask", "q", "--adapter", "/x", "--no-adapter"])
     assert result.exit_code == 2 and "contradict" in result.output
+
+
+def test_the_shipped_adapter_is_a_valid_peft_folder_that_names_no_machine_path() -> None:
+    import json
+
+    folder = generators.shipped_adapter()
+    assert folder is not None, "model/adapters/gemma-3-270m-clinicalgpt ships with the package"
+    assert generators._adapter_problem(folder) is None
+    config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+    assert config["peft_type"] == "LORA" and not config["base_model_name_or_path"].startswith("/")
+    assert (folder / "README.md").is_file()  # the model card

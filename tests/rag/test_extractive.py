@@ -319,3 +319,20 @@ def test_a_combination_label_answers_for_one_ingredient_only_in_sentences_about_
     # Asked about the product itself, every sentence of its label is on focus.
     trezix = [("drug", ["trezix"])]
     assert len(compose("trezix in pregnancy", [label], min_relevance=0.0, focus=trezix).sentences) == 3
+
+
+def test_a_verdict_on_the_passage_s_own_case_is_not_answer_text() -> None:
+    """ "The disease is metastatic breast cancer, not bone cancer" answered a mother's question about her small ductal
+    tumour in a judged sample: out of its passage it reads as a verdict on the asker's case."""
+    staging = Document(
+        id="medquad:breast#5",
+        page_content=(
+            "When breast cancer spreads to the bone, the cancer cells in the bone are breast cancer cells. "
+            "The disease is metastatic breast cancer, not bone cancer. "
+            "The following stages are used for breast cancer: stage 0, stage I and stage II."
+        ),
+        metadata={"title": "Breast Cancer", "section": "stages", "source": "medquad"},
+    )
+    assert [c.text for c in candidates([staging])] == [
+        "When breast cancer spreads to the bone, the cancer cells in the bone are breast cancer cells."
+    ]
