@@ -32,7 +32,7 @@ from knowledge.schema import json_hash
 from rag.citations import CitationOrigin, SentenceCheck, VerifySupport, check_sentences, render_answer
 from rag.context import ATTRIBUTION, LICENCE, SOURCE, URL, pack_contexts, source_flags, source_title, source_trust
 from rag.errors import RetrievalError
-from rag.extractive import NOT_QUOTED_SOURCES, EmbedTexts, ExtractiveAnswer, compose
+from rag.extractive import NOT_QUOTED_SOURCES, Candidate, EmbedTexts, ExtractiveAnswer, compose, on_focus
 from rag.intent import detect_intent
 from rag.policies.personal import personal_verdict_question
 from rag.policies.screen import Screening, Vocabulary, echoes, screen_question, screen_sentences
@@ -174,6 +174,24 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             pair_bonus=s.extractive_pair_bonus,
         )
 
+    def _mark_off_focus(self, question: str, checks: list[SentenceCheck], sources: list[Document]) -> None:
+        """Mark unsupported the generated sentences that are about another disease or drug than the question names,
+        as the extractive composer never quotes them (`rag.extractive.on_focus`): the adapter answered "What are
+        the symptoms of myocarditis?" with pericarditis's chest pain, each sentence supported by its passage."""
+        focus = self.vocabulary.focus_names(question) if self.vocabulary is not None else None
+        if not focus:
+            return
+        for check in checks:
+            if not check.supported or not check.citations:
+                continue
+            if not any(
+                on_focus(Candidate(text=check.text, source=n, position=0), sources, focus)
+                for n in check.citations
+                if 1 <= n <= len(sources)
+            ):
+                check.supported = False
+                check.issues.append("unsupported:off_focus")
+
     # -- steps --------------------------------------------------------------------------------------
     def _retrieve(self, query: str, config: RunnableConfig | None) -> tuple[list[Document], float]:
         t0 = time.perf_counter()
@@ -248,6 +266,8 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
                     trust=[source_trust(d) for d in sources],
                     verify=self._verifier() if mode == "generative" else None,
                 )
+                if mode == "generative":
+                    self._mark_off_focus(question, checks, sources)
                 notices += screen_sentences(
                     checks,
                     [d.page_content for d in sources],

@@ -135,3 +135,35 @@ def test_the_support_thresholds_reach_the_chain() -> None:
 
     assert not ask(AnswerSettings(mode="generative", support_min_lexical=0.7, extractive_min_relevance=5.0))
     assert ask(AnswerSettings(mode="generative", support_min_lexical=0.6, extractive_min_relevance=5.0))
+
+
+class MyocarditisVocabulary(ToyVocabulary):
+    def focus_names(self, text: str) -> list[tuple[str, list[str]]]:
+        return [("disease", ["myocarditis"])] if "myocarditis" in text.lower() else []
+
+
+def test_generated_sentences_about_another_disease_are_withheld() -> None:
+    """The shipped adapter answered "What are the symptoms of myocarditis?" with pericarditis's chest pain, every
+    sentence supported by the pericarditis passage it cited: the sentence is true, and about the wrong disease."""
+    peri = Document(
+        id="medquad:peri#0",
+        page_content="The most common sign of acute pericarditis is sharp, stabbing chest pain. It comes on quickly.",
+        metadata={"title": "Pericarditis", "trust": "curated", "source": "medquad"},
+    )
+    myo = Document(
+        id="medquad:myo#0",
+        page_content="Signs and symptoms of myocarditis may include chest pain, abnormal heartbeat and fatigue.",
+        metadata={"title": "Myocarditis", "trust": "curated", "source": "medquad"},
+    )
+    reply = (
+        "The most common sign of acute pericarditis is sharp, stabbing chest pain [1]. "
+        "Symptoms of myocarditis may include chest pain, abnormal heartbeat and fatigue [2]."
+    )
+    chain = build_qa_chain(
+        Fixed(docs=[peri, myo]), FakeListChatModel(responses=[reply]), vocabulary=MyocarditisVocabulary()
+    )
+    answer = chain.invoke("What are the symptoms of myocarditis?")
+    assert "pericarditis" not in answer.answer.lower() and "abnormal heartbeat" in answer.answer
+    off = [s for s in answer.sentences if "pericarditis" in s.text.lower()]
+    assert off and not off[0].supported and "unsupported:off_focus" in off[0].issues
+    assert [c.title for c in answer.citations] == ["Myocarditis"]
