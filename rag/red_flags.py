@@ -256,7 +256,6 @@ def _live_clauses(text: str) -> list[str]:
                 or (_REMOTE_PAST.search(c) and not _ONGOING.search(c))
                 or _HYPOTHETICAL.search(c)
                 or _LEAFLET_WARNING.search(c)
-                or _DENTAL_NUMBNESS.search(c)
             ):
                 continue
             clauses.append(c)
