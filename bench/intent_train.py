@@ -33,7 +33,7 @@ from bench.report_file import emit_report
 from bench.retrieval_sweep import patient_rewrites  # noqa: E402
 from eval.datasets.consumer_qa import medquad_split  # noqa: E402
 from knowledge.embeddings import DEFAULT_MODEL_NAME, SentenceTransformerEmbeddings  # noqa: E402
-from rag.intent import CENTROIDS_FILE, MIN_INTENT_SIMILARITY, SECTION_INTENTS, IntentClassifier  # noqa: E402
+from rag.intent import CENTROIDS_FILE, MIN_INTENT_SIMILARITY, SECTION_INTENTS, IntentClassifier, cue_intent  # noqa: E402
 
 #: Question types with fewer training questions than this get no centroid ("how can i learn more": 23).
 MIN_QUESTIONS = 20
@@ -91,12 +91,26 @@ def accuracy(
     """Share of questions typed right at the shipped threshold (untyped counts as wrong), and at each of
     `thresholds`, which is how `MIN_INTENT_SIMILARITY` is chosen: on the dev checks only."""
     vectors = emb.embed_array([q for q, _ in items])
+    # As the assistant types a question: the wording's cue when it has one (`rag.intent.cue_intent`), else the
+    # centroid; the centroids' own accuracy is reported beside it.
+    cued = [cue_intent(q) for q, _ in items]
+    typed = [c or classifier.classify(v) for c, v in zip(cued, vectors, strict=True)]
+    with_cues = {
+        "accuracy": round(sum(p == gold for p, (_, gold) in zip(typed, items, strict=True)) / max(len(items), 1), 3),
+        "cued": sum(c is not None for c in cued),
+        "cued_accuracy": round(
+            sum(c == gold for c, (_, gold) in zip(cued, items, strict=True) if c is not None)
+            / max(sum(c is not None for c in cued), 1),
+            3,
+        ),
+    }
     by_threshold = {}
     for threshold in (MIN_INTENT_SIMILARITY, *thresholds):
         predicted = [classifier.classify(v, min_similarity=threshold) for v in vectors]
         right = sum(p == gold for p, (_, gold) in zip(predicted, items, strict=True))
         by_threshold[threshold] = {"accuracy": round(right / max(len(items), 1), 3), "none": predicted.count(None)}
-    return {"n": len(items), **by_threshold[MIN_INTENT_SIMILARITY], "by_threshold": by_threshold}
+    shipped = by_threshold[MIN_INTENT_SIMILARITY]
+    return {"n": len(items), **shipped, "with_cues": with_cues, "by_threshold": by_threshold}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=os.environ.get("CLINICALGPT_DATA_DIR"))
     parser.add_argument("--out", type=Path, default=CENTROIDS_FILE)
     parser.add_argument("--json", type=Path, help="also write the report here")
+    parser.add_argument(
+        "--check-only", action="store_true", help="check the shipped centroids: no training, only --json written"
+    )
     args = parser.parse_args(argv)
     if args.data_dir is None:
         parser.error("set CLINICALGPT_DATA_DIR or pass --data-dir")
@@ -114,11 +131,15 @@ def main(argv: list[str] | None = None) -> int:
     counts = Counter(t for _, t in train)
     answered = answerable_types(data_dir)
     labels = sorted(t for t, n in counts.items() if n >= MIN_QUESTIONS and t in answered)
-    vectors = emb.embed_array([q for q, t in train if t in labels])
     kept = [t for _, t in train if t in labels]
-    centroids = np.stack([vectors[[i for i, t in enumerate(kept) if t == label]].mean(axis=0) for label in labels])
-    classifier = IntentClassifier(labels, centroids)
-    classifier.save(args.out, model=DEFAULT_MODEL_NAME, counts={label: counts[label] for label in labels})
+    if args.check_only:
+        classifier = IntentClassifier.load(CENTROIDS_FILE)
+        labels = classifier.labels
+    else:
+        vectors = emb.embed_array([q for q, t in train if t in labels])
+        centroids = np.stack([vectors[[i for i, t in enumerate(kept) if t == label]].mean(axis=0) for label in labels])
+        classifier = IntentClassifier(labels, centroids)
+        classifier.save(args.out, model=DEFAULT_MODEL_NAME, counts={label: counts[label] for label in labels})
 
     report: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

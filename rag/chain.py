@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
-from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -32,7 +31,7 @@ from knowledge.schema import json_hash
 from rag.citations import CitationOrigin, SentenceCheck, VerifySupport, check_sentences, render_answer
 from rag.context import ATTRIBUTION, LICENCE, SOURCE, URL, pack_contexts, source_flags, source_title, source_trust
 from rag.errors import RetrievalError
-from rag.extractive import NOT_QUOTED_SOURCES, Candidate, EmbedTexts, ExtractiveAnswer, compose, on_focus
+from rag.extractive import Candidate, EmbedTexts, ExtractiveAnswer, compose, on_focus, quotable
 from rag.intent import detect_intent
 from rag.policies.personal import personal_verdict_question
 from rag.policies.screen import Screening, Vocabulary, echoes, screen_question, screen_sentences
@@ -160,7 +159,13 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         s = self.settings
         embed = normalised_embedder(self.embeddings) if self.embeddings is not None else None
         model_name = getattr(self.embeddings, "model_name", None)
-        classify = partial(detect_intent, model=model_name) if isinstance(model_name, str) else None
+        classify = None
+        if isinstance(model_name, str):
+            cues = s.intent_cues
+
+            def classify(vector: np.ndarray, text: str) -> str | None:
+                return detect_intent(vector, model_name, text if cues else None)
+
         return compose(
             question,
             sources,
@@ -221,8 +226,9 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         s = self.settings
         if self.mode == "generative":
             return pack_contexts(docs, s.context_tokens, max_blocks=s.max_blocks)
-        quotable = [d for d in docs if d.metadata.get(SOURCE) not in NOT_QUOTED_SOURCES]
-        return pack_contexts(quotable, s.extractive_context_tokens, max_blocks=s.extractive_sources)
+        return pack_contexts(
+            [d for d in docs if quotable(d)], s.extractive_context_tokens, max_blocks=s.extractive_sources
+        )
 
     def _messages(self, question: str, history: list[dict[str, str]], sources: list[Document]) -> list[BaseMessage]:
         return [_LC_ROLES[m["role"]](content=m["content"]) for m in build_messages(question, sources, history)]

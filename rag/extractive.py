@@ -5,8 +5,9 @@ be wrong about what the sources say. The composer:
 
 1. splits every usable source into sentences (a passage flagged as untrusted by `knowledge.injection` gives
    none: its words are never repeated as an answer; nor do knowledge-graph facts, which are our listings, not
-   a source's statements), dropping section labels ("Summary :"), list
-   headings, reference lists and sentences too short or too long to stand alone;
+   a source's statements, except a drug's indications from curated resources, `curated_indications`), dropping
+   section labels ("Summary :"), list headings, reference lists and sentences too short or too long to stand
+   alone, and cutting a sentence glued to the end of a list (`unglue_lists`);
 2. scores each sentence's relevance to the question: cosine similarity of embeddings (when an embedder is
    given) plus the share of the question's content words it contains, minus a small penalty per rank of
    its source (the retriever's order is evidence too), plus a bonus, for a question naming two drugs, to a
@@ -15,6 +16,8 @@ be wrong about what the sources say. The composer:
    relevance, Carbonell & Goldstein 1998) until the sentence or word budget is spent, skipping near-copies;
 4. puts a definition first when the question asks what something is and a picked or candidate sentence
    defines it ("X is a …").
+
+A question about causes is not answered with its disease's effects (`states_effect_of`).
 
 The lead line only restates the question's topic (a source title named in the question); it states
 nothing a source must support. Every other sentence is verbatim source text with its source's number.
@@ -34,7 +37,7 @@ from knowledge.graph.names import normalize
 from knowledge.injection import untrusted
 from knowledge.lexical import tokenize
 from rag.context import SECTION, SOURCE, block_flags, source_title
-from rag.intent import section_matches, section_mismatch
+from rag.intent import intent_relations, section_matches, section_mismatch
 
 #: Embeds a list of texts into L2-normalised rows (the knowledge base's own embedder in practice).
 EmbedTexts = Callable[[list[str]], np.ndarray]
@@ -43,6 +46,12 @@ EmbedTexts = Callable[[list[str]], np.ndarray]
 #: them co-occurrence statistics (ChatDoctor: "Zoster vaccine is used for: Delirium"), not statements a source
 #: makes. They still rank passages and feed generative answers, which the support check holds to them.
 NOT_QUOTED_SOURCES = frozenset({"knowledge_graph"})
+#: Resources whose drug-indication edges were curated by people (PharmacotherapyDB's physicians; LabeledIn, the
+#: indications stated on FDA labels): a knowledge-graph `used_for` listing is quoted with their items only, as the
+#: one answer the knowledge base has to "what is diclofenac used for?" when no label of the drug is indexed.
+CURATED_INDICATION_RESOURCES = ("PharmacotherapyDB", "LabeledIn")
+#: Most conditions a quoted indication listing names (the listing ranks best-supported first).
+MAX_INDICATIONS = 8
 #: Sources whose every passage is about one drug, its title's: quoted only when the question names that drug.
 DRUG_SPECIFIC_SOURCES = frozenset({"fda_labels"})
 #: Sentences shorter than this many words rarely stand alone ("See below."); longer ones are lists or tables.
@@ -83,9 +92,26 @@ _NOT_CONTENT = re.compile(
     r"|^(?:there are )?(?:different|several|many) types of treatment (?:for|are available)"
     r"|^new types of treatment are being tested|^some treatments are standard\b"
     r"|^patients may want to think about taking part in a clinical trial"
-    r"|^the following \w+ (?:are|is) used\b|\bthis section describes\b",
+    r"|^the following \w+ (?:are|is) used\b|\bthis section describes\b"
+    # GARD's pointer to a table the passage does not hold: "The Human Phenotype Ontology provides the following
+    # list of signs and symptoms for Congenital hypothyroidism."
+    r"|\bprovides the following list\b",
     re.IGNORECASE,
 )
+
+
+# MedQuAD's lists lost their line breaks: "… such as - chlorpropamide (Diabinese) - tolbutamide Certain combination
+# pills can also cause hypoglycemia, including - …" is one "sentence" of 98 words, past the length limit, and the
+# answer to "what can cause hypoglycemia?" was never a candidate. After a list's first item, a capitalised word that
+# follows an item's last lower-case word (or closing bracket) and starts six or more words before the next item
+# starts a new sentence; a shorter run is part of an item ("- people with Down syndrome - …").
+_LIST_ITEM = re.compile(r"\s-\s")
+_GLUED_START = re.compile(r"(?<=[a-z)])\s+(?=[A-Z][a-z]+,?\s+[a-z])")
+_GLUED_MIN_WORDS = 6
+# "What causes hypoglycemia?" is not answered by what hypoglycemia causes: a sentence naming the question's
+# disease only before a causal cue ("Hypoglycemia causes symptoms such as …", "Congenital heart defects also may
+# cause congenital heart block") states one of its effects. Matched on normalised text (lemmas: "causes" → "cause").
+_CAUSAL_CUE = re.compile(r" (?:cause|causing|lead to|led to|result in|trigger|responsible for|contribute to) ")
 
 
 class Candidate(BaseModel):
@@ -128,17 +154,72 @@ def clean_sentence(sentence: str) -> str:
     return " ".join(sentence.replace("[", "(").replace("]", ")").split())
 
 
+_LISTING_ITEM = re.compile(r"\s*(?P<name>[^;\[\]]+?)\s*\[(?P<resources>[^\]]+)\]")
+
+
+def curated_indications(source: Document) -> str | None:
+    """The sentence a knowledge-graph `used_for` fact gives when some of its items come from curated resources
+    (`CURATED_INDICATION_RESOURCES`), else None; ChatDoctor's items are co-occurrences in dialogues and left out."""
+    if source.metadata.get(SOURCE) != "knowledge_graph" or source.metadata.get(SECTION) != "used_for":
+        return None
+    _, _, listing = source.page_content.partition(": ")
+    names = [
+        item["name"]
+        for item in _LISTING_ITEM.finditer(listing)
+        if any(resource in item["resources"] for resource in CURATED_INDICATION_RESOURCES)
+    ][:MAX_INDICATIONS]
+    if not names:
+        return None
+    drug = source_title(source)
+    return f"{drug} is used for: {'; '.join(names)} (curated indication lists: PharmacotherapyDB, LabeledIn)."
+
+
+def quotable(source: Document) -> bool:
+    """Whether the composer may quote this source at all (see `NOT_QUOTED_SOURCES`, `curated_indications`)."""
+    return source.metadata.get(SOURCE) not in NOT_QUOTED_SOURCES or curated_indications(source) is not None
+
+
+def unglue_lists(sentence: str) -> list[str]:
+    """`sentence` cut where a sentence glued to the end of a list item starts (see `_GLUED_START`)."""
+    first = _LIST_ITEM.search(sentence)
+    if first is None:
+        return [sentence]
+    for start in _GLUED_START.finditer(sentence, first.end()):
+        following = _LIST_ITEM.search(sentence, start.end())
+        run = sentence[start.end() : following.start() if following else len(sentence)]
+        if len(run.split()) >= _GLUED_MIN_WORDS:
+            # The cut piece ends a sentence now: with its full stop, the answer's text splits where the piece does.
+            head = sentence[: start.start()].strip()
+            head = head if head.endswith((".", "!", "?")) else f"{head}."
+            return [head, *unglue_lists(sentence[start.end() :].strip())]
+    return [sentence]
+
+
+def states_effect_of(text: str, names: Sequence[str]) -> bool:
+    """Whether `text` names one of `names` before its first causal cue and none after it: an effect of it."""
+    normalised = f" {normalize(text)} "
+    cue = _CAUSAL_CUE.search(normalised)
+    if cue is None:
+        return False
+    before, after = normalised[: cue.start() + 1], normalised[cue.start() :]
+    return any(f" {n} " in before for n in names) and not any(f" {n} " in after for n in names)
+
+
 def candidates(sources: Sequence[Document]) -> list[Candidate]:
     """Sentences of the usable sources that can stand alone as answer sentences."""
     found: list[Candidate] = []
     seen: set[str] = set()
     for n, source in enumerate(sources, start=1):
         if source.metadata.get(SOURCE) in NOT_QUOTED_SOURCES:
+            indications = curated_indications(source)
+            if indications is not None:
+                found.append(Candidate(text=indications, source=n, position=0))
             continue
         # Inspected afresh (not only the stored flags): documents may come from any retriever, unpacked.
         if untrusted(block_flags(source.metadata, source.page_content, source_title(source))):
             continue
-        for position, raw in enumerate(split_sentences(source.page_content)):
+        pieces = [piece for raw in split_sentences(source.page_content) for piece in unglue_lists(raw)]
+        for position, raw in enumerate(pieces):
             text = clean_sentence(raw)
             words = len(text.split())
             key = text.lower()
@@ -175,7 +256,7 @@ def on_focus(candidate: Candidate, sources: Sequence[Document], focus: Sequence[
     source = sources[candidate.source - 1]
     drugs = [names for kind, names in focus if kind == "drug"]
     title = f" {normalize(source_title(source))} "
-    if source.metadata.get(SOURCE) in DRUG_SPECIFIC_SOURCES:
+    if source.metadata.get(SOURCE) in DRUG_SPECIFIC_SOURCES or curated_indications(source) is not None:
         # Every sentence of a drug label is about that drug, named or not ("Do not consume food … after
         # taking GALAFOLD" is no answer about Rapaflo): quoted only for a question naming that drug.
         if not any(f" {name} " in title for names in drugs for name in names):
@@ -237,7 +318,7 @@ def compose(
     *,
     embed: EmbedTexts | None = None,
     intent: str | None = None,
-    classify: Callable[[np.ndarray], str | None] | None = None,
+    classify: Callable[[np.ndarray, str], str | None] | None = None,
     focus: Sequence[tuple[str, Sequence[str]]] | None = None,
     max_sentences: int = 4,
     max_words: int = 110,
@@ -251,7 +332,7 @@ def compose(
     `LEXICAL_WEIGHT` × overlap minus the rank penalty; without, the overlap alone. `intent` is the question
     type (`rag.intent`): listings for other types are left out — a list of what metformin treats shares every
     word with "metformin side effects" and answers none of it. `classify` gives the type from the question's
-    vector instead (with an embedder), so the question is embedded once.
+    vector and text instead (with an embedder), so the question is embedded once.
     `focus` holds the `(type, normalised names)` of the diseases and drugs the question names (`on_focus`).
     `section_bonus` is added to the relevance of sentences from a passage whose section answers the question's
     type ("how is congenital heart disease passed down?" → the inheritance section, not a definition that
@@ -263,8 +344,11 @@ def compose(
     if embed is not None and pool:
         vectors = embed([question, *(c.text for c in pool)])
         if classify is not None:
-            intent = classify(vectors[0])
+            intent = classify(vectors[0], question)
     keep = [i for i, c in enumerate(pool) if not section_mismatch(intent, sources[c.source - 1].metadata.get(SECTION))]
+    if intent == "causes":
+        named = [name for kind, names in focus or [] if kind != "drug" for name in names]
+        keep = [i for i in keep if not states_effect_of(pool[i].text, named)]
     pool = [pool[i] for i in keep]
     if not pool:
         return ExtractiveAnswer(lead=None, sentences=[])
@@ -278,7 +362,9 @@ def compose(
         lexical = _overlap(question_words, c.text)
         dense = float(cosines[i]) if vectors is not None else 0.0
         weight = LEXICAL_WEIGHT if vectors is not None else 1.0
-        bonus = section_bonus if section_matches(intent, sources[c.source - 1].metadata.get(SECTION)) else 0.0
+        section = sources[c.source - 1].metadata.get(SECTION)
+        answers = section_matches(intent, section) or (section is not None and section in intent_relations(intent))
+        bonus = section_bonus if answers else 0.0
         if pair_question and drugs_named(c, sources, focus or []) >= 2:
             bonus += pair_bonus
         c.relevance = round(dense + weight * lexical + bonus - RANK_PENALTY * (c.source - 1), 4)

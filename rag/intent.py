@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,85 @@ _UNTYPED_FACT_SECTIONS = frozenset({"not_indicated", "not_indicated_for"})
 _PROSE_SECTIONS = frozenset({"definition", "description"})
 
 
+#: Phrases that say a question's type outright, tried in order before the centroids: the centroids were trained on
+#: MedQuAD's templates, and typed only 0.35 of MedicationQA's consumer questions right ("what is metformin used
+#: for" came out as "interactions with medications"). Each cue is a wording no other type uses; a question none
+#: of them matches is typed by the centroids alone. Drug types come first: "side effects" names no symptom.
+_W = r"(?:[\w'’-]+\s+)"  # one word and its space
+CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (intent, re.compile(pattern, re.IGNORECASE))
+    for intent, pattern in (
+        ("side effects", r"\bside[- ]?effects?\b|\badverse (?:effects?|reactions?)\b"),
+        ("symptoms", r"\bsymptoms?\b|\bsigns? (?:of|that)\b"),
+        ("outlook", r"\blife expectancy\b|\bprognosis\b|\boutlook\b|\bsurvival rate\b"),
+        ("forget a dose", r"\b(?:miss(?:ed)?|forg[eo]t(?:ten)?|skip(?:ped)?)\b[^.?!]{0,30}\b(?:dose|pill|tablet)s?\b"),
+        ("emergency or overdose", r"\boverdos(?:e|ed|ing)\b|\blethal dose\b"),
+        (
+            "interactions with foods",
+            r"\binteract\w*\b[^.?!]{0,40}\b(?:foods?|drinks?|alcohol|grapefruit|juice|milk|caffeine|coffee)\b"
+            r"|\b(?:foods?|alcohol|grapefruit|juice|milk|caffeine|coffee)\b[^.?!]{0,40}\binteract\w*\b",
+        ),
+        (
+            "interactions with herbs and supplements",
+            r"\binteract\w*\b[^.?!]{0,40}\b(?:herbs?|herbal|supplements?|vitamins?)\b"
+            r"|\b(?:herbs?|herbal|supplements?|vitamins?)\b[^.?!]{0,40}\binteract\w*\b",
+        ),
+        (
+            "interactions with medications",
+            r"\binteract(?:s|ion|ions)?\b|\b(?:not|safe|ok|okay) to take [^.?!]{0,40}\b(?:with|together|while)\b"
+            r"|\btake [^.?!]{0,40}\btogether\b|\bat the same time as\b",
+        ),
+        ("how does it work", rf"\bhow (?:does|do) {_W}{{1,5}}work\b|\bmechanism of action\b|\bhow {_W}{{1,3}}works\b"),
+        # MedQuAD's usage template asks for the dosage too: "How should abacavir be used and what is the dosage?"
+        (
+            "usage",
+            r"\bhow should\b[^?.!]{0,40}\bbe used\b"
+            r"|\bhow (?:should|do|to|can) (?:i |you |we )?(?:take|use|apply|inject|insert)\b|\bwhat time\b",
+        ),
+        ("dose", r"\bhow (?:much|many)\b[^.?!]{0,40}\b(?:take|give|mg|tablets?|pills?|doses?)\b|\bdos(?:e|age|ing)\b"),
+        (
+            "indication",
+            rf"\b(?:used|prescribed|given|taken|good) (?:for|to treat)\b"
+            rf"|\bwhat (?:is|are|'s) {_W}{{0,4}}(?:it|they) for\b|\bwhat does {_W}{{1,4}}treat\b",
+        ),
+        # Not "storage" alone: "glycogen storage disease" is a disease's name.
+        (
+            "storage and disposal",
+            r"\bhow (?:to|should|do|can) (?:i |you |we )?(?:store|keep|dispose of|throw away)\b"
+            r"|\brefrigerat\w*\b|\bdisposal\b|\bexpir(?:ed|ation|y)\b",
+        ),
+        ("frequency", r"\bhow common\b|\bhow many people\b"),
+        (
+            "causes",
+            r"^\W*(?:what|which)\b[^?.!]{0,30}\bcaus(?:e|es|ed|ing)\b|\bcauses? of\b"
+            r"|\bwhy do(?:es)? \w+ (?:get|have)\b|\bhow (?:do|does|did) (?:you|i|people|someone|one) get\b",
+        ),
+        # "How is …" diagnosed, not "was diagnosed with", which only tells the asker's story.
+        (
+            "exams and tests",
+            r"\bhow (?:is|are|do|does|can|would|will)\b[^?.!]{0,40}\bdiagnos(?:e|ed|is)\b|\bdiagnosis of\b"
+            r"|\btests? (?:for|to diagnose)\b",
+        ),
+        ("prevention", r"\b(?:how|can|ways?) (?:\w+ ){0,4}prevent(?:ed)?\b|\bprevention of\b"),
+        (
+            "treatment",
+            r"\bhow (?:is|are|do|does|can|should)\b[^?.!]{0,40}\btreat(?:ed)?\b|\btreatments? (?:for|of)\b"
+            r"|\bcur(?:e|ed|able)\b|\bget rid of\b",
+        ),
+        # "Inherited" or "passed down", not "hereditary": it is part of many diseases' names.
+        ("inheritance", r"\binherit(?:ed|ance)?\b|\bpassed (?:down|on)\b|\bruns? in (?:the )?famil"),
+    )
+)
+
+
+def cue_intent(question: str) -> str | None:
+    """The question type a wording states outright (`CUES`), or None."""
+    for intent, pattern in CUES:
+        if pattern.search(question):
+            return intent
+    return None
+
+
 class IntentClassifier:
     """Nearest-centroid question typing over normalised query vectors."""
 
@@ -120,8 +200,12 @@ def default_classifier() -> IntentClassifier:
     return IntentClassifier.load(CENTROIDS_FILE)
 
 
-def detect_intent(vector: np.ndarray, model: str) -> str | None:
-    """The question type of a query vector made by `model`, or None (untyped, or another embedding model)."""
+def detect_intent(vector: np.ndarray, model: str, question: str | None = None) -> str | None:
+    """The question type: the one `question`'s wording states (`cue_intent`), else that of its query vector made by
+    `model`, or None (untyped, or another embedding model)."""
+    cued = cue_intent(question) if question else None
+    if cued is not None:
+        return cued
     classifier = default_classifier()
     if classifier.model != model:
         # Centroids live in one model's space; another model's vectors would be typed at random.

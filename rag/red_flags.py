@@ -90,7 +90,8 @@ _FORM_AGE = re.compile(r"\bage: (?=\d|one|two|three|four|five|six|seven|eight|ni
 _CLAUSE_BREAK = re.compile(
     r",|:(?!\d)|\s[-\u2013\u2014]\s|\b(?:but|however|although|though|except|whereas)\b|"
     # "… 3 years ago and now my face is drooping again" starts the present; "ending it tonight" is one finding.
-    r"(?<!\bit )(?<!\bit' )\b(?:now|today|tonight)\b"
+    # The word stays at the head of its clause (a zero-width cut), where it brings a dated sentence back to the present.
+    r"(?<!\bit )(?<!\bit' )\b(?=(?:now|today|tonight)\b)"
 )
 #: A drug's written warning about a side effect ("my sertraline leaflet says it can increase suicidal thoughts"): what
 #: the drug may do, not what is happening.
@@ -104,7 +105,9 @@ _PAST_ANCHOR = re.compile(
     r"\b(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a few|few|several|many|a couple of|"
     r"couple of) (?:years?|yrs?|months?|weeks?) ago\b|\b(?:years|months) ago\b|"
     r"\blast (?:year|month|summer|winter|spring|autumn|fall|christmas)\b|\bin (?:19|20)\d\d\b|\bback in\b|"
-    r"\blong ago\b|\bat the time\b|\bwhen (?:(?:my|our|his|her|their) \w+|i|he|she|they|we) (?:was|were)\b"
+    r"\blong ago\b|\bat the time\b|\bwhen (?:(?:my|our|his|her|their) \w+|i|he|she|they|we) (?:was|were)\b|"
+    # An age at the time: "our son was admitted at 4 weeks old with a fever" (he is 6 months now).
+    r"\b(?:was|were) (?:admitted|hospitali[sz]ed|in hospital) (?:at|when)\b"
 )
 #: Words that bring a sentence back to the present after a remote past ("in 2019 … now my face is drooping").
 _PRESENT = re.compile(
@@ -114,7 +117,7 @@ _PRESENT = re.compile(
 #: A dental anaesthetic's numbness and droop, which wear off ("after the dental injection my lip is drooping").
 _DENTAL_NUMBNESS = re.compile(
     r"\b(?:dental|dentist\w*) (?:injection|anaesthetic|anesthetic|numbing|jab)\b|\bdentist numbed\b|"
-    r"\bafter (?:the |my |his |her )?(?:dentist|filling|tooth extraction|wisdom tooth)\b"
+    r"\b(?:after|back from|home from) (?:the |my |his |her )?(?:dentist|filling|tooth extraction|wisdom tooth)\b"
 )
 #: A hypothetical clause ("if my toddler ever gets a rash", "just in case she has a seizure at work").
 _HYPOTHETICAL = re.compile(
@@ -134,7 +137,7 @@ _NEGATION_CUE = re.compile(
 
 #: A negation reaching a finding through "thoughts of", "plans to", "urge to" (the finding follows at once).
 _NEGATED_THOUGHT = re.compile(
-    r"\b(?:no|not|never|without|don't|doesn't|den(?:y|ies|ied|ying))\b(?: \w+){0,3} "
+    r"\b(?:no|not|never|without|don't|doesn't|haven't|hasn't|den(?:y|ies|ied|ying))\b(?: \w+){0,3} "
     # "no thoughts of hurting myself or ending my life": the negation reaches every finding the list joins.
     r"(?:thoughts?|ideas?|intentions?|plans?|urges?|wish(?:es)?|desire|feelings?) (?:of|to|about)"
     r"(?:(?: \w+){1,3} (?:or|nor|and))?\s*$"
@@ -199,6 +202,53 @@ _FICTION_FRAME = re.compile(rf"\b{_FICTION_GENRES}\b")
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|me|my|myself|mine|we|we're|we've|us|our)\b")
 
 
+#: A fictional or reported suicide ("read a novel where the main character dies by suicide"): someone else's death in a
+#: story, not the writer's thoughts; the writer's own words elsewhere are still read.
+_FICTION_SUICIDE = re.compile(
+    rf"\b(?:{_FICTION_GENRES}|film|movie|show|series|episode|character|documentary|song)s?\b[^.]{{0,60}}"
+    r"\b(?:dies|died|death|commits|committed|kills|killed)\b(?: \w+){0,2} (?:by |of )?suicide\b"
+)
+#: "can't breathe 😭 my friend just sent the funniest video": laughter, not an airway.
+_LAUGHING_IDIOM = re.compile(
+    r"\b(?:can't|cant|cannot) breathe?\b[^.]{0,40}(?:\bfunniest\b|\bhilarious\b|\blaugh\w*|😂|🤣)"
+    r"|(?:\bfunniest\b|\bhilarious\b|\blaugh\w*|😂|🤣)[^.]{0,40}\b(?:can't|cant|cannot) breathe?\b"
+)
+#: "kill me now 💀" after an embarrassment: a joke, marked as one; the classifier read it as despair.
+_JOKE_MARK = r"(?:💀|😂|🤣|\blol\b|\blmao\b|\bomg\b|\bhaha\w*)"
+_HYPERBOLE = re.compile(rf"\bkill me now\b(?=[^.]{{0,40}}{_JOKE_MARK})|{_JOKE_MARK}[^.]{{0,60}}\bkill me now\b")
+#: Bleeding said to have stopped: the classifier may not raise heavy bleeding on it (the rules still read every
+#: clause: "it stopped, then started pouring again" is a live finding there).
+_BLEEDING_STOPPED = re.compile(r"\b(?:it'?s|its|it has|has|bleeding has|finally|now) stopped\b|\bstopped bleeding\b")
+#: A known, harmless cause of a one-sided face ("back from the dentist … half my face is numb", "GP diagnosed Bell's
+#: palsy yesterday, one side of my face is droopy"): the face and speech signs are explained in the whole message,
+#: and only sudden weakness or numbness of a limb still says stroke.
+_EXPLAINED_FACE = re.compile(
+    r"\b(?:diagnos\w*|told (?:me |him |her )?(?:it's|it is|it was)|(?:have|has|got|with)) (?:with )?bell'?s palsy\b"
+)
+#: A temperature stated as a number: Celsius with a decimal, a degree sign or a "c", or after "temp"; Fahrenheit
+#: with a degree sign or an "f". "Newborn 37.2, is that a fever?" states no fever, whatever word it asks about.
+_TEMPERATURE = re.compile(r"(?:\btemp\w*\D{0,20}?)?(?<![\d.])(\d{2,3}(?:\.\d)?)\s*(°|degrees?|deg)?\s*([cf])?\b")
+#: Below these a stated temperature is not a fever (°C, °F).
+_NO_FEVER_BELOW_C, _NO_FEVER_BELOW_F = 37.5, 99.5
+
+
+def _afebrile(normalised: str) -> bool:
+    """Whether the message states one temperature or more and none is a fever."""
+    readings: list[bool] = []  # one per stated temperature: is it a fever?
+    for m in _TEMPERATURE.finditer(normalised):
+        value, degree, unit = float(m[1]), m[2], m[3]
+        labelled = m[0].startswith("temp")
+        if 34 <= value < 43 and ("." in m[1] or degree or unit == "c" or labelled):
+            readings.append(value >= _NO_FEVER_BELOW_C)
+        elif 93 <= value < 110 and (degree or unit == "f" or labelled):
+            readings.append(value >= _NO_FEVER_BELOW_F)
+    return bool(readings) and not any(readings)
+
+
+#: "her temp is normal": no number, but no fever either.
+_NORMAL_TEMPERATURE = re.compile(r"\btemp\w* (?:is|was|'s|has been) (?:normal|fine|ok|okay|good)\b")
+
+
 #: "Since starting the new antidepressant two weeks ago I've had urges to …": the time word dates a start, and what
 #: follows is still going on.
 _ONGOING = re.compile(r"\b(?:ever )?since\b[^,]{0,50}\bago\b")
@@ -256,6 +306,8 @@ def _live_clauses(text: str) -> list[str]:
                 or (_REMOTE_PAST.search(c) and not _ONGOING.search(c))
                 or _HYPOTHETICAL.search(c)
                 or _LEAFLET_WARNING.search(c)
+                or _FICTION_SUICIDE.search(c)
+                or _LAUGHING_IDIOM.search(c)
             ):
                 continue
             clauses.append(c)
@@ -399,6 +451,9 @@ _PAIN_PERSISTS = _phrases(
     r"pain[^.]{0,20} (?:hasn't|has not|won't|isn't|didn't|doesn't|not) (?:budg\w*|eas\w*|settl\w*|go\w* away|"
     r"shift\w*|stop\w*|improv\w*)",
     r"(?:spray|gtn)[^.]{0,30} (?:hasn't|has not|isn't|didn't|doesn't|not) (?:work\w*|help\w*|touch\w*)",
+    # After the sprays: "2 nitro sprays 5 mins apart and the angina is still there, actually worse".
+    # Not what exertion brings on as usual: "my angina is still there when I climb hills".
+    r"(?:angina|pain|tightness)(?:'s| is) still (?:there|here|going|bad)(?! when| on | if | after)",
 )
 _CARDIAC_COMPANION = _phrases(
     _BREATHLESS.pattern,
@@ -512,6 +567,14 @@ _SUICIDE_CONTEXT = _phrases(
     r"(?:wrote|written|writing) (?:goodbye )?letters (?:for|to) (?:everyone|everybody|all of you|my family)",
     r"(?:nobody|no one|no-one) (?:will|would|is going to) (?:miss|care|notice)",
     r"(?:lost|losing) (?:the|my) job[^.]{0,40} (?:took|taken|left with) the kids",
+    r"tired of (?:it all|all of it|everything|living|life|being alive)",
+)
+#: Asking what amount would kill: with live despair a preparation even when phrased as a general question ("What dose
+#: of insulin would be lethal? I'm type 1 and honestly I'm tired of all of it"), which the live clauses leave out.
+_LETHAL_AMOUNT = _phrases(
+    r"(?:dose|amount|number)(?: \w+){0,3} (?:would|will|could|to) (?:be lethal|be fatal|kill)",
+    r"lethal (?:dose|amount)",
+    r"how (?:much|many)(?: \w+){0,3} (?:would|will|could|to) (?:be lethal|be fatal|kill (?:me|you|a person)|die)",
 )
 _SUICIDE_PREP = _phrases(
     r"(?:picked|set|chosen|chose) a (?:date|day|time)",
@@ -604,6 +667,9 @@ _EXPOSURE = (
     r"cashews?",
     r"shellfish",
     r"prawns?",
+    r"shrimps?",
+    r"lobster",
+    r"crab",
     r"bee",
     r"wasp",
     r"antibiotics?",
@@ -624,11 +690,16 @@ _EXPOSURE = (
 #: makes me wheeze, I'm allergic to dust" is no reaction).
 _ALLERGEN = _phrases(r"allerg\w*", *_EXPOSURE)
 _EXPOSURE_EVENT = _phrases(*_EXPOSURE)
-_THROAT_TIGHT = _phrases(r"throat (?:is |feels )?(?:really |very |so )?(?:tight|swollen|tightening)")
+_THROAT_TIGHT = _phrases(
+    r"throat (?:is |feels )?(?:really |very |so )?(?:tight|swollen|tightening)",
+    # A writer of English as a second language: "her throat is close".
+    r"throat (?:is |feels )?(?:closing|close|closed)(?: up)?",
+)
 #: Swelling of the face, lips, mouth or tongue (angioedema); puffy eyes alone are ordinary hay fever.
 _FACE_SWELLING = _phrases(
     r"(?:face|lips?|mouth|tongue)(?: \w+){0,3} "
     r"(?:swelling|swollen|swell\w*|puffing|puffed|puffy|blowing up|blown up|massive|huge|enormous)",
+    r"(?:face|lips?|mouth|tongue) (?:is |very |so |all )*swell\b",
     r"(?:face|lips?|mouth|tongue)(?: \w+){0,2} like (?:a )?balloons?",
     r"tongue (?:has |have )?(?:become|became|got|gone|went|going|getting|is getting) (?:really |very |so )?"
     r"(?:big|huge|fat|thick)",
@@ -713,6 +784,11 @@ _FEVER = _phrases(
     r"high temp\w*",
     r"a temp\w*",
     r"temp\w* of",
+    # A febrile reading: 38 °C / 100.4 °F or more, after "temp" or with its unit ("temperature 100.8F", "38.6°").
+    r"temp\w*(?: \w+){0,2} (?:3[89]|4[0-2])(?:\.\d+)?",
+    r"(?:3[89]|4[0-2])(?:\.\d+)? ?(?:°|degrees?|deg\b|c\b)",
+    r"(?:temp\w*(?: \w+){0,2} )?(?:100\.[4-9]|10[1-6](?:\.\d+)?) ?(?:°|degrees?|deg\b|f\b)",
+    r"temp\w*(?: \w+){0,2} (?:100\.[4-9]|10[1-6](?:\.\d+)?)",
     r"burning up",
     r"running a temp\w*",
     r"(?:very|really|so) hot",
@@ -916,8 +992,8 @@ _UNRESPONSIVE = _phrases(
 #: been 7 minutes") names no seizure, only its length.
 _STILL_SHAKING = _phrases(r"still (?:shaking|jerking|twitching|convulsing|fitting|seizing|stiff and jerking)")
 _OVER_FIVE_MINUTES = _phrases(
-    r"(?:been|for|over|more than|almost|nearly) (?:[5-9]|[1-5]\d|five|six|seven|eight|nine|ten) "
-    r"(?:minutes|mins)"
+    r"(?:been|for|over|more than|almost|nearly|going|lasted|lasting)(?: (?:going|on))?(?: for)?(?: about| around)? "
+    r"(?:[5-9]|[1-5]\d|five|six|seven|eight|nine|ten) (?:minutes|mins)"
 )
 
 
@@ -1090,7 +1166,9 @@ def classifier_text(text: str) -> str:
     return "\n".join(
         s
         for s in sentences
-        if s and not _is_general_question(_normalise(s)) and not _HYPOTHETICAL.search(_normalise(s))
+        if s
+        and not _is_general_question(_normalise(s))
+        and not any(p.search(_normalise(s)) for p in (_HYPOTHETICAL, _LAUGHING_IDIOM, _FICTION_SUICIDE, _HYPERBOLE))
     )
 
 
@@ -1106,24 +1184,43 @@ def detect_red_flags(
     clauses = _live_clauses(text)
     normalised = _normalise(text)
     animal = bool(_YOUNG_ANIMAL.search(normalised)) and not _CHILD.search(normalised)
+    explained_face = bool(_EXPLAINED_FACE.search(normalised) or _DENTAL_NUMBNESS.search(normalised))
+    afebrile = _afebrile(normalised)
+    lethal_question = bool(_LETHAL_AMOUNT.search(normalised)) and _present(_SUICIDE_CONTEXT, clauses)
     # "Our dog had a seizure … should I ring the vet?": a pet's emergency is the vet's (a person's despair never is).
     pet = bool(_PET.search(normalised) and _VET.search(normalised) and not _PEOPLE.search(normalised))
+
+    def fires(rule: _Rule) -> bool:
+        if rule.id == "suicidal_ideation" and lethal_question:
+            return True
+        groups = rule.any_of
+        if rule.id == "stroke" and explained_face:
+            groups = tuple(g for g in groups if _SUDDEN_WEAKNESS in g)
+        return any(all(_present(p, clauses) and not (afebrile and p is _FEVER) for p in g) for g in groups)
+
     flags = [
         RedFlag(id=rule.id, label=rule.label, notice=rule.notice)
         for rule in _RULES
-        if any(all(_present(p, clauses) for p in group) for group in rule.any_of)
-        and not (animal and rule.id == "infant_fever")
-        and not (pet and rule.id != "suicidal_ideation")
+        if fires(rule) and not (animal and rule.id == "infant_fever") and not (pet and rule.id != "suicidal_ideation")
     ]
     if embed is None:
         return flags
     if flags:
-        if _may_veto((flag.id for flag in flags), clauses) and vetoes(classifier_text(text), embed, model):
+        # A lethal amount asked about beside despair is a plan, as a stated one is (`_may_veto`).
+        vetoable = not lethal_question and _may_veto((flag.id for flag in flags), clauses)
+        if vetoable and vetoes(classifier_text(text), embed, model):
             logger.debug("rule alarm %s withdrawn: the classifier puts the message under its veto", flags[0].id)
             return []
         return flags
     verdict = classify_message(classifier_text(text), embed, model)
     if verdict is None or verdict[0] is None or bare_drug_question(text) or (pet and verdict[0] != "suicidal_ideation"):
+        return []
+    # What the message states outright overrules the classifier's reading: a normal temperature is no fever, and
+    # bleeding that has stopped is not bleeding heavily.
+    no_fever = afebrile or (_NORMAL_TEMPERATURE.search(normalised) and not _present(_FEVER, clauses))
+    if (no_fever and verdict[0] in {"infant_fever", "meningitis"}) or (
+        verdict[0] == "severe_bleeding" and _BLEEDING_STOPPED.search(normalised)
+    ):
         return []
     rule = next(r for r in _RULES if r.id == verdict[0])
     return [RedFlag(id=rule.id, label=rule.label, notice=rule.notice, matched_by="classifier")]

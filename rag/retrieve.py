@@ -523,7 +523,9 @@ class HybridSearcher:
         if mode != "bm25":
             t0 = time.perf_counter()
             vector = query_vector if query_vector is not None else self.kb.embed_query(query)
-            intent = detect_intent(vector, self.kb.manifest.embedding_model)
+            intent = detect_intent(
+                vector, self.kb.manifest.embedding_model, query if self.settings.intent_cues else None
+            )
             timings["embed"] = (time.perf_counter() - t0) * 1000
         text, dense_vector = query, vector
         if mode in ("kg", "hybrid"):

@@ -38,6 +38,11 @@ class RetrievalSettings(BaseModel):
     link_min_score: float = Field(default=0.8, ge=0, le=1, description="Entity links below this are ignored.")
     link_top: int = Field(default=3, ge=0, description="Linked entities used for KG facts and entity passages.")
     max_query_chars: int = Field(default=2000, ge=10, description="Longer queries are rejected.")
+    intent_cues: bool = Field(
+        default=True,
+        description='Type a question by its wording first (`rag.intent.cue_intent`: "side effects", "used for", '
+        '"how is … diagnosed") and by the embedding centroids only when no cue matches; false: centroids only.',
+    )
     expand_query: bool = Field(
         default=True,
         description=(
@@ -86,6 +91,11 @@ class AnswerSettings(BaseModel):
         default=0.40,  # 0.45 before the dev-question check of `python -m bench.answer_dev` (+0.002 coverage)
         description="Relevance a source sentence needs to be quoted (embedding cosine + 0.5 x question-word overlap, "
         "see `rag.extractive`); no sentence above it means a refusal.",
+    )
+    intent_cues: bool = Field(
+        default=True,
+        description="Type the question for the extractive composer by its wording first (`rag.intent.cue_intent`), "
+        "by the embedding centroids only when no cue matches; false: centroids only.",
     )
     extractive_section_bonus: float = Field(
         default=0.2,  # chosen on dev questions: `python -m bench.answer_dev` (0, 0.1, 0.2)

@@ -12,7 +12,16 @@ from langchain_core.retrievers import BaseRetriever
 from knowledge.kb import KnowledgeBase
 from rag.chain import EXTRACTIVE_MODEL, build_qa_chain, normalised_embedder
 from rag.errors import RetrievalError
-from rag.extractive import candidates, clean_sentence, compose, topic
+from rag.extractive import (
+    candidates,
+    clean_sentence,
+    compose,
+    curated_indications,
+    quotable,
+    states_effect_of,
+    topic,
+    unglue_lists,
+)
 from rag.retrieve import HybridSearcher
 from rag.retrievers import ClinicalRetriever
 from rag.settings import AnswerSettings
@@ -336,3 +345,67 @@ def test_a_verdict_on_the_passage_s_own_case_is_not_answer_text() -> None:
     assert [c.text for c in candidates([staging])] == [
         "When breast cancer spreads to the bone, the cancer cells in the bone are breast cancer cells."
     ]
+
+
+def test_a_curated_indication_listing_is_quoted_for_its_drug_without_chatdoctor_items() -> None:
+    fact = Document(
+        id="fact:DRUG:beclomethasone:used_for",
+        page_content=(
+            "Conditions Beclomethasone is used for: asthma [PharmacotherapyDB: disease-modifying]; "
+            "Bell's palsy [ChatDoctor]; Nasal Polyps [ChatDoctor, LabeledIn]."
+        ),
+        metadata={"title": "Beclomethasone", "section": "used_for", "source": "knowledge_graph"},
+    )
+    assert quotable(fact)
+    (sentence,) = candidates([fact])
+    assert sentence.text.startswith("Beclomethasone is used for: asthma; Nasal Polyps (curated")
+    assert "Bell" not in sentence.text
+    q = "qvar 40mg what is it for"
+    own = [("drug", ["beclomethasone", "qvar"])]
+    assert compose(q, [fact], min_relevance=0.0, focus=own).sentences[0].source == 1
+    other = [("drug", ["metformin"])]
+    assert compose(q, [fact], min_relevance=0.0, focus=other).sentences == []
+    chatdoctor_only = Document(
+        id="fact:DRUG:x:used_for",
+        page_content="Conditions X is used for: Delirium [ChatDoctor].",
+        metadata={"title": "X", "section": "used_for", "source": "knowledge_graph"},
+    )
+    assert not quotable(chatdoctor_only)
+    assert curated_indications(chatdoctor_only) is None
+
+
+def test_a_sentence_glued_to_a_list_end_is_cut_off_and_short_items_are_not() -> None:
+    glued = (
+        "Hypoglycemia can occur with some medicines, such as - glipizide (Glucotrol) - tolbutamide "
+        "Certain combination pills can also cause hypoglycemia, including - glyburide + metformin (Glucovance) "
+        "Other types of diabetes pills, when taken alone, do not cause hypoglycemia."
+    )
+    assert unglue_lists(glued) == [
+        "Hypoglycemia can occur with some medicines, such as - glipizide (Glucotrol) - tolbutamide.",
+        "Certain combination pills can also cause hypoglycemia, including - glyburide + metformin (Glucovance).",
+        "Other types of diabetes pills, when taken alone, do not cause hypoglycemia.",
+    ]
+    items = "Risk factors include - people with Down syndrome - older adults who smoke"
+    assert unglue_lists(items) == [items]
+    assert unglue_lists("No list here. Capital Letters stay.") == ["No list here. Capital Letters stay."]
+
+
+def test_a_causes_question_is_not_answered_with_the_effects_of_its_disease() -> None:
+    names = ["hypoglycemia"]
+    assert states_effect_of("Hypoglycemia causes symptoms such as hunger and shakiness.", names)
+    assert not states_effect_of("Some diabetes medicines can cause hypoglycemia.", names)
+    assert not states_effect_of("Hypoglycemia is low blood sugar.", names)  # no causal cue at all
+    passage = Document(
+        id="medquad:hypo#0",
+        page_content=(
+            "Hypoglycemia causes symptoms such as hunger and shakiness. "
+            "Insulin and some diabetes pills can cause hypoglycemia."
+        ),
+        metadata={"title": "Hypoglycemia", "section": "causes", "source": "medquad"},
+    )
+    focus = [("disease", names)]
+    q = "what can cause hypoglycemia?"
+    picked = compose(q, [passage], min_relevance=0.0, focus=focus, intent="causes").sentences
+    assert [c.text for c in picked] == ["Insulin and some diabetes pills can cause hypoglycemia."]
+    # Another question type keeps the sentence: "what does hypoglycemia cause?" is answered by it.
+    assert len(compose(q, [passage], min_relevance=0.0, focus=focus, intent="symptoms").sentences) == 2

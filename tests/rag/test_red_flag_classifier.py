@@ -202,3 +202,49 @@ def test_an_alarm_beside_a_clinical_term_is_never_vetoed(toy_default: RedFlagCla
     toy_default.veto = 1.0  # the classifier would withdraw every rule alarm
     flags = detect_red_flags(text, embed=_embed_by_keyword, model="toy")
     assert (flag, "rules") in [(f.id, f.matched_by) for f in flags]
+
+
+def _toy_infant_bleeding() -> RedFlagClassifier:
+    """Axis 1 means an infant fever, axis 2 heavy bleeding, axis 0 nothing (no word weights)."""
+    return RedFlagClassifier(
+        vocabulary={"baby": 0},
+        idf=np.ones(1),
+        weights=np.array([0.0, 0.0, 4.0, 4.0, 0.0], dtype=np.float32),
+        bias=-3.0,
+        flags=["infant_fever", "severe_bleeding"],
+        flag_weights=np.array([[0, 1, 0, 0], [0, 0, 1, 0]], dtype=np.float32),
+        flag_bias=np.zeros(2),
+        threshold=0.5,
+        model="toy",
+    )
+
+
+def _embed_infant_bleeding(texts: list[str]) -> np.ndarray:
+    return np.stack([_axis(1) if "week old" in t else _axis(2) if "bled" in t else _axis(0) for t in texts])
+
+
+def test_what_the_message_states_overrules_the_classifier(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rfc, "default_classifier", _toy_infant_bleeding)
+
+    def ids(text: str) -> list[tuple[str, str]]:
+        return [(f.id, f.matched_by) for f in detect_red_flags(text, embed=_embed_infant_bleeding, model="toy")]
+
+    assert ids("my 3 week old seems off and sleepy") == [("infant_fever", "classifier")]
+    assert ids("my 3 week old has cold hands but her temp is normal") == []  # no fever, said outright
+    assert ids("my 3 week old's rectal reading was 37.1, is she too cold?") == []
+    assert ids("my finger bled for ages after the cut") == [("severe_bleeding", "classifier")]
+    assert ids("my finger bled for ages after the cut but it's stopped now") == []
+
+
+def test_jokes_and_fiction_are_not_read_by_the_classifier() -> None:
+    text = "cant breathe 😂 that was the funniest video. omg I tripped in class, kill me now 💀\nHe went wobbly"
+    assert classifier_text(text) == "He went wobbly"
+    assert "novel" not in classifier_text("I read a novel where the main character dies by suicide. I feel fine.")
+
+
+def test_a_lethal_amount_asked_about_beside_despair_is_never_vetoed(toy_default: RedFlagClassifier) -> None:
+    toy_default.veto = 0.1  # the toy scores both messages under it
+    lethal = "how much of my insulin would be lethal? honestly I'm tired of it all"
+    assert [f.id for f in detect_red_flags(lethal, embed=_embed_by_keyword, model="toy")] == ["suicidal_ideation"]
+    assert detect_red_flags("how much insulin would be lethal for a type 1 diabetic?") == []  # a question, no despair
+    assert detect_red_flags("My chest hurts and I cannot breathe", embed=_embed_by_keyword, model="toy") == []

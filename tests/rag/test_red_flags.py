@@ -489,6 +489,43 @@ def test_look_alikes_of_the_fourteenth_blind_set_stay_quiet(text: str) -> None:
     assert _ids(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # Paraphrases of the fifteenth and sixteenth blind sets' misses.
+        (
+            "used my gtn spray twice, ten minutes apart, and the angina's still there and getting worse",
+            "cardiac_chest_pain",
+        ),
+        ("how much of my insulin would be lethal? honestly I'm tired of it all", "suicidal_ideation"),
+        ("his fit has been going for about eight minutes now and he's still jerking", "seizure"),
+        ("he eat crab, now his throat is close and lips very swell", "anaphylaxis"),
+        ("my 6 week old has a temperature 100.9F", "infant_fever"),
+        ("baby is 5 weeks and 38.3 degrees this evening", "infant_fever"),
+        # A known cause of the face explains the face, not an arm.
+        ("back from the dentist, face numb, and now my left arm suddenly went weak", "stroke"),
+    ],
+)
+def test_phrasings_found_by_the_fifteenth_and_sixteenth_blind_sets_fire(text: str, flag: str) -> None:
+    assert flag in _ids(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Home from the dentist an hour ago. One side of my mouth is droopy, my speech slurred from the injection.",
+        "I was diagnosed with Bell's palsy on Monday and half my face is drooping, how long does it last?",
+        "my 4 week old's temperature is 37.1 and she's feeding well, is that normal?",
+        "Our daughter was admitted at 3 weeks old with a fever; she's a healthy toddler now. Any vaccine issues?",
+        "cant breathe 😂 that video was the funniest thing ever",
+        "I finished a novel where the main character dies by suicide and I can't stop thinking about the book",
+        "I haven't had any thoughts of hurting myself since I started therapy, can I reduce my sessions?",
+    ],
+)
+def test_look_alikes_of_the_fifteenth_and_sixteenth_blind_sets_stay_quiet(text: str) -> None:
+    assert _ids(text) == []
+
+
 def test_a_person_beside_a_pet_and_a_vet_is_still_read() -> None:
     assert "breathing" in _ids("my dog is choking and my husband collapsed and is not breathing, call the vet")
     assert "suicidal_ideation" in _ids("since the vet put our dog down I want to end my life")
