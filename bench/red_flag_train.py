@@ -82,6 +82,11 @@ TRAIN_FILES = (
     Path(__file__).parent / "data" / "red_flags_heldout12.jsonl",
     Path(__file__).parent / "data" / "red_flags_heldout13.jsonl",
     Path(__file__).parent / "data" / "red_flags_heldout14.jsonl",
+    # The fifteenth to seventeenth (`reports/red_flags_heldout15.json` … `17.json`): everyday questions, forum posts,
+    # non-native writers, bystanders, home readings, jokes and emoji, multi-speaker chats.
+    Path(__file__).parent / "data" / "red_flags_heldout15.jsonl",
+    Path(__file__).parent / "data" / "red_flags_heldout16.jsonl",
+    Path(__file__).parent / "data" / "red_flags_heldout17.jsonl",
 )
 #: LiveQA 2017 training questions (`bench.consumer_dev.tuning_items`: never a test question), each labelled
 #: emergency or not by a separate session that read only the questions; the texts stay in the data folder.

@@ -153,8 +153,16 @@ CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 
 
+#: Longer messages are left to the centroids: they tell a story and ask several things, and the first cue in them
+#: named a side question (a message asking whether Louis-Bar syndrome is inherited was typed "symptoms" by its
+#: story; `python -m bench.answer_dev`, LiveQA's training questions).
+MAX_CUE_WORDS = 20
+
+
 def cue_intent(question: str) -> str | None:
-    """The question type a wording states outright (`CUES`), or None."""
+    """The question type a short question's wording states outright (`CUES`), or None."""
+    if len(question.split()) > MAX_CUE_WORDS:
+        return None
     for intent, pattern in CUES:
         if pattern.search(question):
             return intent

@@ -111,12 +111,12 @@ _PAST_ANCHOR = re.compile(
 )
 #: Words that bring a sentence back to the present after a remote past ("in 2019 … now my face is drooping").
 _PRESENT = re.compile(
-    r"\b(?:now|today|tonight|this (?:morning|afternoon|evening|week)|currently|at the moment|right now|still|again|"
-    r"(?:minutes?|mins?|hours?|hrs?) ago|just)\b"
+    r"\b(?:now|today|tonight|this (?:morning|afternoon|evening|week|time)|currently|at the moment|right now|still|"
+    r"again|(?:minutes?|mins?|hours?|hrs?) ago|just)\b"
 )
 #: A dental anaesthetic's numbness and droop, which wear off ("after the dental injection my lip is drooping").
 _DENTAL_NUMBNESS = re.compile(
-    r"\b(?:dental|dentist\w*) (?:injection|anaesthetic|anesthetic|numbing|jab)\b|\bdentist numbed\b|"
+    r"\b(?:dental|dentis\w*) (?:injection|anaesthetic|anesthetic|numbing|jab)\b|\bdentis\w* numbed\b|"
     r"\b(?:after|back from|home from) (?:the |my |his |her )?(?:dentist|filling|tooth extraction|wisdom tooth)\b"
 )
 #: A hypothetical clause ("if my toddler ever gets a rash", "just in case she has a seizure at work").
@@ -206,7 +206,8 @@ _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|me|my|myself|mine|we|we're
 #: story, not the writer's thoughts; the writer's own words elsewhere are still read.
 _FICTION_SUICIDE = re.compile(
     rf"\b(?:{_FICTION_GENRES}|film|movie|show|series|episode|character|documentary|song)s?\b[^.]{{0,60}}"
-    r"\b(?:dies|died|death|commits|committed|kills|killed)\b(?: \w+){0,2} (?:by |of )?suicide\b"
+    r"\b(?:dies|died|death|commits|committed|kills|killed|attempts|attempted|leaves|left|writes|wrote)\b(?: \w+){0,2} "
+    r"(?:by |of )?suicide\b"
 )
 #: "can't breathe 😭 my friend just sent the funniest video": laughter, not an airway.
 _LAUGHING_IDIOM = re.compile(
@@ -215,10 +216,33 @@ _LAUGHING_IDIOM = re.compile(
 )
 #: "kill me now 💀" after an embarrassment: a joke, marked as one; the classifier read it as despair.
 _JOKE_MARK = r"(?:💀|😂|🤣|\blol\b|\blmao\b|\bomg\b|\bhaha\w*)"
-_HYPERBOLE = re.compile(rf"\bkill me now\b(?=[^.]{{0,40}}{_JOKE_MARK})|{_JOKE_MARK}[^.]{{0,60}}\bkill me now\b")
+_HYPERBOLE = re.compile(
+    rf"\bkill me now\b(?=[^.]{{0,40}}{_JOKE_MARK})|{_JOKE_MARK}[^.]{{0,60}}\bkill me now\b"
+    # "I want to die, the charger's in the car": a phone's battery, not a life.
+    r"|\b(?:want to die|wanna die|dying|kill me)\b[^.\n]{0,40}\b(?:phone|battery|charger|wifi|signal)\b"
+    r"|\b(?:phone|battery|charger|wifi|signal)\b[^.\n]{0,40}\b(?:want to die|wanna die|i'm dying|kill me)\b"
+)
 #: Bleeding said to have stopped: the classifier may not raise heavy bleeding on it (the rules still read every
 #: clause: "it stopped, then started pouring again" is a live finding there).
 _BLEEDING_STOPPED = re.compile(r"\b(?:it'?s|its|it has|has|bleeding has|finally|now) stopped\b|\bstopped bleeding\b")
+#: A person's usual state, which carries through its sentence as a date does ("My COPD readings are my usual: SpO2
+#: 90-91%, breathless on exertion same as always"); not "worse than usual" or "not my usual".
+_USUAL_STATE = re.compile(
+    r"(?<!not )(?<!unlike )(?<!than )(?<!from )\b(?:my|his|her|their) (?:usual|normal|baseline)\b"
+    r"|\bsame as (?:always|usual|ever)\b|\bas (?:usual|always)\b|\bnormal for (?:me|him|her|them)\b"
+)
+#: A message taking back what it said ("him: THERE'S BLOOD EVERYWHERE / me: ??? / him: nvm it's the beetroot juice"):
+#: only what follows the last retraction is read.
+_RETRACTION = re.compile(r"(?:^|\n|[.!?] |: )(?:nvm|never ?mind|false alarm|panic over)\b", re.IGNORECASE)
+#: Cosmetic lip treatments swell the lips by design: without an airway sign, no anaphylaxis.
+_COSMETIC_LIPS = re.compile(r"\b(?:lip )?fillers?\b|\blip (?:injections?|flip)\b|\bbotox\b")
+#: A symptom said to have passed: the classifier may not raise an alarm on it (the rules read each clause).
+_RESOLVED = re.compile(
+    r"\b(?:gone|settled|eased|passed|stopped|better) now\b"
+    # "it has gone away", not "my voice has gone croaky".
+    r"|\b(?:it's|its|it has|has|have) (?:gone away|settled down|eased off|passed)\b"
+    r"|\bwhich is (?:my|his|her|their) normal\b|\bback to (?:my |his |her |their )?normal\b"
+)
 #: A known, harmless cause of a one-sided face ("back from the dentist … half my face is numb", "GP diagnosed Bell's
 #: palsy yesterday, one side of my face is droopy"): the face and speech signs are explained in the whole message,
 #: and only sudden weakness or numbness of a limb still says stroke.
@@ -229,7 +253,7 @@ _EXPLAINED_FACE = re.compile(
 #: with a degree sign or an "f". "Newborn 37.2, is that a fever?" states no fever, whatever word it asks about.
 _TEMPERATURE = re.compile(r"(?:\btemp\w*\D{0,20}?)?(?<![\d.])(\d{2,3}(?:\.\d)?)\s*(°|degrees?|deg)?\s*([cf])?\b")
 #: Below these a stated temperature is not a fever (°C, °F).
-_NO_FEVER_BELOW_C, _NO_FEVER_BELOW_F = 37.5, 99.5
+_NO_FEVER_BELOW_C, _NO_FEVER_BELOW_F = 38.0, 100.4
 
 
 def _afebrile(normalised: str) -> bool:
@@ -290,7 +314,7 @@ def _live_clauses(text: str) -> list[str]:
     """
     clauses: list[str] = []
     for sentence in _SENTENCE_END.split(_normalise(_unquoted(text))):
-        if not sentence.strip() or _is_general_question(sentence):
+        if not sentence.strip() or _is_general_question(sentence) or _HYPERBOLE.search(sentence):
             continue
         past = False
         for c in _CLAUSE_BREAK.split(sentence):
@@ -299,7 +323,11 @@ def _live_clauses(text: str) -> list[str]:
             if _PRESENT.search(c):
                 past = False
             # A dentist's numbing explains the droop that follows in its sentence, as a date puts it in the past.
-            if (_PAST_ANCHOR.search(c) and not _ONGOING.search(c)) or _DENTAL_NUMBNESS.search(c):
+            if (
+                (_PAST_ANCHOR.search(c) and not _ONGOING.search(c))
+                or _DENTAL_NUMBNESS.search(c)
+                or _USUAL_STATE.search(c)
+            ):
                 past = True
             if (
                 past
@@ -378,6 +406,7 @@ _SEVERE_BREATHING = _phrases(
     r"too (?:breathless|out of breath|short of breath|wheezy) to (?:speak|talk|finish|walk|eat)",
     # Talking in single words or half sentences: the breathlessness of a life-threatening asthma attack.
     r"can only (?:say|speak|get out|manage) (?:a few|one or two|two or three|single|one|two|three) words",
+    r"(?:can only|only) (?:get|say|speak|manage) (?:\d(?:[-–]\d)?|a few|one or two|two or three) words",
     r"(?:can't|unable to|not able to) (?:finish|complete) (?:a |his |her |my |their |full )?sentences?",
     r"(?:can't|unable to|not able to) (?:speak|talk|say|get out) (?:in )?(?:a |full |whole |complete )*sentences?",
     r"speech (?:is )?(?:limited|reduced) to (?:single|one|a few) words?",
@@ -429,6 +458,9 @@ _CHEST_PAIN = _phrases(
     r"(?:pain|pains|pressure|tight\w*|heav\w*|weight|ache|aching|band|burn\w*|squeez\w*|crush\w*)(?: \w+){0,5} "
     rf"(?:in|on|across|of|around|through) {_POSSESSIVE} chest",
     rf"(?:clutching|clutched|grabbed|grabbing|holding|gripping|pressing on|rubbing) {_POSSESSIVE} chest",
+    # What a person who cannot say "pain" does: "keeps pressing her fist into the middle of her chest".
+    rf"(?:press\w*|push\w*|clutch\w*|grip\w*) {_POSSESSIVE} (?:fist|hand|hands) (?:into|against|on) "
+    rf"(?:the middle of )?{_POSSESSIVE} chest",
     r"chest[^.]{0,20} like (?:a|in a) vi[cs]e",
     # Clinicians' shorthand: "c/o central CP 8/10", "CP radiating to back".
     r"c/o (?:\w+ )?cp",
@@ -503,7 +535,7 @@ _SPEECH_TROUBLE = _phrases(
     r"not making sense when (?:he|she|they|i) (?:talks?|speaks?)",
 )
 _SUDDEN_WEAKNESS = _phrases(
-    r"(?:sudden(?:ly)?|abrupt(?:ly)?)[^.]{0,40} (?:weak\w*|numb\w*|paralys\w*|blind|"
+    r"(?:sudden(?:ly)?|abrupt(?:ly)?)[^.]{0,40} (?:weak\w*|numb\w*|paralys\w*|blind|seeing double|double vision|"
     r"can't (?:move|lift|raise|feel|use|see)|"
     r"(?:lost|loss of) (?:feeling|movement|vision|sight))",
     # Not what a stroke left behind: "he still has some weakness in his left hand".
@@ -568,6 +600,8 @@ _SUICIDE_CONTEXT = _phrases(
     r"(?:nobody|no one|no-one) (?:will|would|is going to) (?:miss|care|notice)",
     r"(?:lost|losing) (?:the|my) job[^.]{0,40} (?:took|taken|left with) the kids",
     r"tired of (?:it all|all of it|everything|living|life|being alive)",
+    # The questionnaire's self-harm item answered above zero: "PHQ-9 was 26 and question 9 was a 3".
+    r"(?:question|item|q) ?9 (?:was|scored|is|=) (?:a )?[123]",
 )
 #: Asking what amount would kill: with live despair a preparation even when phrased as a general question ("What dose
 #: of insulin would be lethal? I'm type 1 and honestly I'm tired of all of it"), which the live clauses leave out.
@@ -585,7 +619,7 @@ _SUICIDE_PREP = _phrases(
     r"(?:gun|shotgun|rifle|pistol)[^.]{0,20} (?:for company|loaded|is ready)",
     # A stock of a drug kept back to take at once: "saving up my insulin pens … take them all".
     # ("collecting my tablets" is a pharmacy errand, "should I take them all" a dosing question: neither counts).
-    r"(?:(?:saving|saved) up|stockpil\w*|hoard\w*|stash\w*) (?:\w+ ){0,3}"
+    r"(?:(?:saving|saved) up|stockpil\w*|hoard\w*|stash\w*) (?:[\w']+ ){0,6}"
     r"(?:pills|tablets|meds|medication|insulin|pens|paracetamol|painkillers|sleeping pills)",
     r"(?:going to|gonna|will|i'll|planning to|plan to) (?:take|swallow) them all",
 )
@@ -612,6 +646,7 @@ _SUICIDAL = _phrases(
     r"disappear (?:forever|for good|permanently)",
     r"(?:give|given|giving|gave) away (?:all )?(?:my|his|her|their) (?:things|stuff|belongings|possessions)",
     r"(?:notice|care|miss me) if i (?:was|were|am|i'm) gone",
+    r"(?:this is|this'll be|this will be|guess this is) my (?:last|final) (?:message|text|post)",
     # Joining someone who has died: "I think it's time I joined her".
     r"(?:time|ready) (?:i|for me to|to) (?:join|joined|be with) (?:her|him|them)(?: again)?",
     # Self-harm as an act or an urge, not an accident ("I cut myself shaving").
@@ -682,6 +717,8 @@ _EXPOSURE = (
     r"epi-?pen",
     # A drug just taken: "took first dose of amoxicillin", "started a new painkiller", "after the jab".
     r"(?:first|new) (?:dose|medicine|medication|tablet|pill|painkiller)s?",
+    # A reaction timed from what came before it: "20 minutes after the new ibuprofen my face is swelling".
+    r"(?:minutes|mins|an hour|half an hour) after (?:taking|eating|the|a|my|his|her|their)",
     r"\w+cillin",
     r"jab",
     r"vaccin\w*",
@@ -700,6 +737,7 @@ _FACE_SWELLING = _phrases(
     r"(?:face|lips?|mouth|tongue)(?: \w+){0,3} "
     r"(?:swelling|swollen|swell\w*|puffing|puffed|puffy|blowing up|blown up|massive|huge|enormous)",
     r"(?:face|lips?|mouth|tongue) (?:is |very |so |all )*swell\b",
+    r"(?:face|lips?|mouth|tongue)(?: \w+){0,2} (?:doubled|tripled) in size",
     r"(?:face|lips?|mouth|tongue)(?: \w+){0,2} like (?:a )?balloons?",
     r"tongue (?:has |have )?(?:become|became|got|gone|went|going|getting|is getting) (?:really |very |so )?"
     r"(?:big|huge|fat|thick)",
@@ -715,6 +753,8 @@ _AIRWAY_SIGN = _phrases(
     r"breathing (?:got |is |sounds |has got |went )?(?:noisy|loud|whistly)",
     r"noisy breathing",
     r"breathing through a (?:straw|pillow|wet cloth)",
+    # Stridor in lay words: "a high-pitched noise when he breathes in", "a weird squeaky thing when i breathe in".
+    r"(?:high[- ]pitched|squeak\w*|whistl\w*|crowing)[^.]{0,40} (?:breathes? in|breathing in|inhal\w*)",
     _STRIDOR,
 )
 _HIVES = _phrases(
@@ -737,12 +777,13 @@ _SYSTEMIC = _phrases(
 
 _HEAVY_BLEEDING = _phrases(
     r"(?:heavy|heavily|severe|severely|uncontrolled|uncontrollable|profuse|profusely|massive|lots of|a lot of|"
-    r"so much|loads of) (?:bleeding|blood)",
+    r"so much|loads of) (?:bright red |fresh |dark red )?(?:bleeding|blood)",
     r"bleed(?:ing|s)? (?:really |very |so )?(?:heavily|badly|profusely|a lot|everywhere|loads|like crazy)",
     r"(?:bleeding|blood loss) (?:is|was|has been) (?:really |very |so )?(?:heavy|bad|severe)",
     r"(?:bleed\w*|blood|nose ?bleed)[^.]{0,60} (?:won't|will not|doesn't|does not|isn't|hasn't|not|can't|couldn't|"
     r"didn't) (?:stop|stopping|stopped)",
     r"blood (?:is |was |keeps |kept )?(?:spurting|pouring|gushing|pumping|squirting|everywhere)",
+    r"(?:it's|it is) (?:still )?(?:gushing|spurting)",
     r"(?:spurting|pouring|gushing|pumping|squirting) (?:out )?blood",
     r"(?:vomit\w*|throwing up|threw up|coughing|coughed|cough|spitting|spat|puking|puked) (?:up )?"
     r"(?:blood|what looks like coffee grounds)",
@@ -786,6 +827,7 @@ _FEVER = _phrases(
     r"temp\w* of",
     # A febrile reading: 38 °C / 100.4 °F or more, after "temp" or with its unit ("temperature 100.8F", "38.6°").
     r"temp\w*(?: \w+){0,2} (?:3[89]|4[0-2])(?:\.\d+)?",
+    r"thermometer (?:says|said|reads|read|shows|showed|is on|at) (?:3[89]|4[0-2])(?:\.\d+)?",
     r"(?:3[89]|4[0-2])(?:\.\d+)? ?(?:°|degrees?|deg\b|c\b)",
     r"(?:temp\w*(?: \w+){0,2} )?(?:100\.[4-9]|10[1-6](?:\.\d+)?) ?(?:°|degrees?|deg\b|f\b)",
     r"temp\w*(?: \w+){0,2} (?:100\.[4-9]|10[1-6](?:\.\d+)?)",
@@ -859,6 +901,7 @@ _LIGHT_HURTS = _phrases(
     rf"light hurts {_POSSESSIVE} eyes",
     r"(?:sensitive|sensitivity) to light",
     r"photophob\w*",
+    r"(?:the )?(?:light|lights|brightness) (?:is |are )?(?:killing me|hurts|hurting)",
     r"can't (?:stand|bear|take|look at) (?:the )?(?:light|lights|lamp|sun|sunlight|brightness)",
     r"squint\w* (?:at|in|from) (?:the |every |any |bright )?lights?",
     r"(?:the |bright )?lights? (?:hurts?|hurting|hurt) (?:his |her |my |their )?(?:eyes)?",
@@ -1181,11 +1224,15 @@ def detect_red_flags(
     classifier (`rag.red_flag_classifier`) may still name one red flag: the rules are exact but narrow. When a
     rule fires, the classifier may withdraw it if it is sure the message is no emergency (`vetoes`).
     """
+    retractions = list(_RETRACTION.finditer(text))
+    if retractions and text[retractions[-1].end() :].strip():
+        text = text[retractions[-1].end() :]
     clauses = _live_clauses(text)
     normalised = _normalise(text)
     animal = bool(_YOUNG_ANIMAL.search(normalised)) and not _CHILD.search(normalised)
     explained_face = bool(_EXPLAINED_FACE.search(normalised) or _DENTAL_NUMBNESS.search(normalised))
     afebrile = _afebrile(normalised)
+    cosmetic = bool(_COSMETIC_LIPS.search(normalised)) and not _present(_AIRWAY_SIGN, clauses)
     lethal_question = bool(_LETHAL_AMOUNT.search(normalised)) and _present(_SUICIDE_CONTEXT, clauses)
     # "Our dog had a seizure … should I ring the vet?": a pet's emergency is the vet's (a person's despair never is).
     pet = bool(_PET.search(normalised) and _VET.search(normalised) and not _PEOPLE.search(normalised))
@@ -1196,6 +1243,8 @@ def detect_red_flags(
         groups = rule.any_of
         if rule.id == "stroke" and explained_face:
             groups = tuple(g for g in groups if _SUDDEN_WEAKNESS in g)
+        if rule.id == "anaphylaxis" and cosmetic:
+            groups = tuple(g for g in groups if {_AIRWAY_SWELLING, _THROAT_TIGHT, _AIRWAY_SIGN} & set(g))
         return any(all(_present(p, clauses) and not (afebrile and p is _FEVER) for p in g) for g in groups)
 
     flags = [
@@ -1218,8 +1267,11 @@ def detect_red_flags(
     # What the message states outright overrules the classifier's reading: a normal temperature is no fever, and
     # bleeding that has stopped is not bleeding heavily.
     no_fever = afebrile or (_NORMAL_TEMPERATURE.search(normalised) and not _present(_FEVER, clauses))
-    if (no_fever and verdict[0] in {"infant_fever", "meningitis"}) or (
-        verdict[0] == "severe_bleeding" and _BLEEDING_STOPPED.search(normalised)
+    if (
+        (no_fever and verdict[0] in {"infant_fever", "meningitis"})
+        or (verdict[0] == "severe_bleeding" and _BLEEDING_STOPPED.search(normalised))
+        or (verdict[0] == "anaphylaxis" and cosmetic)
+        or (verdict[0] not in {"suicidal_ideation", "infant_fever"} and _RESOLVED.search(normalised))
     ):
         return []
     rule = next(r for r in _RULES if r.id == verdict[0])

@@ -58,6 +58,9 @@ def test_no_training_message_is_a_reported_message() -> None:
             "heldout12",
             "heldout13",
             "heldout14",
+            "heldout15",
+            "heldout16",
+            "heldout17",
         )
     ],
 )

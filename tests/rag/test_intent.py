@@ -54,3 +54,11 @@ def test_a_cue_wins_over_the_vector_and_no_cue_leaves_the_vector_to_decide() -> 
     assert detect_intent(treatment, model, "what are the side effects of lisinopril?") == "side effects"
     assert detect_intent(treatment, model, "tell me about lupus") == "treatment"
     assert detect_intent(np.zeros_like(treatment), model, "tell me about lupus") is None
+
+
+def test_a_long_message_is_left_to_the_centroids() -> None:
+    story = (
+        "My brother died young from Louis Bar syndrome and two of my children had symptoms of it too, "
+        "so I would like to know whether it is possible that my other children carry it"
+    )
+    assert cue_intent(story) is None

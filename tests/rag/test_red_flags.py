@@ -526,6 +526,52 @@ def test_look_alikes_of_the_fifteenth_and_sixteenth_blind_sets_stay_quiet(text: 
     assert _ids(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # Paraphrases of the seventeenth blind set's misses.
+        ("fell off my bike an hour ago, now suddenly seeing double and I can't walk straight", "stroke"),
+        ("peak flow way down, inhaler not helping, I can only get 2-3 words out", "breathing"),
+        ("I feel hopeless and I've saved up two whole weeks of my tablets", "suicidal_ideation"),
+        ("PHQ-9 today was 24 and question 9 was a 2, and I've stockpiled my pills", "suicidal_ideation"),
+        ("started a new antibiotic this morning, his lips have doubled in size", "anaphylaxis"),
+        ("ate prawns and now there's a squeaky noise when she breathes in", "anaphylaxis"),
+        ("thermometer says 39.4, neck won't bend and the light is killing me", "meningitis"),
+        ("he cut his foot on a broken bottle and it's gushing", "severe_bleeding"),
+        ("guess this is my last message, gave the cat to my sister", "suicidal_ideation"),
+        (
+            "Dad can't talk since his stroke but he keeps pressing his fist into his chest, clammy and grey",
+            "cardiac_chest_pain",
+        ),
+        ("34 weeks pregnant and heavy bright red bleeding, tummy hard", "severe_bleeding"),
+        ("30 minutes after the new naproxen my face is swelling up", "anaphylaxis"),
+    ],
+)
+def test_phrasings_found_by_the_seventeenth_blind_set_fire(text: str, flag: str) -> None:
+    assert flag in _ids(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "me: my lips are huge!!\nher: you had filler this morning, they said they'd swell",
+        "him: blood all over the kitchen!!\nme: what?\nhim: nvm it's ketchup, the bottle exploded",
+        "me: is 37.6 a fever for a 5 week old?\nnurse: no, under 38 is fine and she's feeding well",
+        "My readings are my usual: SpO2 90%, breathless on stairs same as always. Flu jab ok?",
+        "her: I want to die, my phone's on 1% and the charger's at home",
+        "me: you sound weird\nhim: dentisht numbed my whole fashe lol, can't feel my lip",
+        "My screenplay's hero leaves a suicide note in act two; how do I write it responsibly?",
+    ],
+)
+def test_look_alikes_of_the_seventeenth_blind_set_stay_quiet(text: str) -> None:
+    assert _ids(text) == []
+
+
+def test_a_retraction_keeps_what_follows_it() -> None:
+    assert "breathing" in _ids("false alarm, it was the cat. But now my husband isn't breathing")
+    assert "anaphylaxis" in _ids("she had lip filler last week and now her throat is closing up")
+
+
 def test_a_person_beside_a_pet_and_a_vet_is_still_read() -> None:
     assert "breathing" in _ids("my dog is choking and my husband collapsed and is not breathing, call the vet")
     assert "suicidal_ideation" in _ids("since the vet put our dog down I want to end my life")
