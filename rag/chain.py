@@ -31,7 +31,7 @@ from knowledge.schema import json_hash
 from rag.citations import CitationOrigin, SentenceCheck, VerifySupport, check_sentences, render_answer
 from rag.context import ATTRIBUTION, LICENCE, SOURCE, URL, pack_contexts, source_flags, source_title, source_trust
 from rag.errors import RetrievalError
-from rag.extractive import Candidate, EmbedTexts, ExtractiveAnswer, compose, on_focus, quotable
+from rag.extractive import Candidate, EmbedTexts, ExtractiveAnswer, cited_as_curated, compose, on_focus, quotable
 from rag.intent import detect_intent
 from rag.policies.personal import personal_verdict_question
 from rag.policies.screen import Screening, Vocabulary, echoes, screen_question, screen_sentences
@@ -227,7 +227,9 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         if self.mode == "generative":
             return pack_contexts(docs, s.context_tokens, max_blocks=s.max_blocks)
         return pack_contexts(
-            [d for d in docs if quotable(d)], s.extractive_context_tokens, max_blocks=s.extractive_sources
+            [cited_as_curated(d) for d in docs if quotable(d)],
+            s.extractive_context_tokens,
+            max_blocks=s.extractive_sources,
         )
 
     def _messages(self, question: str, history: list[dict[str, str]], sources: list[Document]) -> list[BaseMessage]:

@@ -36,7 +36,8 @@ from knowledge.chunking import split_sentences
 from knowledge.graph.names import normalize
 from knowledge.injection import untrusted
 from knowledge.lexical import tokenize
-from rag.context import SECTION, SOURCE, block_flags, source_title
+from knowledge.sources.indications import LABELEDIN_URL, PHARMACOTHERAPYDB_URL
+from rag.context import SECTION, SOURCE, URL, block_flags, source_title
 from rag.intent import intent_relations, section_matches, section_mismatch
 
 #: Embeds a list of texts into L2-normalised rows (the knowledge base's own embedder in practice).
@@ -50,6 +51,8 @@ NOT_QUOTED_SOURCES = frozenset({"knowledge_graph"})
 #: indications stated on FDA labels): a knowledge-graph `used_for` listing is quoted with their items only, as the
 #: one answer the knowledge base has to "what is diclofenac used for?" when no label of the drug is indexed.
 CURATED_INDICATION_RESOURCES = ("PharmacotherapyDB", "LabeledIn")
+#: Question types a drug's indications answer (None: untyped).
+INDICATION_INTENTS = frozenset({None, "indication", "information"})
 #: Most conditions a quoted indication listing names (the listing ranks best-supported first).
 MAX_INDICATIONS = 8
 #: Sources whose every passage is about one drug, its title's: quoted only when the question names that drug.
@@ -95,7 +98,9 @@ _NOT_CONTENT = re.compile(
     r"|^the following \w+ (?:are|is) used\b|\bthis section describes\b"
     # GARD's pointer to a table the passage does not hold: "The Human Phenotype Ontology provides the following
     # list of signs and symptoms for Congenital hypothyroidism."
-    r"|\bprovides the following list\b",
+    r"|\bprovides the following list\b"
+    # The table that pointer announces, flattened: "Signs and Symptoms Approximate number of patients (when available)".
+    r"|\bapproximate number of patients\b|\bthe human phenotype ontology \(hpo\) has collected\b",
     re.IGNORECASE,
 )
 
@@ -163,15 +168,26 @@ def curated_indications(source: Document) -> str | None:
     if source.metadata.get(SOURCE) != "knowledge_graph" or source.metadata.get(SECTION) != "used_for":
         return None
     _, _, listing = source.page_content.partition(": ")
-    names = [
-        item["name"]
-        for item in _LISTING_ITEM.finditer(listing)
-        if any(resource in item["resources"] for resource in CURATED_INDICATION_RESOURCES)
-    ][:MAX_INDICATIONS]
+    names: list[str] = []
+    for item in _LISTING_ITEM.finditer(listing):
+        # Two graph nodes may share a name ("Seizures" from three LabeledIn headings): each is listed once.
+        curated = any(resource in item["resources"] for resource in CURATED_INDICATION_RESOURCES)
+        if curated and item["name"].lower() not in {n.lower() for n in names}:
+            names.append(item["name"])
+    names = names[:MAX_INDICATIONS]
     if not names:
         return None
     drug = source_title(source)
     return f"{drug} is used for: {'; '.join(names)} (curated indication lists: PharmacotherapyDB, LabeledIn)."
+
+
+def cited_as_curated(source: Document) -> Document:
+    """A quotable indication listing, citing the curated resource it is quoted for: the listing's own link is that
+    of the resource stating most of its edges, often ChatDoctor's, whose items are left out of the quote."""
+    if curated_indications(source) is None:
+        return source
+    url = PHARMACOTHERAPYDB_URL if "[PharmacotherapyDB" in source.page_content else LABELEDIN_URL
+    return Document(id=source.id, page_content=source.page_content, metadata={**source.metadata, URL: url})
 
 
 def quotable(source: Document) -> bool:
@@ -346,6 +362,8 @@ def compose(
         if classify is not None:
             intent = classify(vectors[0], question)
     keep = [i for i, c in enumerate(pool) if not section_mismatch(intent, sources[c.source - 1].metadata.get(SECTION))]
+    if intent not in INDICATION_INTENTS:  # "how should I take it?", "what strengths?": not what it is for
+        keep = [i for i in keep if curated_indications(sources[pool[i].source - 1]) is None]
     if intent == "causes":
         named = [name for kind, names in focus or [] if kind != "drug" for name in names]
         keep = [i for i in keep if not states_effect_of(pool[i].text, named)]

@@ -117,7 +117,12 @@ CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"\bhow should\b[^?.!]{0,40}\bbe used\b"
             r"|\bhow (?:should|do|to|can) (?:i |you |we )?(?:take|use|apply|inject|insert)\b|\bwhat time\b",
         ),
-        ("dose", r"\bhow (?:much|many)\b[^.?!]{0,40}\b(?:take|give|mg|tablets?|pills?|doses?)\b|\bdos(?:e|age|ing)\b"),
+        (
+            "dose",
+            r"\bhow (?:much|many)\b[^.?!]{0,40}\b(?:take|give|mg|tablets?|pills?|doses?)\b|\bdos(?:e|age|ing)\b"
+            # A product's strengths, not a body's: "different strengths of dexamethasone", not "muscle strength".
+            r"|\b(?:what|which|different|available) streng?t?hs?\b|\bstreng?t?hs? (?:of|does|do)\b|\bhow strong is\b",
+        ),
         (
             "indication",
             rf"\b(?:used|prescribed|given|taken|good) (?:for|to treat)\b"

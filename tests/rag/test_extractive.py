@@ -14,6 +14,7 @@ from rag.chain import EXTRACTIVE_MODEL, build_qa_chain, normalised_embedder
 from rag.errors import RetrievalError
 from rag.extractive import (
     candidates,
+    cited_as_curated,
     clean_sentence,
     compose,
     curated_indications,
@@ -372,6 +373,24 @@ def test_a_curated_indication_listing_is_quoted_for_its_drug_without_chatdoctor_
     )
     assert not quotable(chatdoctor_only)
     assert curated_indications(chatdoctor_only) is None
+    # Not for another question type: "how should I take it?" is not answered with what it is for.
+    assert compose(q, [fact], min_relevance=0.0, focus=own, intent="usage").sentences == []
+    # Cited to the curated resource quoted, not to the listing's own link (ChatDoctor's, when it states most edges).
+    fact.metadata["url"] = "https://github.com/Kent0n-Li/ChatDoctor"
+    assert cited_as_curated(fact).metadata["url"] == "https://doi.org/10.7554/eLife.26726"
+    assert cited_as_curated(chatdoctor_only) is chatdoctor_only
+
+
+def test_a_name_listed_twice_is_quoted_once() -> None:
+    fact = Document(
+        id="fact:DRUG:topiramate:used_for",
+        page_content="Conditions Topiramate is used for: epilepsy [PharmacotherapyDB]; Seizures [LabeledIn]; "
+        "Seizures [LabeledIn]; seizures [LabeledIn].",
+        metadata={"title": "Topiramate", "section": "used_for", "source": "knowledge_graph"},
+    )
+    assert curated_indications(fact) == (
+        "Topiramate is used for: epilepsy; Seizures (curated indication lists: PharmacotherapyDB, LabeledIn)."
+    )
 
 
 def test_a_sentence_glued_to_a_list_end_is_cut_off_and_short_items_are_not() -> None:

@@ -27,6 +27,8 @@ from rag.intent import cue_intent, default_classifier, detect_intent
         ("how is epilepsy diagnosed", "exams and tests"),
         ("how common is cystic fibrosis", "frequency"),
         ("is optic atrophy inherited?", "inheritance"),
+        ("what are the different strenths of dexamethasone?", "dose"),
+        ("how strong is 360 mg diltiazem", "dose"),
     ],
 )
 def test_wordings_that_state_a_type_outright(question: str, intent: str) -> None:
@@ -40,6 +42,7 @@ def test_wordings_that_state_a_type_outright(question: str, intent: str) -> None
         "What is glycogen storage disease type 1?",  # "storage" names the disease
         "My husband was just diagnosed with hairy cell leukemia, what happens next?",  # his story, not a test
         "what is acute diverticulitis",
+        "how to build muscle strength after a stroke",
     ],
 )
 def test_names_and_stories_are_left_to_the_centroids(question: str) -> None:
