@@ -87,6 +87,8 @@ TRAIN_FILES = (
     Path(__file__).parent / "data" / "red_flags_heldout15.jsonl",
     Path(__file__).parent / "data" / "red_flags_heldout16.jsonl",
     Path(__file__).parent / "data" / "red_flags_heldout17.jsonl",
+    # And the eighteenth: very short messages, device notifications, regional English, self-corrections.
+    Path(__file__).parent / "data" / "red_flags_heldout18.jsonl",
 )
 #: LiveQA 2017 training questions (`bench.consumer_dev.tuning_items`: never a test question), each labelled
 #: emergency or not by a separate session that read only the questions; the texts stay in the data folder.

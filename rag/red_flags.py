@@ -105,7 +105,8 @@ _PAST_ANCHOR = re.compile(
     r"\b(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a few|few|several|many|a couple of|"
     r"couple of) (?:years?|yrs?|months?|weeks?) ago\b|\b(?:years|months) ago\b|"
     r"\blast (?:year|month|summer|winter|spring|autumn|fall|christmas)\b|\bin (?:19|20)\d\d\b|\bback in\b|"
-    r"\blong ago\b|\bat the time\b|\bwhen (?:(?:my|our|his|her|their) \w+|i|he|she|they|we) (?:was|were)\b|"
+    r"\blong ago\b|\bat the time\b|\bthe other (?:week|month)\b|"
+    r"\bwhen (?:(?:my|our|his|her|their) \w+|i|he|she|they|we) (?:was|were)\b|"
     # An age at the time: "our son was admitted at 4 weeks old with a fever" (he is 6 months now).
     r"\b(?:was|were) (?:admitted|hospitali[sz]ed|in hospital) (?:at|when)\b"
 )
@@ -209,6 +210,8 @@ _FICTION_SUICIDE = re.compile(
     r"\b(?:dies|died|death|commits|committed|kills|killed|attempts|attempted|leaves|left|writes|wrote)\b(?: \w+){0,2} "
     r"(?:by |of )?suicide\b"
 )
+#: A character in a play or a story ("Scene for my play: a character has a seizure on stage"): no one's emergency.
+_CHARACTER = re.compile(r"\b(?:a|the|my|our|his|her|their) (?:main )?characters?\b")
 #: "can't breathe 😭 my friend just sent the funniest video": laughter, not an airway.
 _LAUGHING_IDIOM = re.compile(
     r"\b(?:can't|cant|cannot) breathe?\b[^.]{0,40}(?:\bfunniest\b|\bhilarious\b|\blaugh\w*|😂|🤣)"
@@ -233,7 +236,22 @@ _USUAL_STATE = re.compile(
 )
 #: A message taking back what it said ("him: THERE'S BLOOD EVERYWHERE / me: ??? / him: nvm it's the beetroot juice"):
 #: only what follows the last retraction is read.
-_RETRACTION = re.compile(r"(?:^|\n|[.!?] |: )(?:nvm|never ?mind|false alarm|panic over)\b", re.IGNORECASE)
+_RETRACTION = re.compile(
+    r"(?:^|\n|[.!?] |: |[-\u2013\u2014] )(?:edit: )?(?:nvm|never ?mind|false alarm|panic over|scratch that)\b"
+    # "edit: it was just the angle and a filter": an edit that says what it really was.
+    r"|\bedit: (?:it was|it's|its) (?:just|only)\b",
+    re.IGNORECASE,
+)
+#: A message opening as study notes ("Revision notes for my nursing exam - classic MI symptoms: 1. …", "Paramedic
+#: revision - acute severe asthma"): its list is a syllabus, not a patient.
+_STUDY_NOTES = re.compile(
+    r"^\W*(?:[\w-]+ ){0,2}revision\b|^\W*(?:my )?(?:study|lecture|exam) notes\b|^\W*flash ?cards?\b"
+)
+#: A plan and an intent both denied outright ("No plans, no intent"), the words of a safety assessment: with no stated
+#: plan or method, thoughts told about are no emergency.
+_DENIES_PLAN_AND_INTENT = re.compile(
+    r"\bno (?:plans?|intent(?:ions?)?)(?:,| or| and| &)? (?:no )?(?:plans?|intent(?:ions?)?)\b"
+)
 #: Cosmetic lip treatments swell the lips by design: without an airway sign, no anaphylaxis.
 _COSMETIC_LIPS = re.compile(r"\b(?:lip )?fillers?\b|\blip (?:injections?|flip)\b|\bbotox\b")
 #: A symptom said to have passed: the classifier may not raise an alarm on it (the rules read each clause).
@@ -242,6 +260,7 @@ _RESOLVED = re.compile(
     # "it has gone away", not "my voice has gone croaky".
     r"|\b(?:it's|its|it has|has|have) (?:gone away|settled down|eased off|passed)\b"
     r"|\bwhich is (?:my|his|her|their) normal\b|\bback to (?:my |his |her |their )?normal\b"
+    r"|\bturned out (?:to be|it was)\b|\b(?:nobody|no one|no-one)(?:'s| is| was| got) hurt\b"
 )
 #: A known, harmless cause of a one-sided face ("back from the dentist … half my face is numb", "GP diagnosed Bell's
 #: palsy yesterday, one side of my face is droopy"): the face and speech signs are explained in the whole message,
@@ -254,6 +273,25 @@ _EXPLAINED_FACE = re.compile(
 _TEMPERATURE = re.compile(r"(?:\btemp\w*\D{0,20}?)?(?<![\d.])(\d{2,3}(?:\.\d)?)\s*(°|degrees?|deg)?\s*([cf])?\b")
 #: Below these a stated temperature is not a fever (°C, °F).
 _NO_FEVER_BELOW_C, _NO_FEVER_BELOW_F = 38.0, 100.4
+
+
+#: An oxygen saturation reading ("SpO2 90-92%", "oximeter says 88%", "reads 98% now") and a stated target range.
+_SPO2_READING = re.compile(
+    r"(?:spo2|sats|oximeter|oxygen|reads|reading)\D{0,25}?\b([5-9]\d|100)(?:\s?[-\u2013]\s?(\d\d))?\s?%"
+)
+_SPO2_TARGET = re.compile(r"\btarget (?:sats|saturations?|spo2|range)\D{0,15}?\b([89]\d)")
+#: A saturation at or above this after a low one is a misreading put right (cold fingers, nail varnish).
+_NORMAL_SPO2 = 94
+
+
+def _oximetry_reassuring(normalised: str) -> bool:
+    """Whether the message's saturation readings end normal, or all lie within the target range it states (a COPD
+    patient's 88-92 %): a low reading alone then says nothing."""
+    readings = [int(m[1]) for m in _SPO2_READING.finditer(normalised)]
+    if not readings:
+        return False
+    target = _SPO2_TARGET.search(normalised)
+    return readings[-1] >= _NORMAL_SPO2 or (target is not None and min(readings) >= int(target[1]))
 
 
 def _afebrile(normalised: str) -> bool:
@@ -335,6 +373,7 @@ def _live_clauses(text: str) -> list[str]:
                 or _HYPOTHETICAL.search(c)
                 or _LEAFLET_WARNING.search(c)
                 or _FICTION_SUICIDE.search(c)
+                or _CHARACTER.search(c)
                 or _LAUGHING_IDIOM.search(c)
             ):
                 continue
@@ -362,7 +401,9 @@ _POSSESSIVE = r"(?:my|his|her|their|the|your)"
 _IS = r"(?:'s| is| are|'re)"
 _CANT = r"(?:can't|unable to|not able to|couldn't|struggling to|struggle to|fighting to|can barely|can hardly)"
 #: "Can't breathe through my nose" is a blocked nose, not an airway: the mouth still breathes.
-_CANT_BREATHE = rf"{_CANT} (?:properly )?breathe?(?! through (?:(?:my|his|her|their|the|your|one) )?(?:nose|nostrils?))"
+_CANT_BREATHE = (
+    rf"{_CANT} (?:properly )?breathe?(?! thr(?:ough|u) (?:(?:my|his|her|their|the|your|one) )?(?:nose|nostrils?))"
+)
 
 _BREATHLESS = _phrases(
     r"short(?:ness|nes)? of breath",
@@ -468,7 +509,7 @@ _CHEST_PAIN = _phrases(
     r"cp (?:\d+/10|radiating|radiates|spreading)",
     # A weight on the chest without the word: "heavy feeling like someone standing on me".
     r"(?:like )?(?:someone|somebody|something heavy|a weight|a car)(?: is)? "
-    r"(?:sitting|standing|pressing|pushing) on me",
+    r"(?:sitting|standing|pressing|pushing) on (?:me|it|my chest)",
 )
 #: Chest pain described this way is enough on its own.
 _CHEST_PAIN_SEVERE = _phrases(
@@ -600,6 +641,9 @@ _SUICIDE_CONTEXT = _phrases(
     r"(?:nobody|no one|no-one) (?:will|would|is going to) (?:miss|care|notice)",
     r"(?:lost|losing) (?:the|my) job[^.]{0,40} (?:took|taken|left with) the kids",
     r"tired of (?:it all|all of it|everything|living|life|being alive)",
+    r"(?:logged|feeling|been|felt) (?:very|so|really) low (?:for|every)",
+    r"urges? (?:are|is|got|getting|have got)?(?: \w+){0,2} (?:stronger|worse)",
+    r"(?:they're|they are|it's|it is) stronger than (?:they've|it's|they have|it has) ever been",
     # The questionnaire's self-harm item answered above zero: "PHQ-9 was 26 and question 9 was a 3".
     r"(?:question|item|q) ?9 (?:was|scored|is|=) (?:a )?[123]",
 )
@@ -622,6 +666,11 @@ _SUICIDE_PREP = _phrases(
     r"(?:(?:saving|saved) up|stockpil\w*|hoard\w*|stash\w*) (?:[\w']+ ){0,6}"
     r"(?:pills|tablets|meds|medication|insulin|pens|paracetamol|painkillers|sleeping pills)",
     r"(?:going to|gonna|will|i'll|planning to|plan to) (?:take|swallow) them all",
+    r"(?:i've|i have|i) (?:made|got) a plan",
+    r"(?:i've got|i have|got) what i need",
+    r"(?:doing|do) it (?:this weekend|tonight|tomorrow|on \w+day)",
+    r"(?:tablets|pills|meds|medication|blades?)(?: \w+){0,2} in front of me",
+    r"(?:don't|do not|can't) trust myself",
 )
 
 _SUICIDAL = _phrases(
@@ -731,6 +780,7 @@ _THROAT_TIGHT = _phrases(
     r"throat (?:is |feels )?(?:really |very |so )?(?:tight|swollen|tightening)",
     # A writer of English as a second language: "her throat is close".
     r"throat (?:is |feels )?(?:closing|close|closed)(?: up)?",
+    r"throat(?:'s| is) still (?:tight|swollen|closing)",
 )
 #: Swelling of the face, lips, mouth or tongue (angioedema); puffy eyes alone are ordinary hay fever.
 _FACE_SWELLING = _phrases(
@@ -832,6 +882,7 @@ _FEVER = _phrases(
     r"(?:temp\w*(?: \w+){0,2} )?(?:100\.[4-9]|10[1-6](?:\.\d+)?) ?(?:°|degrees?|deg\b|f\b)",
     r"temp\w*(?: \w+){0,2} (?:100\.[4-9]|10[1-6](?:\.\d+)?)",
     r"burning up",
+    r"hot to (?:the )?touch",
     r"running a temp\w*",
     r"(?:very|really|so) hot",
     r"hot to (?:the )?touch",
@@ -890,6 +941,8 @@ _SEVERE_HEADACHE = _phrases(
 )
 _CONFUSION = _phrases(
     r"confus\w*",
+    # Not "very sleepy": every feverish baby's parent writes it, and the infant-fever flag is the right one there.
+    r"(?:unusually|abnormally) (?:drowsy|sleepy)",
     r"delirious",
     r"floppy",
     r"(?:hard|difficult|impossible) to wake",
@@ -997,6 +1050,9 @@ _SEIZURE = _phrases(
     r"(?:seizures?|s(?:ie|ei)zures?|fits?|convulsions?)",
     r"seizing",
     r"convulsing",
+    # Scots and Caribbean English: "takin a fit", "drop dung an a shake up bad".
+    r"tak(?:in|ing|es)? a (?:fit|seizure)",
+    r"shak(?:e|in|ing) up bad",
     r"(?:\d+|two|three|four|several|multiple) (?:seizures|fits|convulsions) in a row",
     r"(?:having|had|has had|is having|just had|has) one of (?:my|his|her|their) (?:seizures|fits|convulsions)",
     r"(?:been |keeps |kept |started )?(?:jerking|convulsing|fitting|twitch\w*) for (?:what (?:feels|seems) like )?"
@@ -1033,10 +1089,14 @@ _UNRESPONSIVE = _phrases(
 )
 #: Shaking that has not stopped, and for how long: a reply to "is he still fitting?" ("yes he's still shaking, it's
 #: been 7 minutes") names no seizure, only its length.
-_STILL_SHAKING = _phrases(r"still (?:shaking|jerking|twitching|convulsing|fitting|seizing|stiff and jerking)")
+_STILL_SHAKING = _phrases(
+    r"still (?:shaking|jerking|twitching|convulsing|fitting|seizing|stiff and jerking)",
+    r"(?:shak\w*|jerk\w*|fit\w*|froth\w*)[^.]{0,40} (?:nah|won't|isn't|hasn't|not) stop\w*",
+)
 _OVER_FIVE_MINUTES = _phrases(
     r"(?:been|for|over|more than|almost|nearly|going|lasted|lasting)(?: (?:going|on))?(?: for)?(?: about| around)? "
-    r"(?:[5-9]|[1-5]\d|five|six|seven|eight|nine|ten) (?:minutes|mins)"
+    r"(?:[5-9]|[1-5]\d|five|six|seven|eight|nine|ten) (?:minutes|mins)",
+    r"(?:about|bout|around) (?:[5-9]|five|six|seven|eight|nine|ten) minutes? now",
 )
 
 
@@ -1224,6 +1284,8 @@ def detect_red_flags(
     classifier (`rag.red_flag_classifier`) may still name one red flag: the rules are exact but narrow. When a
     rule fires, the classifier may withdraw it if it is sure the message is no emergency (`vetoes`).
     """
+    if _STUDY_NOTES.search(_normalise(text)):
+        return []
     retractions = list(_RETRACTION.finditer(text))
     if retractions and text[retractions[-1].end() :].strip():
         text = text[retractions[-1].end() :]
@@ -1233,6 +1295,17 @@ def detect_red_flags(
     explained_face = bool(_EXPLAINED_FACE.search(normalised) or _DENTAL_NUMBNESS.search(normalised))
     afebrile = _afebrile(normalised)
     cosmetic = bool(_COSMETIC_LIPS.search(normalised)) and not _present(_AIRWAY_SIGN, clauses)
+    # An adrenaline pen used or to hand, anywhere in the message, makes an airway sign an allergic one: "The clinic
+    # said to use the EpiPen if I ever get throat symptoms. I've used it, but my throat's still tight".
+    epipen = bool(re.search(r"\bepi-?pens?\b|\bauto-?injector\b|\badrenaline (?:pen|shot|injection)\b", normalised))
+    denied = bool(_DENIES_PLAN_AND_INTENT.search(normalised)) and not (
+        _present(_UNVETOABLE, clauses) or _present(_SUICIDE_PREP, clauses)
+    )
+    if _oximetry_reassuring(normalised):
+        spo2 = re.compile(_LOW_SPO2)
+        breathing_clauses = [c for c in clauses if not spo2.search(c)]
+    else:
+        breathing_clauses = clauses
     lethal_question = bool(_LETHAL_AMOUNT.search(normalised)) and _present(_SUICIDE_CONTEXT, clauses)
     # "Our dog had a seizure … should I ring the vet?": a pet's emergency is the vet's (a person's despair never is).
     pet = bool(_PET.search(normalised) and _VET.search(normalised) and not _PEOPLE.search(normalised))
@@ -1240,12 +1313,21 @@ def detect_red_flags(
     def fires(rule: _Rule) -> bool:
         if rule.id == "suicidal_ideation" and lethal_question:
             return True
+        if rule.id == "suicidal_ideation" and denied:
+            return False
+        if (
+            rule.id == "anaphylaxis"
+            and epipen
+            and (_present(_AIRWAY_SIGN, clauses) or _present(_THROAT_TIGHT, clauses))
+        ):
+            return True
+        live = breathing_clauses if rule.id == "breathing" else clauses
         groups = rule.any_of
         if rule.id == "stroke" and explained_face:
             groups = tuple(g for g in groups if _SUDDEN_WEAKNESS in g)
         if rule.id == "anaphylaxis" and cosmetic:
             groups = tuple(g for g in groups if {_AIRWAY_SWELLING, _THROAT_TIGHT, _AIRWAY_SIGN} & set(g))
-        return any(all(_present(p, clauses) and not (afebrile and p is _FEVER) for p in g) for g in groups)
+        return any(all(_present(p, live) and not (afebrile and p is _FEVER) for p in g) for g in groups)
 
     flags = [
         RedFlag(id=rule.id, label=rule.label, notice=rule.notice)
@@ -1263,6 +1345,8 @@ def detect_red_flags(
         return flags
     verdict = classify_message(classifier_text(text), embed, model)
     if verdict is None or verdict[0] is None or bare_drug_question(text) or (pet and verdict[0] != "suicidal_ideation"):
+        return []
+    if verdict[0] == "suicidal_ideation" and denied:
         return []
     # What the message states outright overrules the classifier's reading: a normal temperature is no fever, and
     # bleeding that has stopped is not bleeding heavily.

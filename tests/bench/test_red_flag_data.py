@@ -61,6 +61,7 @@ def test_no_training_message_is_a_reported_message() -> None:
             "heldout15",
             "heldout16",
             "heldout17",
+            "heldout18",
         )
     ],
 )

@@ -567,6 +567,50 @@ def test_look_alikes_of_the_seventeenth_blind_set_stay_quiet(text: str) -> None:
     assert _ids(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # Paraphrases of the eighteenth blind set's misses.
+        ("Been feeling really low for weeks. I've made a plan and I've got what I need.", "suicidal_ideation"),
+        (
+            "the urges are way stronger now and the pills are right in front of me, I don't trust myself",
+            "suicidal_ideation",
+        ),
+        ("he's hot to the touch, holding his neck, hiding from the light and unusually drowsy", "meningitis"),
+        ("mi sista a shake up bad pon di floor an she nah stop, bout six minute now", "seizure"),
+        ("wee lassie's takin a fit at the park", "seizure"),
+        (
+            "watch says 150 bpm at rest, my chest feels like someone is standing on it and my jaw aches",
+            "cardiac_chest_pain",
+        ),
+        ("I used my EpiPen ten minutes ago but my throat's still tight", "anaphylaxis"),
+    ],
+)
+def test_phrasings_found_by_the_eighteenth_blind_set_fire(text: str, flag: str) -> None:
+    assert flag in _ids(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "All sorted, the chest pain the other week turned out to be reflux. Best antacid?",
+        "cant breathe thru my nose, head cold",
+        "Scene for my play: a character has a seizure. How does the actor fall safely?",
+        "Oximeter said 87%! Edit: it was just cold fingers, warmed up and it reads 97% now.",
+        "COPD, target sats 88-92%, mine are 90% today as usual. Can the pharmacy renew my rescue pack?",
+        "Revision notes - stroke signs:\n1. face drooping\n2. arm weakness\n3. slurred speech",
+        "Felt very low last night. Update: saw my GP, safety plan in place, no plans, no intent.",
+    ],
+)
+def test_look_alikes_of_the_eighteenth_blind_set_stay_quiet(text: str) -> None:
+    assert _ids(text) == []
+
+
+def test_a_denied_plan_does_not_hide_a_stated_one() -> None:
+    text = "no plans no intent, she said earlier, but she's standing on the bridge and wants to die"
+    assert "suicidal_ideation" in _ids(text)
+
+
 def test_a_retraction_keeps_what_follows_it() -> None:
     assert "breathing" in _ids("false alarm, it was the cat. But now my husband isn't breathing")
     assert "anaphylaxis" in _ids("she had lip filler last week and now her throat is closing up")
