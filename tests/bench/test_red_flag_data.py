@@ -62,6 +62,7 @@ def test_no_training_message_is_a_reported_message() -> None:
             "heldout16",
             "heldout17",
             "heldout18",
+            "heldout19",
         )
     ],
 )
