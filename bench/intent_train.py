@@ -95,14 +95,12 @@ def accuracy(
     # centroid; the centroids' own accuracy is reported beside it.
     cued = [cue_intent(q) for q, _ in items]
     typed = [c or classifier.classify(v) for c, v in zip(cued, vectors, strict=True)]
+    golds = [gold for _, gold in items]
+    n_cued = sum(c is not None for c in cued)
     with_cues = {
-        "accuracy": round(sum(p == gold for p, (_, gold) in zip(typed, items, strict=True)) / max(len(items), 1), 3),
-        "cued": sum(c is not None for c in cued),
-        "cued_accuracy": round(
-            sum(c == gold for c, (_, gold) in zip(cued, items, strict=True) if c is not None)
-            / max(sum(c is not None for c in cued), 1),
-            3,
-        ),
+        "accuracy": round(sum(p == g for p, g in zip(typed, golds, strict=True)) / max(len(items), 1), 3),
+        "cued": n_cued,
+        "cued_accuracy": round(sum(c == g for c, g in zip(cued, golds, strict=True) if c) / max(n_cued, 1), 3),
     }
     by_threshold = {}
     for threshold in (MIN_INTENT_SIMILARITY, *thresholds):

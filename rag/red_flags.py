@@ -277,7 +277,7 @@ _NO_FEVER_BELOW_C, _NO_FEVER_BELOW_F = 38.0, 100.4
 
 #: An oxygen saturation reading ("SpO2 90-92%", "oximeter says 88%", "reads 98% now") and a stated target range.
 _SPO2_READING = re.compile(
-    r"(?:spo2|sats|oximeter|oxygen|reads|reading)\D{0,25}?\b([5-9]\d|100)(?:\s?[-\u2013]\s?(\d\d))?\s?%"
+    r"(?:spo2|sats|oximeter|oxygen|reads|reading)\D{0,25}?\b([5-9]\d|100)(?:\s?[-\u2013]\s?\d\d)?\s?%"
 )
 _SPO2_TARGET = re.compile(r"\btarget (?:sats|saturations?|spo2|range)\D{0,15}?\b([89]\d)")
 #: A saturation at or above this after a low one is a misreading put right (cold fingers, nail varnish).
@@ -434,6 +434,8 @@ _LOW_SPO2 = (
     r"(?: is| of| at| was| down to| now| showing| shows| reads| reading| says| saying| on)?:? ?~?"
     r"(?:[5-8]\d|9[01])"
 )
+#: The same, on its own: the clauses a reassuring oximetry reading leaves out (`_oximetry_reassuring`).
+_LOW_SPO2_READING = re.compile(_LOW_SPO2)
 _ANGIOEDEMA = r"angio-?o?edema"
 _STRIDOR = r"stridor"
 
@@ -1301,11 +1303,9 @@ def detect_red_flags(
     denied = bool(_DENIES_PLAN_AND_INTENT.search(normalised)) and not (
         _present(_UNVETOABLE, clauses) or _present(_SUICIDE_PREP, clauses)
     )
-    if _oximetry_reassuring(normalised):
-        spo2 = re.compile(_LOW_SPO2)
-        breathing_clauses = [c for c in clauses if not spo2.search(c)]
-    else:
-        breathing_clauses = clauses
+    # A low reading put right, or within the stated target, leaves the breathing rule the other clauses.
+    reassuring = _oximetry_reassuring(normalised)
+    breathing_clauses = [c for c in clauses if not _LOW_SPO2_READING.search(c)] if reassuring else clauses
     lethal_question = bool(_LETHAL_AMOUNT.search(normalised)) and _present(_SUICIDE_CONTEXT, clauses)
     # "Our dog had a seizure … should I ring the vet?": a pet's emergency is the vet's (a person's despair never is).
     pet = bool(_PET.search(normalised) and _VET.search(normalised) and not _PEOPLE.search(normalised))
