@@ -428,3 +428,36 @@ def test_a_causes_question_is_not_answered_with_the_effects_of_its_disease() -> 
     assert [c.text for c in picked] == ["Insulin and some diabetes pills can cause hypoglycemia."]
     # Another question type keeps the sentence: "what does hypoglycemia cause?" is answered by it.
     assert len(compose(q, [passage], min_relevance=0.0, focus=focus, intent="symptoms").sentences) == 2
+
+
+class NamedFakeEmbedding(DeterministicFakeEmbedding):
+    """Fake vectors under the shipped model's name, so the chain types questions (`rag.intent.detect_intent`)."""
+
+    model_name: str = "all-MiniLM-L6-v2"
+
+
+def test_the_intent_cue_setting_reaches_the_composer() -> None:
+    symptoms = Document(
+        id="medquad:hypo:symptoms#0",
+        page_content="Hypoglycemia brings hunger, shakiness and sweating in many people.",
+        metadata={"title": "Hypoglycemia", "section": "symptoms", "source": "medquad"},
+    )
+    causes = Document(
+        id="medquad:hypo:causes#0",
+        page_content="Some diabetes medicines such as insulin bring on low blood sugar.",
+        metadata={"title": "Hypoglycemia", "section": "causes", "source": "medquad"},
+    )
+    question = "what can cause hypoglycemia?"  # its wording says "causes"; fake vectors say anything else
+
+    def first(cues: bool) -> str:
+        settings = AnswerSettings(
+            extractive_min_relevance=-5.0, extractive_max_sentences=1, extractive_section_bonus=5.0, intent_cues=cues
+        )
+        chain = build_qa_chain(
+            Fixed(docs=[symptoms, causes]), settings=settings, embeddings=NamedFakeEmbedding(size=384)
+        )
+        answer = chain.invoke(question)
+        return answer.contexts[answer.sentences[0].citations[0] - 1].id
+
+    assert first(True) == causes.id  # typed "causes": the causes section's bonus decides
+    assert first(False) == symptoms.id

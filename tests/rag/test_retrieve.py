@@ -217,3 +217,11 @@ def test_a_brand_linked_to_two_nodes_is_one_drug() -> None:
         ("disease", {"hypothyroidism"}),
         ("drug", {"warfarin", "coumadin"}),
     ]
+
+
+def test_the_intent_cue_setting_reaches_the_searcher(tiny_kb: KnowledgeBase) -> None:
+    question = "what is metformin used for"  # the centroids typed it "interactions with medications"
+    with_cues = HybridSearcher(tiny_kb, RetrievalSettings(intent_cues=True)).search(question, k=3)
+    without = HybridSearcher(tiny_kb, RetrievalSettings(intent_cues=False)).search(question, k=3)
+    assert with_cues.intent == "indication"
+    assert without.intent != "indication"
