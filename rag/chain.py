@@ -29,10 +29,20 @@ from langchain_core.runnables.config import run_in_executor
 
 from knowledge.schema import json_hash
 from rag.citations import CitationOrigin, SentenceCheck, VerifySupport, check_sentences, render_answer
-from rag.context import ATTRIBUTION, LICENCE, SOURCE, URL, pack_contexts, source_flags, source_title, source_trust
+from rag.context import (
+    ATTRIBUTION,
+    LICENCE,
+    SECTION,
+    SOURCE,
+    URL,
+    pack_contexts,
+    source_flags,
+    source_title,
+    source_trust,
+)
 from rag.errors import RetrievalError
 from rag.extractive import Candidate, EmbedTexts, ExtractiveAnswer, cited_as_curated, compose, on_focus, quotable
-from rag.intent import detect_intent
+from rag.intent import addresses_aspect, cue_intent, detect_intent
 from rag.policies.personal import personal_verdict_question
 from rag.policies.screen import Screening, Vocabulary, echoes, screen_question, screen_sentences
 from rag.policies.spelling import respell, spelling_notice
@@ -55,6 +65,10 @@ REFUSAL_TEXT = (
 )
 #: Refusals that say more than "insufficient evidence", by reason.
 REFUSAL_MESSAGES = {
+    "aspect_not_found": (
+        "The sources I found are about this topic but do not say what you asked (see `rag.intent.ASPECT_WORDS`), "
+        "so I cannot answer it: a pharmacist or clinician can."
+    ),
     "not_english": (
         "ClinicalGPT answers questions in English only: its knowledge base and model are English. "
         "Please ask again in English."
@@ -177,6 +191,16 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             min_relevance=s.extractive_min_relevance,
             section_bonus=s.extractive_section_bonus,
             pair_bonus=s.extractive_pair_bonus,
+        )
+
+    def _off_aspect(self, question: str, composed: ExtractiveAnswer, sources: list[Document]) -> bool:
+        """Whether the question's wording states a type (`cue_intent`) that no composed sentence answers
+        (`addresses_aspect`): on topic, but not what was asked."""
+        if not (self.settings.aspect_check and self.settings.intent_cues):
+            return False
+        intent = cue_intent(question)
+        return not any(
+            addresses_aspect(intent, c.text, sources[c.source - 1].metadata.get(SECTION)) for c in composed.sentences
         )
 
     def _mark_off_focus(self, question: str, checks: list[SentenceCheck], sources: list[Document]) -> None:
@@ -405,6 +429,8 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             raw, lead = composed.text(), composed.lead
             if not composed.sentences:
                 refusal = "no_relevant_sentence"
+            elif self._off_aspect(query, composed, sources):
+                refusal = "aspect_not_found"
         elif refusal is None:
             assert self.llm is not None  # checked in __init__
             messages = self._messages(read, history, sources)
@@ -443,7 +469,7 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
             # Nothing the model wrote survived the checks: the sources' own words, if any answer, instead.
             # The condensed query: a follow-up ("will he need new lungs?") is about what the user said before.
             composed = self._compose(query, sources)
-            if composed.sentences:
+            if composed.sentences and not self._off_aspect(query, composed, sources):
                 fallback = ModelInfo(name=f"{EXTRACTIVE_MODEL} (after {model.name})", adapter=model.adapter)
                 answer = self._finish(
                     question,

@@ -113,6 +113,29 @@ _NOT_CONTENT = re.compile(
 _LIST_ITEM = re.compile(r"\s-\s")
 _GLUED_START = re.compile(r"(?<=[a-z)])\s+(?=[A-Z][a-z]+,?\s+[a-z])")
 _GLUED_MIN_WORDS = 6
+# MedQuAD's pages lost the line break after each subheading too: "Diabetes Medications Hypoglycemia can occur as a
+# side effect …", "Coronary Artery Spasm A less common cause of heart attack …" (about 3,700 of its sentences).
+# The heading is the run of capitalised words before the sentence's first capitalised word that a lower-case word
+# follows. That word begins the sentence when it is a common sentence opener ("A", "In", "Your"), repeats the
+# heading ("Chemotherapy Chemotherapy is …"), or follows a heading of two or more words that the passage never
+# writes again with it (a name like "Acute Myeloid Leukemia" recurs; "Diabetes Medications Hypoglycemia" does not).
+GLUED_HEADING_SOURCES = frozenset({"medquad"})
+#: Words a capitalised run may hold ("Eating, Diet, and Nutrition on Dialysis").
+_HEADING_LINKS = frozenset({"of", "or", "and", "in", "the", "a", "an", "to", "for", "with", "on", "at", "by", "from"})
+#: Common first words of a sentence: after a capitalised run, one of them starts the sentence.
+_SENTENCE_OPENERS = frozenset(
+    "a an the in if there this these those your you most some many other it its when people each all about for "
+    "after before during because although while one two having being to how what no not as at by with without we "
+    "our they he she doctors researchers scientists children adults treatment".split()
+)
+#: A heading never starts with these, and a run that does is a sentence ("The Human Phenotype Ontology provides …").
+_NOT_HEADING_START = frozenset(
+    "the a an if see when for in to as at by with this these what how why is are do does can".split()
+)
+#: Stage and type numbers ("Stage II", "Type 2", "Type A"): a run ending in one is a name, not a heading, and a
+#: sentence does not start with one ("Stage II Stage II rectal cancer is …").
+_STAGE_NUMBER = re.compile(r"^(?:[IVX]+|\d+\w*)$")
+_NAME_END = re.compile(r"^(?:[IVX]+|\d+\w*|[A-Z])$")
 # "What causes hypoglycemia?" is not answered by what hypoglycemia causes: a sentence naming the question's
 # disease only before a causal cue ("Hypoglycemia causes symptoms such as …", "Congenital heart defects also may
 # cause congenital heart block") states one of its effects. Matched on normalised text (lemmas: "causes" → "cause").
@@ -160,6 +183,16 @@ def clean_sentence(sentence: str) -> str:
 
 
 _LISTING_ITEM = re.compile(r"\s*(?P<name>[^;\[\]]+?)\s*\[(?P<resources>[^\]]+)\]")
+#: LabeledIn names conditions by MeSH headings, which invert ("Rhinitis, Allergic, Perennial", "Diabetes Mellitus,
+#: Type 2"): every comma part capitalised. A bare number part is a type number and stays last
+#: ("Hypothyroidism, Congenital, Nongoitrous, 4" is left as it is).
+_INVERTED_NAME = re.compile(r"^[A-Z][^,]*(?:, [A-Z][^,]*)+$")
+
+
+def natural_order(name: str) -> str:
+    """A MeSH heading in reading order ("Perennial Allergic Rhinitis", "Type 2 Diabetes Mellitus"): each comma
+    part qualifies the one before it; any other name unchanged."""
+    return " ".join(reversed(name.split(", "))) if _INVERTED_NAME.match(name) else name
 
 
 def curated_indications(source: Document) -> str | None:
@@ -172,8 +205,9 @@ def curated_indications(source: Document) -> str | None:
     for item in _LISTING_ITEM.finditer(listing):
         # Two graph nodes may share a name ("Seizures" from three LabeledIn headings): each is listed once.
         curated = any(resource in item["resources"] for resource in CURATED_INDICATION_RESOURCES)
-        if curated and item["name"].lower() not in {n.lower() for n in names}:
-            names.append(item["name"])
+        name = natural_order(item["name"])
+        if curated and name.lower() not in {n.lower() for n in names}:
+            names.append(name)
     names = names[:MAX_INDICATIONS]
     if not names:
         return None
@@ -193,6 +227,43 @@ def cited_as_curated(source: Document) -> Document:
 def quotable(source: Document) -> bool:
     """Whether the composer may quote this source at all (see `NOT_QUOTED_SOURCES`, `curated_indications`)."""
     return source.metadata.get(SOURCE) not in NOT_QUOTED_SOURCES or curated_indications(source) is not None
+
+
+def drop_glued_heading(sentence: str, passage: str) -> str:
+    """`sentence` without the subheading glued to its start (see `GLUED_HEADING_SOURCES`); `passage` is its text."""
+    words = sentence.split()
+    first_lower = None
+    for i, word in enumerate(words):
+        if word[0].isdigit():
+            continue
+        if not word[0].isalpha():  # "Key Points - …": a list, not a heading
+            return sentence
+        linking = 0 < i < len(words) - 1 and word.lower() in _HEADING_LINKS and words[i + 1][0].isupper()
+        if not (word[0].isupper() or linking):
+            first_lower = i
+            break
+    if first_lower is None or first_lower < 2:
+        return sentence
+    start = first_lower - 1
+    subject, heading = words[start], words[:start]
+    if (
+        not subject[0].isupper()
+        or _STAGE_NUMBER.match(subject)
+        # "Filamin A also links …", "Hepatitis A is …", "Type B may …": a letter after a word names a kind
+        or (len(subject) == 1 and (subject != "A" or len(heading) < 2))
+        or (subject.isupper() and len(subject) > 1)  # an acronym ("UI may be treated …") may end the heading
+        or heading[0].lower() in _NOT_HEADING_START
+        or _NAME_END.match(heading[-1])
+        or heading[-1].lower() in _HEADING_LINKS
+    ):
+        return sentence
+    opener = subject.lower() in _SENTENCE_OPENERS
+    repeat = subject.lower().rstrip(",") == heading[0].lower()
+    if not (opener or repeat):
+        name = " ".join(words[: start + 1]).lower()
+        if len(heading) < 2 or passage.lower().count(name) > 1:
+            return sentence
+    return " ".join(words[start:])
 
 
 def unglue_lists(sentence: str) -> list[str]:
@@ -235,6 +306,8 @@ def candidates(sources: Sequence[Document]) -> list[Candidate]:
         if untrusted(block_flags(source.metadata, source.page_content, source_title(source))):
             continue
         pieces = [piece for raw in split_sentences(source.page_content) for piece in unglue_lists(raw)]
+        if source.metadata.get(SOURCE) in GLUED_HEADING_SOURCES:
+            pieces = [drop_glued_heading(piece, source.page_content) for piece in pieces]
         for position, raw in enumerate(pieces):
             text = clean_sentence(raw)
             words = len(text.split())

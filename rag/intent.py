@@ -150,7 +150,10 @@ CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "treatment",
             r"\bhow (?:is|are|do|does|can|should)\b[^?.!]{0,40}\btreat(?:ed)?\b|\btreatments? (?:for|of)\b"
-            r"|\bcur(?:e|ed|able)\b|\bget rid of\b",
+            r"|\bcur(?:e|ed|able)\b|\bget rid of\b"
+            # "how to deal with anxiety", "how can I manage my gout": what to do about a condition.
+            r"|\bhow (?:to|do i|can i|do you|can you|should i) "
+            r"(?:deal with|cope with|manage|handle|overcome|relieve|ease)\b",
         ),
         # "Inherited" or "passed down", not "hereditary": it is part of many diseases' names.
         ("inheritance", r"\binherit(?:ed|ance)?\b|\bpassed (?:down|on)\b|\bruns? in (?:the )?famil"),
@@ -258,3 +261,39 @@ def section_mismatch(intent: str | None, section: str | None) -> bool:
     relations = {r for rs in INTENT_RELATIONS.values() for r in rs} | _UNTYPED_FACT_SECTIONS
     listing = (name in SECTION_INTENTS and name not in _PROSE_SECTIONS) or name in relations
     return listing and not section_matches(intent, name) and name not in intent_relations(intent)
+
+
+#: What a sentence must say, in words, to answer a question whose wording states its type (`CUES`), when its
+#: passage's section does not already answer that type. A composed answer none of whose sentences does is about
+#: the right topic but not the asked aspect ("how to take statins" answered with what statins are; "different
+#: strengths of dexamethasone" with what it treats), and is refused rather than shown. Types whose answers need
+#: no telltale word are left out: symptoms (a list of signs), indications and definitions.
+ASPECT_WORDS: dict[str, re.Pattern[str]] = {
+    intent: re.compile(pattern, re.IGNORECASE)
+    for intent, pattern in {
+        "side effects": r"side[- ]effects?|\badverse\b|\breactions?\b|\bmay cause\b|\bcan cause\b",
+        "dose": r"\b\d+(?:\.\d+)?\s?(?:mg|mcg|µg|g|ml|mL|units?|%)\b|\bdos(?:e|es|age|ing)\b|\bstrengths?\b",
+        "usage": r"\btak(?:e|en|ing)\b|\bapply\b|\binject|\bonce\b|\btwice\b|\bdaily\b|\bwith food\b|\bbedtime\b"
+        r"|\bswallow",
+        "interactions with medications": r"\binteract|\bconcomitant|\bco-?administ|\btogether\b|\bcombin",
+        "interactions with foods": r"\binteract|\bfoods?\b|\balcohol\b|\bgrapefruit\b|\bjuice\b|\bmeals?\b",
+        "interactions with herbs and supplements": r"\binteract|\bherb|\bsupplement|\bvitamin",
+        "forget a dose": r"\bmiss|\bforg[eo]t|\bskip",
+        "storage and disposal": r"\bstor(?:e|ed|age)\b|\brefrigerat|\broom temperature\b|\bdispos|\bexpir",
+        "emergency or overdose": r"\boverdos|\bpoison|\bemergency\b|\btoo much\b",
+        "how does it work": r"\bworks? by\b|\bblock|\binhibit|\bmechanism\b|\bacts? (?:on|by)\b|\bbind",
+        "treatment": r"\btreat|\btherap|\bmedicin|\bmedication|\bsurg|\bmanag|\bdrugs?\b|\breliev|\brelief\b",
+        "causes": r"\bcaus|\bdue to\b|\bresult|\brisk|\btrigger|\bbecause\b|\blead to\b|\bleads to\b",
+        "exams and tests": r"\btests?\b|\btesting\b|\bdiagnos|\bexam|\bscan|\bbiops|\bimaging\b|\bx-rays?\b",
+        "prevention": r"\bprevent|\bavoid|\breduc\w* (?:the |your )?risk|\bvaccin|\bimmuni",
+        "inheritance": r"\binherit|\bgenes?\b|\bgenetic|\bautosomal\b|\bpassed\b|\bx-linked\b|\bmutation",
+        "outlook": r"\boutlook\b|\bprognosis\b|\bsurviv|\blife expectancy\b|\brecover|\bcur(?:e|ed|able)\b",
+    }.items()
+}
+
+
+def addresses_aspect(intent: str | None, sentence: str, section: str | None) -> bool:
+    """Whether `sentence` (from a passage of `section`) can answer a question of type `intent`: True for types
+    `ASPECT_WORDS` does not check."""
+    words = ASPECT_WORDS.get(intent or "")
+    return words is None or section_matches(intent, section) or bool(words.search(sentence))

@@ -103,6 +103,12 @@ class AnswerSettings(BaseModel):
         description="Relevance added to a sentence whose passage's section answers the question's type "
         "(treatment, inheritance, side effects…; `rag.intent`).",
     )
+    aspect_check: bool = Field(
+        default=True,
+        description="Refuse (`aspect_not_found`) an answer none of whose sentences says what a question's wording "
+        'asks for ("how to take statins" answered with what statins are; `rag.intent.ASPECT_WORDS`); needs '
+        "`answer.intent_cues`.",
+    )
     extractive_pair_bonus: float = Field(
         default=0.25,
         ge=0,

@@ -18,6 +18,8 @@ from rag.extractive import (
     clean_sentence,
     compose,
     curated_indications,
+    drop_glued_heading,
+    natural_order,
     quotable,
     states_effect_of,
     topic,
@@ -393,6 +395,59 @@ def test_a_name_listed_twice_is_quoted_once() -> None:
     )
 
 
+def test_mesh_headings_are_listed_in_reading_order() -> None:
+    assert natural_order("Rhinitis, Allergic, Perennial") == "Perennial Allergic Rhinitis"
+    assert natural_order("Diabetes Mellitus, Type 2") == "Type 2 Diabetes Mellitus"
+    assert natural_order("Hypothyroidism, Congenital, Nongoitrous, 4") == "Hypothyroidism, Congenital, Nongoitrous, 4"
+    assert natural_order("chronic obstructive pulmonary disease") == "chronic obstructive pulmonary disease"
+    fact = Document(
+        id="fact:DRUG:beclomethasone:used_for",
+        page_content="Conditions Beclomethasone is used for: asthma [PharmacotherapyDB]; Rhinitis, Allergic, "
+        "Seasonal [LabeledIn]; seasonal allergic rhinitis [LabeledIn].",
+        metadata={"title": "Beclomethasone", "section": "used_for", "source": "knowledge_graph"},
+    )
+    # Put in reading order before duplicates are dropped: the two spellings are one condition.
+    assert curated_indications(fact) == (
+        "Beclomethasone is used for: asthma; Seasonal Allergic Rhinitis (curated indication lists: "
+        "PharmacotherapyDB, LabeledIn)."
+    )
+
+
+def test_a_subheading_glued_to_a_medquad_sentence_is_dropped() -> None:
+    passage = "Diabetes Medications Hypoglycemia can occur as a side effect of some diabetes medications."
+    assert (
+        drop_glued_heading(passage, passage) == "Hypoglycemia can occur as a side effect of some diabetes medications."
+    )
+    spasm = "Coronary Artery Spasm A less common cause of heart attack is a severe spasm of a coronary artery."
+    assert drop_glued_heading(spasm, spasm).startswith("A less common cause")
+    echo = "Chemotherapy Chemotherapy is a cancer treatment that uses drugs."
+    assert drop_glued_heading(echo, echo) == "Chemotherapy is a cancer treatment that uses drugs."
+    # Names, kinds and plain sentences keep their capitalised words.
+    aml = "Acute Myeloid Leukemia is a cancer of the blood. Acute Myeloid Leukemia is treated with chemotherapy."
+    first = "Acute Myeloid Leukemia is a cancer of the blood."
+    for kept, text in (
+        (first, aml),
+        ("Filamin A also links actin to many other proteins.", None),
+        ("Hepatitis A is caused by a virus.", None),
+        ("Stage II Stage II rectal cancer is divided into stage IIA and stage IIB.", None),
+        ("The Human Phenotype Ontology provides a list of signs.", None),
+        ("If Botox is not successful, surgery may help.", None),
+        ("Key Points - Ewing sarcoma is a type of tumor.", None),
+        ("Mosaic Turner syndrome affects some cells only.", None),
+        ("Allergic aspergillosis is treated with prednisone.", None),
+    ):
+        assert drop_glued_heading(kept, text or kept) == kept
+    # Only MedQuAD's pages lost those line breaks: another source's capitalised run is left alone.
+    label = Document(
+        id="fda:x#0",
+        page_content=passage,
+        metadata={"title": "X", "section": "warnings", "source": "fda_labels"},
+    )
+    medquad = Document(id="medquad:x#0", page_content=passage, metadata={**label.metadata, "source": "medquad"})
+    assert candidates([label])[0].text.startswith("Diabetes Medications")
+    assert candidates([medquad])[0].text.startswith("Hypoglycemia can occur")
+
+
 def test_a_sentence_glued_to_a_list_end_is_cut_off_and_short_items_are_not() -> None:
     glued = (
         "Hypoglycemia can occur with some medicines, such as - glipizide (Glucotrol) - tolbutamide "
@@ -461,3 +516,32 @@ def test_the_intent_cue_setting_reaches_the_composer() -> None:
 
     assert first(True) == causes.id  # typed "causes": the causes section's bonus decides
     assert first(False) == symptoms.id
+
+
+STATINS = Document(
+    id="medquad:statins#0",
+    page_content="Statins are drugs used to lower cholesterol in the blood. Statins are relatively safe for most people.",
+    metadata={"title": "Statins", "section": "information", "source": "medquad", "trust": "curated"},
+)
+
+
+def test_an_answer_on_topic_but_not_on_the_asked_aspect_is_refused() -> None:
+    # "how to take statins" answered with what statins are: no sentence says how to take them.
+    chain = build_qa_chain(Fixed(docs=[STATINS]), settings=AnswerSettings(extractive_min_relevance=0.0))
+    answer = chain.invoke("how to take statins")
+    assert answer.refused and answer.refusal_reason == "aspect_not_found"
+    assert "do not say what you asked" in answer.answer and not answer.citations
+    # A question of a type the check leaves alone, and the check switched off, are answered from the same passage.
+    assert not chain.invoke("what are statins").refused
+    off = build_qa_chain(
+        Fixed(docs=[STATINS]), settings=AnswerSettings(extractive_min_relevance=0.0, aspect_check=False)
+    )
+    assert not off.invoke("how to take statins").refused
+    # A sentence saying how it is taken answers it.
+    taken = Document(
+        id="medquad:statins#1",
+        page_content="Statins are usually taken once a day, in the evening.",
+        metadata=STATINS.metadata,
+    )
+    chain = build_qa_chain(Fixed(docs=[STATINS, taken]), settings=AnswerSettings(extractive_min_relevance=0.0))
+    assert not chain.invoke("how to take statins").refused

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.intent import cue_intent, default_classifier, detect_intent
+from rag.intent import addresses_aspect, cue_intent, default_classifier, detect_intent
 
 
 @pytest.mark.parametrize(
@@ -29,6 +29,8 @@ from rag.intent import cue_intent, default_classifier, detect_intent
         ("is optic atrophy inherited?", "inheritance"),
         ("what are the different strenths of dexamethasone?", "dose"),
         ("how strong is 360 mg diltiazem", "dose"),
+        ("how to deal with anxiety", "treatment"),
+        ("how can i manage my gout", "treatment"),
     ],
 )
 def test_wordings_that_state_a_type_outright(question: str, intent: str) -> None:
@@ -65,3 +67,15 @@ def test_a_long_message_is_left_to_the_centroids() -> None:
         "so I would like to know whether it is possible that my other children carry it"
     )
     assert cue_intent(story) is None
+
+
+def test_an_aspect_is_answered_by_its_section_or_its_words() -> None:
+    assert not addresses_aspect("usage", "Statins are drugs used to lower cholesterol.", "information")
+    assert addresses_aspect("usage", "Take it once a day with food.", "information")
+    assert addresses_aspect("usage", "Swallow the tablets whole.", None)
+    assert addresses_aspect("dose", "Tablets of 0.5 mg, 1 mg and 4 mg.", None)
+    assert addresses_aspect("dose", "Anything at all.", "dosage forms and strengths")
+    assert not addresses_aspect("dose", "Dexamethasone is used for: asthma; arthritis.", "used_for")
+    # Types the check leaves alone, and untyped questions, are always answered.
+    assert addresses_aspect("symptoms", "Bulimia is binge eating and purging.", "information")
+    assert addresses_aspect(None, "Anything.", None)
