@@ -76,7 +76,13 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b0": 
 _DECIMAL_COMMA = re.compile(r"\b(3[5-9]|4[0-2]),(\d)\b")
 #: Sentence ends: a general-question frame applies to one sentence. A full stop inside "38.5" is not one; the " / "
 #: between a form's fields is ("Age: 34 / Symptoms: … / Breathlessness: none").
-_SENTENCE_END = re.compile(r"[.!?;]+(?=\s|$)|\n+|\s/\s")
+#: A writer's introduction ("Mental health first aider at work here: what's the best way to ask about suicide?")
+#: also ends a sentence before a question word, so the question can be read as the general one it is. Not any colon:
+#: "Pharmacist: what dose of Calpol for a 7 week old?" asks about the baby the next sentence has a fever.
+_SENTENCE_END = re.compile(
+    r"[.!?;]+(?=\s|$)|\n+|\s/\s"
+    r"|\bhere:\s+(?=(?:what|what's|whats|how|which|why|when|is|are|can|should|does|do)\b)"
+)
 #: A form's field answered in the negative ("sweating: none"): read as "no sweating", since the colon is a clause
 #: break that would leave the finding without its negation.
 _FORM_NEGATIVE = re.compile(r"\b([a-z][a-z' -]{1,40}?): (?:none|no|nil|negative|absent|denies|denied)\b")
@@ -122,8 +128,14 @@ _DENTAL_NUMBNESS = re.compile(
 )
 #: A hypothetical clause ("if my toddler ever gets a rash", "just in case she has a seizure at work").
 _HYPOTHETICAL = re.compile(
-    r"\bif(?: \w+){1,3} ever\b|\bin case\b(?! of (?:an )?emergency)|\bif (?:someone|somebody|anyone|anybody)\b"
+    r"\bif(?: [\w']+){1,3} ever\b|\bin case\b(?! of (?:an )?emergency)|\bif (?:someone|somebody|anyone|anybody)\b"
 )
+
+#: A symptom's start ("at first"), and a later clause of its sentence saying it ended.
+_AT_FIRST = re.compile(r"\b(?:at first|initially|to begin with|at the start)\b")
+_SINCE_STOPPED = re.compile(r"\b(?:stopped|settled|eased|went away|calmed down|passed|cleared)\b")
+#: A hypothetical at a question's end, to the end of its sentence ("… if I'm ever worried about them").
+_IF_EVER_TAIL = re.compile(r"\bif(?: [\w']+){1,3} ever\b.*$")
 
 #: Words between a negation cue and the finding it still negates ("no history of any chest pain": 3).
 NEGATION_WINDOW_WORDS = 3
@@ -213,9 +225,10 @@ _FICTION_SUICIDE = re.compile(
 #: A character in a play or a story ("Scene for my play: a character has a seizure on stage"): no one's emergency.
 _CHARACTER = re.compile(r"\b(?:a|the|my|our|his|her|their) (?:main )?characters?\b")
 #: "can't breathe 😭 my friend just sent the funniest video": laughter, not an airway.
+_COULD_NOT = r"(?:can't|cant|cannot|couldn't|couldnt|could not)"
+_LAUGHTER = r"(?:\bfunniest\b|\bhilarious\b|\blaugh\w*|😂|🤣)"
 _LAUGHING_IDIOM = re.compile(
-    r"\b(?:can't|cant|cannot) breathe?\b[^.]{0,40}(?:\bfunniest\b|\bhilarious\b|\blaugh\w*|😂|🤣)"
-    r"|(?:\bfunniest\b|\bhilarious\b|\blaugh\w*|😂|🤣)[^.]{0,40}\b(?:can't|cant|cannot) breathe?\b"
+    rf"\b{_COULD_NOT} breathe?\b[^.]{{0,40}}{_LAUGHTER}|{_LAUGHTER}[^.]{{0,40}}\b{_COULD_NOT} breathe?\b"
 )
 #: "kill me now 💀" after an embarrassment: a joke, marked as one; the classifier read it as despair.
 _JOKE_MARK = r"(?:💀|😂|🤣|\blol\b|\blmao\b|\bomg\b|\bhaha\w*)"
@@ -335,7 +348,8 @@ def _is_general_question(sentence: str) -> bool:
     if STUDY_FRAME.search(sentence):
         rest = STUDY_FRAME.sub(" ", sentence)
         return not (_FIRST_PERSON if _FICTION_FRAME.search(sentence) else _PERSON).search(rest)
-    return bool(_QUESTION_FRAME.search(sentence)) and not _PERSON.search(sentence)
+    # "… about suicide if I'm ever worried about them": the asker named only in a hypothetical is no one in particular.
+    return bool(_QUESTION_FRAME.search(sentence)) and not _PERSON.search(_IF_EVER_TAIL.sub("", sentence))
 
 
 def _unquoted(text: str) -> str:
@@ -355,8 +369,12 @@ def _live_clauses(text: str) -> list[str]:
         if not sentence.strip() or _is_general_question(sentence) or _HYPERBOLE.search(sentence):
             continue
         past = False
-        for c in _CLAUSE_BREAK.split(sentence):
+        pieces = _CLAUSE_BREAK.split(sentence)
+        for i, c in enumerate(pieces):
             if not c.strip():
+                continue
+            # "lots of blood at first but it stopped within a couple of minutes": a start the sentence then ends.
+            if _AT_FIRST.search(c) and any(_SINCE_STOPPED.search(later) for later in pieces[i + 1 :]):
                 continue
             if _PRESENT.search(c):
                 past = False
@@ -456,6 +474,8 @@ _SEVERE_BREATHING = _phrases(
     _LOW_SPO2,
     r"wheez\w* (?:so |really |very )?(?:badly|bad)",
     r"(?:is|are|he's|she's|i'm|i am) choking",
+    # Choking: no voice and no breath.
+    r"(?:can't|cannot|unable to) (?:talk|speak|cough),? or breathe",
     r"choking on",
     # Present or perfect tense: turning blue now, not "why do my lips turn blue in cold water".
     r"(?:lips|lipps|face|fingers|fingertips|fingernails|skin|tongue|mouth) (?:is |are |look |looks |looking |went |"
@@ -883,11 +903,10 @@ _FEVER = _phrases(
     r"(?:3[89]|4[0-2])(?:\.\d+)? ?(?:°|degrees?|deg\b|c\b)",
     r"(?:temp\w*(?: \w+){0,2} )?(?:100\.[4-9]|10[1-6](?:\.\d+)?) ?(?:°|degrees?|deg\b|f\b)",
     r"temp\w*(?: \w+){0,2} (?:100\.[4-9]|10[1-6](?:\.\d+)?)",
-    r"burning up",
+    r"burning (?:up|hot)",
     r"hot to (?:the )?touch",
     r"running a temp\w*",
     r"(?:very|really|so) hot",
-    r"hot to (?:the )?touch",
     r"(?:floppy|limp) and hot",
     r"hot and (?:floppy|limp)",
     r"(?:3[89]|4[0-2])\.\d",
@@ -924,6 +943,8 @@ _NON_BLANCHING_RASH = _phrases(
     r"glass[^.]{0,30} (?:still see (?:the )?(?:rash|spots?)|(?:rash|spots?) (?:stay|stays|remain|remains|"
     r"don't fade|doesn't fade|won't fade))",
     r"(?:rash|spots?) (?:that )?(?:doesn't|does not|don't|do not|won't|didn't) (?:fade|go away|disappear|blanch)",
+    # "a blotchy rash on his tummy that does not fade when pressed"
+    r"(?:rash|spots?)[^.,]{0,30} (?:that|which) (?:doesn't|does not|don't|do not|won't|didn't) (?:fade|blanch)",
     # The test named without its result: an alarm unless the result given is that the rash faded, or the question is
     # how to do it.
     r"(?<!how to do the )(?<!how do i do the )(?<!how do you do the )(?<!exactly do i do the )"
@@ -947,9 +968,9 @@ _CONFUSION = _phrases(
     r"(?:unusually|abnormally) (?:drowsy|sleepy)",
     r"delirious",
     r"floppy",
-    r"(?:hard|difficult|impossible) to wake",
-    r"can't wake",
-    r"can (?:barely|hardly) wake",
+    r"(?:hard|difficult|impossible) to (?:wake|rouse)",
+    r"can't (?:wake|rouse)",
+    r"can (?:barely|hardly) (?:wake|rouse)",
     r"unresponsive",
 )
 _LIGHT_HURTS = _phrases(
@@ -979,7 +1000,10 @@ _INFANT = _phrases(
     r"bab(?:y|ies|y's)",
     r"infants?",
     r"new[- ]?borns?",
-    r"(?:[1-9]|1[01])[- ]?(?:months?|mo|mths?)(?:[- ]old)?",
+    # "8 months pregnant" is the mother.
+    r"(?:[1-9]|1[01])[- ]?(?:months?|mo|mths?)(?:[- ]old)?(?! pregnant)",
+    # Spelt out: "our granddaughter is eight months".
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven)[- ](?:months?|mths?)(?:[- ]old)?(?! pregnant)",
     # A one-year-old is still a baby to the parents writing and to the fever guidance (under fives).
     r"(?:1|one)[- ]?(?:year|yr)[- ]?old",
     r"(?:1[2-9]|2[0-3])[- ]?(?:months?|mo|mths?)[- ]old",
@@ -991,9 +1015,9 @@ _UNWELL_INFANT = _phrases(
     r"(?:milk|feeds?|bottle)",
     r"limp",
     r"lethargic",
-    r"(?:hard|difficult|impossible) to wake",
+    r"(?:hard|difficult|impossible) to (?:wake|rouse)",
     r"(?:can't|won't|not|doesn't) wak\w*(?: up)?",
-    r"can (?:barely|hardly) wake",
+    r"can (?:barely|hardly) (?:wake|rouse)",
     r"(?:hardly|barely) (?:drinking|feeding|taking (?:her |his |the |a )?(?:bottle|feeds?|milk))",
     r"(?:won't|not|isn't|refus\w*|can't|doesn't|stopped) (?:feed\w*|drink\w*|"
     r"tak\w* (?:her |his |the |a )?(?:bottle|feeds?|breast))",

@@ -63,6 +63,7 @@ def test_no_training_message_is_a_reported_message() -> None:
             "heldout17",
             "heldout18",
             "heldout19",
+            "heldout20",
         )
     ],
 )

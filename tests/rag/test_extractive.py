@@ -520,7 +520,7 @@ def test_the_intent_cue_setting_reaches_the_composer() -> None:
 
 STATINS = Document(
     id="medquad:statins#0",
-    page_content="Statins are drugs used to lower cholesterol in the blood. Statins are relatively safe for most people.",
+    page_content="Statins are drugs used to lower cholesterol in the blood. Statins are safe for most people.",
     metadata={"title": "Statins", "section": "information", "source": "medquad", "trust": "curated"},
 )
 

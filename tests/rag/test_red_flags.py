@@ -606,6 +606,35 @@ def test_look_alikes_of_the_eighteenth_blind_set_stay_quiet(text: str) -> None:
     assert _ids(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # Paraphrases of the twentieth blind set's misses (scored frozen first: reports/red_flags_heldout20.json).
+        ("my nephew, 2, is burning hot and there's a rash on his legs that doesn't fade when I press it", "meningitis"),
+        ("she's burning hot and so sleepy I can hardly rouse her", "meningitis"),
+        ("mum swallowed a boiled sweet wrong, she's clutching her throat and can't speak or breathe", "breathing"),
+    ],
+)
+def test_phrasings_found_by_the_twentieth_blind_set_fire(text: str, flag: str) -> None:
+    assert flag in _ids(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my daughter bumped her nose, loads of blood at first but it stopped after five minutes",
+        "I couldn't breathe from laughing when the dog stole the turkey 😂",
+        "School nurse here: how should I ask a pupil about suicide if I'm ever concerned?",
+    ],
+)
+def test_look_alikes_of_the_twentieth_blind_set_stay_quiet(text: str) -> None:
+    assert _ids(text) == []
+
+
+def test_a_start_that_never_ended_is_still_read() -> None:
+    assert "severe_bleeding" in _ids("it was bleeding heavily at first and now it's pouring again")
+
+
 def test_a_denied_plan_does_not_hide_a_stated_one() -> None:
     text = "no plans no intent, she said earlier, but she's standing on the bridge and wants to die"
     assert "suicidal_ideation" in _ids(text)
