@@ -41,8 +41,17 @@ from rag.context import (
     source_trust,
 )
 from rag.errors import RetrievalError
-from rag.extractive import Candidate, EmbedTexts, ExtractiveAnswer, cited_as_curated, compose, on_focus, quotable
-from rag.intent import addresses_aspect, cue_intent, detect_intent
+from rag.extractive import (
+    Candidate,
+    EmbedTexts,
+    ExtractiveAnswer,
+    cited_as_curated,
+    compose,
+    drugs_named,
+    on_focus,
+    quotable,
+)
+from rag.intent import COMBINATION_QUESTION, addresses_aspect, cue_intent, detect_intent, single_question
 from rag.policies.personal import personal_verdict_question
 from rag.policies.screen import Screening, Vocabulary, echoes, screen_question, screen_sentences
 from rag.policies.spelling import respell, spelling_notice
@@ -66,8 +75,8 @@ REFUSAL_TEXT = (
 #: Refusals that say more than "insufficient evidence", by reason.
 REFUSAL_MESSAGES = {
     "aspect_not_found": (
-        "The sources I found are about this topic but do not say what you asked (see `rag.intent.ASPECT_WORDS`), "
-        "so I cannot answer it: a pharmacist or clinician can."
+        "The sources I found are on this topic but do not say what you asked, so I cannot answer it: a pharmacist "
+        "or clinician can."
     ),
     "not_english": (
         "ClinicalGPT answers questions in English only: its knowledge base and model are English. "
@@ -194,10 +203,13 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         )
 
     def _off_aspect(self, question: str, composed: ExtractiveAnswer, sources: list[Document]) -> bool:
-        """Whether the question's wording states a type (`cue_intent`) that no composed sentence answers
-        (`addresses_aspect`): on topic, but not what was asked."""
-        if not (self.settings.aspect_check and self.settings.intent_cues):
+        """Whether a one-sentence question asks what no composed sentence says: a type its wording states
+        (`cue_intent`, `addresses_aspect`), or two medicines taken together when no sentence names both."""
+        if not (self.settings.aspect_check and self.settings.intent_cues) or not single_question(question):
             return False
+        focus = self.vocabulary.focus_names(question) if self.vocabulary is not None else []
+        if COMBINATION_QUESTION.search(question) and sum(kind == "drug" for kind, _ in focus) >= 2:
+            return not any(drugs_named(c, sources, focus) >= 2 for c in composed.sentences)
         intent = cue_intent(question)
         return not any(
             addresses_aspect(intent, c.text, sources[c.source - 1].metadata.get(SECTION)) for c in composed.sentences

@@ -183,6 +183,8 @@ def clean_sentence(sentence: str) -> str:
 
 
 _LISTING_ITEM = re.compile(r"\s*(?P<name>[^;\[\]]+?)\s*\[(?P<resources>[^\]]+)\]")
+#: PharmacotherapyDB's mark for a drug that eases a disease's symptoms and does not modify the disease.
+_SYMPTOMATIC = "PharmacotherapyDB: symptomatic"
 #: LabeledIn names conditions by MeSH headings, which invert ("Rhinitis, Allergic, Perennial", "Diabetes Mellitus,
 #: Type 2"): every comma part capitalised. A bare number part is a type number and stays last
 #: ("Hypothyroidism, Congenital, Nongoitrous, 4" is left as it is).
@@ -201,18 +203,29 @@ def curated_indications(source: Document) -> str | None:
     if source.metadata.get(SOURCE) != "knowledge_graph" or source.metadata.get(SECTION) != "used_for":
         return None
     _, _, listing = source.page_content.partition(": ")
-    names: list[str] = []
+    treats: list[str] = []
+    relieves: list[str] = []
+    seen: set[str] = set()
     for item in _LISTING_ITEM.finditer(listing):
         # Two graph nodes may share a name ("Seizures" from three LabeledIn headings): each is listed once.
         curated = any(resource in item["resources"] for resource in CURATED_INDICATION_RESOURCES)
         name = natural_order(item["name"])
-        if curated and name.lower() not in {n.lower() for n in names}:
-            names.append(name)
-    names = names[:MAX_INDICATIONS]
-    if not names:
+        if not curated or name.lower() in seen or len(seen) == MAX_INDICATIONS:
+            continue
+        seen.add(name.lower())
+        # PharmacotherapyDB's "symptomatic" eases a disease's symptoms without treating it: "Prochlorperazine is
+        # used for: breast cancer" misread a judged answer (its nausea under chemotherapy is meant).
+        symptomatic = _SYMPTOMATIC in item["resources"] and not any(
+            mark in item["resources"] for mark in ("LabeledIn", "disease-modifying")
+        )
+        (relieves if symptomatic else treats).append(name)
+    if not seen:
         return None
     drug = source_title(source)
-    return f"{drug} is used for: {'; '.join(names)} (curated indication lists: PharmacotherapyDB, LabeledIn)."
+    uses = [f"{drug} is used for: {'; '.join(treats)}"] if treats else []
+    if relieves:
+        uses.append(f"{'and' if treats else drug + ' is used'} to relieve symptoms of: {'; '.join(relieves)}")
+    return f"{'; '.join(uses)} (curated indication lists: PharmacotherapyDB, LabeledIn)."
 
 
 def cited_as_curated(source: Document) -> Document:

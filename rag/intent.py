@@ -292,6 +292,21 @@ ASPECT_WORDS: dict[str, re.Pattern[str]] = {
 }
 
 
+#: A question about taking two medicines together ("can you take tamsulosin and ciprofloxacin?"): answered only by a
+#: sentence that names both (`rag.extractive.drugs_named`), never by one drug's interactions with others.
+COMBINATION_QUESTION = re.compile(
+    r"\b(?:take|taking|took|mix|mixing|combine|combining|use|using)\b[^.?!]{0,40}\b(?:and|with|together|while)\b",
+    re.IGNORECASE,
+)
+#: A sentence end inside a message: a message of several questions asks more than its first cue says.
+_INNER_SENTENCE_END = re.compile(r"[.?!]\s+\S")
+
+
+def single_question(text: str) -> bool:
+    """Whether `text` is one sentence (its question type then speaks for all of it)."""
+    return not _INNER_SENTENCE_END.search(text.strip())
+
+
 def addresses_aspect(intent: str | None, sentence: str, section: str | None) -> bool:
     """Whether `sentence` (from a passage of `section`) can answer a question of type `intent`: True for types
     `ASPECT_WORDS` does not check."""
