@@ -104,6 +104,8 @@ _CLAUSE_BREAK = re.compile(
 _LEAFLET_WARNING = re.compile(
     r"\b(?:leaflet|label|insert|packaging|information sheet|box) (?:says|said|warns|warned|mentions|lists|states) "
     r"(?:that )?(?:it |this |they )?(?:can|may|might|could) (?:cause|increase|raise|trigger|lead to)\b"
+    # A nurse's advice for a fever to come: "the nurse said to give paracetamol for the MenB fever".
+    r"|\b(?:said|told (?:me|us)|advised(?: me| us)?) to give \w+ (?:for|after) (?:the|a|any) (?:\w+ )?fever\b"
 )
 #: The remote-past words that date the rest of their sentence too: a time, not a "history of" or "used to", which
 #: describe a background ("with no prior history of epilepsy, suffered at 09:30 a generalised convulsion").
@@ -264,6 +266,8 @@ _STUDY_NOTES = re.compile(
 #: plan or method, thoughts told about are no emergency.
 _DENIES_PLAN_AND_INTENT = re.compile(
     r"\bno (?:plans?|intent(?:ions?)?)(?:,| or| and| &)? (?:no )?(?:plans?|intent(?:ions?)?)\b"
+    # Low mood said to be safe: "I'm feeling low but safe, just want someone to talk to".
+    r"|\b(?:low|down|sad|flat|depressed|rubbish)(?: \w+)? but (?:i'm |i am |i feel |feeling )?safe\b"
 )
 #: Cosmetic lip treatments swell the lips by design: without an airway sign, no anaphylaxis.
 _COSMETIC_LIPS = re.compile(r"\b(?:lip )?fillers?\b|\blip (?:injections?|flip)\b|\bbotox\b")
@@ -274,6 +278,8 @@ _RESOLVED = re.compile(
     r"|\b(?:it's|its|it has|has|have) (?:gone away|settled down|eased off|passed)\b"
     r"|\bwhich is (?:my|his|her|their) normal\b|\bback to (?:my |his |her |their )?normal\b"
     r"|\bturned out (?:to be|it was)\b|\b(?:nobody|no one|no-one)(?:'s| is| was| got) hurt\b"
+    # "took Gaviscon and it went within minutes".
+    r"|\b(?:it|the pain|that) went (?:away )?(?:within|in|after) (?:a few |a couple of )?(?:minutes|mins|seconds)\b"
 )
 #: A known, harmless cause of a one-sided face ("back from the dentist … half my face is numb", "GP diagnosed Bell's
 #: palsy yesterday, one side of my face is droopy"): the face and speech signs are explained in the whole message,
@@ -320,8 +326,10 @@ def _afebrile(normalised: str) -> bool:
     return bool(readings) and not any(readings)
 
 
-#: "her temp is normal": no number, but no fever either.
-_NORMAL_TEMPERATURE = re.compile(r"\btemp\w* (?:is|was|'s|has been) (?:normal|fine|ok|okay|good)\b")
+#: "her temp is normal", "no temperature at all": no number, but no fever either (for the classifier's alarms).
+_NORMAL_TEMPERATURE = re.compile(
+    r"\btemp\w* (?:is|was|'s|has been) (?:normal|fine|ok|okay|good)\b|\bno (?:temp\w*|fever) at all\b"
+)
 
 
 #: "Since starting the new antidepressant two weeks ago I've had urges to …": the time word dates a start, and what
@@ -546,6 +554,9 @@ _PAIN_PERSISTS = _phrases(
     r"pain[^.]{0,20} (?:hasn't|has not|won't|isn't|didn't|doesn't|not) (?:budg\w*|eas\w*|settl\w*|go\w* away|"
     r"shift\w*|stop\w*|improv\w*)",
     r"(?:spray|gtn)[^.]{0,30} (?:hasn't|has not|isn't|didn't|doesn't|not) (?:work\w*|help\w*|touch\w*)",
+    # "I've used it three times over 15 minutes and the pain is worse than usual".
+    r"used (?:it|the spray|my spray|the gtn|my gtn) (?:three|four|3|4|several) times",
+    r"pain (?:is |'s )?worse than usual",
     # After the sprays: "2 nitro sprays 5 mins apart and the angina is still there, actually worse".
     # Not what exertion brings on as usual: "my angina is still there when I climb hills".
     r"(?:angina|pain|tightness)(?:'s| is) still (?:there|here|going|bad)(?! when| on | if | after)",
@@ -582,6 +593,8 @@ _FACE_DROOP = _phrases(
     r"(?:face|mouth) (?:isn't|is not|not|won't|doesn't) (?:moving|move)",
     r"facial (?:droop\w*|weakness|palsy)",
     r"can't smile (?:properly|straight|evenly)",
+    # South African "skew": "her face is skew".
+    r"face (?:is |has gone |went |looks |'s )?(?:all )?(?:skew|skewed|wonky)",
 )
 _SPEECH_TROUBLE = _phrases(
     r"slurr\w*",
@@ -591,7 +604,7 @@ _SPEECH_TROUBLE = _phrases(
     r"(?:talking|speaking|saying) (?:gibberish|nonsense)",
     r"gibberish",
     r"words (?:are |were )?(?:all )?(?:jumbled|garbled|mixed up|muddled|coming out wrong)",
-    r"words[^.]{0,15} coming out (?:all )?(?:wrong|jumbled|garbled|mixed up|muddled)",
+    r"words[^.]{0,15} coming out (?:all )?(?:wrong|jumbled|garbled|mixed up|muddled|funny|strange|weird)",
     rf"can't (?:talk|speak|get {_POSSESSIVE} words out)",
     r"trouble (?:speaking|talking)",
     r"(?:he's|she's|he is|she is|they're|i'm) not making (?:any )?sense",
@@ -664,7 +677,9 @@ _SUICIDE_CONTEXT = _phrases(
     r"(?:lost|losing) (?:the|my) job[^.]{0,40} (?:took|taken|left with) the kids",
     r"tired of (?:it all|all of it|everything|living|life|being alive)",
     r"(?:logged|feeling|been|felt) (?:very|so|really) low (?:for|every)",
-    r"urges? (?:are|is|got|getting|have got)?(?: \w+){0,2} (?:stronger|worse)",
+    r"urges? (?:are|is|get|got|getting|have got)?(?: \w+){0,2} (?:strong|stronger|worse)",
+    # Under a mental-health crisis team: "The crisis team told me 'ring us if the urges get strong'".
+    r"crisis team",
     r"(?:they're|they are|it's|it is) stronger than (?:they've|it's|they have|it has) ever been",
     # The questionnaire's self-harm item answered above zero: "PHQ-9 was 26 and question 9 was a 3".
     r"(?:question|item|q) ?9 (?:was|scored|is|=) (?:a )?[123]",
@@ -688,6 +703,10 @@ _SUICIDE_PREP = _phrases(
     r"(?:(?:saving|saved) up|stockpil\w*|hoard\w*|stash\w*) (?:[\w']+ ){0,6}"
     r"(?:pills|tablets|meds|medication|insulin|pens|paracetamol|painkillers|sleeping pills)",
     r"(?:going to|gonna|will|i'll|planning to|plan to) (?:take|swallow) them all",
+    # "I've been saving them up and I'm thinking of taking them all tonight".
+    r"(?:thinking of|thinking about|want to|going to|gonna) (?:taking|take|swallowing|swallow) them all",
+    # Self-harm's means made ready: "I've got the blades out".
+    r"(?:got|get|getting|have|taken|took) (?:the |my )?(?:blades?|razors?)(?: \w+)? out",
     r"(?:i've|i have|i) (?:made|got) a plan",
     r"(?:i've got|i have|got) what i need",
     r"(?:doing|do) it (?:this weekend|tonight|tomorrow|on \w+day)",
@@ -711,6 +730,13 @@ _SUICIDAL = _phrases(
     r"being alive)",
     r"(?:don't|do not) want to (?:live|be alive|wake up|be here (?:tomorrow|anymore|any more|much longer))",
     r"can't go on",
+    r"can't keep (?:going|on)",
+    # Pills kept back to take at once, said in one breath: "I've been saving them up and I'm thinking of taking
+    # them all tonight".
+    r"(?:saving|saved|stockpil\w*|hoard\w*)[^.]{0,40} (?:take|taking|swallow\w*) them all",
+    # "I don't think I'll be here by Thursday": not to be alive by then.
+    r"(?:don't think i'll|won't|will not|not going to) be (?:here|around|alive) "
+    r"(?:by|for|on|next|tomorrow|much longer)",
     r"(?:sleep|go to sleep) and (?:never|not) wake up",
     r"to (?:not|never) wake up",
     r"(?:said|saying|say) (?:my|his|her|their) goodbyes",
@@ -848,6 +874,8 @@ _SYSTEMIC = _phrases(
 )
 
 _HEAVY_BLEEDING = _phrases(
+    # "today it's pure blood every 20 min": blood alone, not streaks in stool.
+    r"pure blood",
     r"(?:heavy|heavily|severe|severely|uncontrolled|uncontrollable|profuse|profusely|massive|lots of|a lot of|"
     r"so much|loads of) (?:bright red |fresh |dark red )?(?:bleeding|blood)",
     r"bleed(?:ing|s)? (?:really |very |so )?(?:heavily|badly|profusely|a lot|everywhere|loads|like crazy)",
@@ -907,8 +935,10 @@ _FEVER = _phrases(
     r"hot to (?:the )?touch",
     r"running a temp\w*",
     r"(?:very|really|so) hot",
-    r"(?:floppy|limp) and hot",
-    r"hot and (?:floppy|limp)",
+    # "my 2 month old is hot": a baby said to be hot is a fever to its parent.
+    r"(?:baby|bub|month old|week old|newborn|little one)(?:'s| is| feels) (?:so |very |really )?hot\b",
+    r"(?:floppy|limp),? and hot",
+    r"hot,? (?:and )?(?:floppy|limp)",
     r"(?:3[89]|4[0-2])\.\d",
     # Fahrenheit: 100.4 °F and above, with a decimal or the unit ("the forehead thing says 100.8").
     r"(?:100\.[4-9]|10[1-6]\.\d)(?! ?(?:mg|mcg|ml|kg|lbs?|pounds|%))",
@@ -943,6 +973,7 @@ _NON_BLANCHING_RASH = _phrases(
     r"glass[^.]{0,30} (?:still see (?:the )?(?:rash|spots?)|(?:rash|spots?) (?:stay|stays|remain|remains|"
     r"don't fade|doesn't fade|won't fade))",
     r"(?:rash|spots?) (?:that )?(?:doesn't|does not|don't|do not|won't|didn't) (?:fade|go away|disappear|blanch)",
+    r"(?:rash|spots?|marks?)[^.,]{0,30} (?:aren't|isn't|are not|is not|not) fading",
     # "a blotchy rash on his tummy that does not fade when pressed"
     r"(?:rash|spots?)[^.,]{0,30} (?:that|which) (?:doesn't|does not|don't|do not|won't|didn't) (?:fade|blanch)",
     # The test named without its result: an alarm unless the result given is that the rash faded, or the question is
@@ -1117,12 +1148,16 @@ _UNRESPONSIVE = _phrases(
 #: been 7 minutes") names no seizure, only its length.
 _STILL_SHAKING = _phrases(
     r"still (?:shaking|jerking|twitching|convulsing|fitting|seizing|stiff and jerking)",
+    r"(?:he's|she's|they've|has|have|he has|she has) been (?:shaking|jerking|convulsing|fitting|seizing) for",
     r"(?:shak\w*|jerk\w*|fit\w*|froth\w*)[^.]{0,40} (?:nah|won't|isn't|hasn't|not) stop\w*",
 )
 _OVER_FIVE_MINUTES = _phrases(
     r"(?:been|for|over|more than|almost|nearly|going|lasted|lasting)(?: (?:going|on))?(?: for)?(?: about| around)? "
     r"(?:[5-9]|[1-5]\d|five|six|seven|eight|nine|ten) (?:minutes|mins)",
     r"(?:about|bout|around) (?:[5-9]|five|six|seven|eight|nine|ten) minutes? now",
+    # "he's been shaking for 5": the minutes go unsaid after a seizure's length.
+    r"(?:shaking|jerking|fitting|seizing|convulsing) for (?:[5-9]|[1-5]\d|five|six|seven|eight|nine|ten)"
+    r"(?! seconds| secs| hours?| hrs?| days?| weeks?| months?| years?)",
 )
 
 

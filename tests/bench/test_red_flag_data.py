@@ -64,6 +64,7 @@ def test_no_training_message_is_a_reported_message() -> None:
             "heldout18",
             "heldout19",
             "heldout20",
+            "heldout21",
         )
     ],
 )

@@ -547,7 +547,7 @@ def test_an_answer_on_topic_but_not_on_the_asked_aspect_is_refused() -> None:
     assert not chain.invoke("how to take statins").refused
 
 
-def test_a_drug_that_only_eases_a_disease_s_symptoms_is_not_said_to_treat_it() -> None:
+def test_a_drug_s_symptomatic_uses_are_quoted_only_when_it_has_no_other() -> None:
     fact = Document(
         id="fact:DRUG:prochlorperazine:used_for",
         page_content="Conditions Prochlorperazine is used for: breast cancer [PharmacotherapyDB: symptomatic]; "
@@ -555,8 +555,7 @@ def test_a_drug_that_only_eases_a_disease_s_symptoms_is_not_said_to_treat_it() -
         metadata={"title": "Prochlorperazine", "section": "used_for", "source": "knowledge_graph"},
     )
     assert curated_indications(fact) == (
-        "Prochlorperazine is used for: Nausea; schizophrenia; and to relieve symptoms of: breast cancer "
-        "(curated indication lists: PharmacotherapyDB, LabeledIn)."
+        "Prochlorperazine is used for: Nausea; schizophrenia (curated indication lists: PharmacotherapyDB, LabeledIn)."
     )
     only = Document(
         id="fact:DRUG:x:used_for",
@@ -564,7 +563,7 @@ def test_a_drug_that_only_eases_a_disease_s_symptoms_is_not_said_to_treat_it() -
         metadata={"title": "X", "section": "used_for", "source": "knowledge_graph"},
     )
     assert curated_indications(only) == (
-        "X is used to relieve symptoms of: bronchitis (curated indication lists: PharmacotherapyDB, LabeledIn)."
+        "X is used to relieve symptoms of: bronchitis (curated indication lists: PharmacotherapyDB)."
     )
 
 

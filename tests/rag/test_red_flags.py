@@ -631,6 +631,40 @@ def test_look_alikes_of_the_twentieth_blind_set_stay_quiet(text: str) -> None:
     assert _ids(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # Paraphrases of the twenty-first blind set's misses (scored frozen first: reports/red_flags_heldout21.json).
+        ("crisis team said call if the urges got bad. they're bad. I've got the razor out", "suicidal_ideation"),
+        ("I've been stockpiling my tablets and I'm going to swallow them all after work", "suicidal_ideation"),
+        (
+            "Can you move my dentist appointment? I won't be around by next week. I can't keep going.",
+            "suicidal_ideation",
+        ),
+        ("the GP said ring 999 if the spots stopped fading, and now the spots on his legs aren't fading", "meningitis"),
+        ("used my GTN spray four times now and the pain is worse than usual", "cardiac_chest_pain"),
+        ("I have Crohn's, some blood is normal, but now it's pure blood and I'm dizzy", "severe_bleeding"),
+        ("she's been shaking for 6 and won't respond", "seizure"),
+        ("grandpa's face is skew and his words are coming out funny", "stroke"),
+        ("my 6 week old is hot and won't wake for feeds", "infant_fever"),
+    ],
+)
+def test_phrasings_found_by_the_twenty_first_blind_set_fire(text: str, flag: str) -> None:
+    assert flag in _ids(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He has his jabs on Monday, the nurse told us to give Calpol for the MenB fever. Dose for 4kg?",
+        "I've been shaking for 5 days with this flu, is that normal?",
+        "I get really low but safe, is there a waiting list for counselling?",
+    ],
+)
+def test_look_alikes_of_the_twenty_first_blind_set_stay_quiet(text: str) -> None:
+    assert _ids(text) == []
+
+
 def test_a_start_that_never_ended_is_still_read() -> None:
     assert "severe_bleeding" in _ids("it was bleeding heavily at first and now it's pouring again")
 
