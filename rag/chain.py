@@ -207,9 +207,10 @@ class ClinicalQAChain(Runnable[Any, CitedAnswer]):
         (`cue_intent`, `addresses_aspect`), or two medicines taken together when no sentence names both."""
         if not (self.settings.aspect_check and self.settings.intent_cues) or not single_question(question):
             return False
-        focus = self.vocabulary.focus_names(question) if self.vocabulary is not None else []
-        if COMBINATION_QUESTION.search(question) and sum(kind == "drug" for kind, _ in focus) >= 2:
-            return not any(drugs_named(c, sources, focus) >= 2 for c in composed.sentences)
+        if COMBINATION_QUESTION.search(question) and self.vocabulary is not None:
+            focus = self.vocabulary.focus_names(question)  # linked only for combination wording
+            if sum(kind == "drug" for kind, _ in focus) >= 2:
+                return not any(drugs_named(c, sources, focus) >= 2 for c in composed.sentences)
         intent = cue_intent(question)
         return not any(
             addresses_aspect(intent, c.text, sources[c.source - 1].metadata.get(SECTION)) for c in composed.sentences

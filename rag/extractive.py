@@ -210,7 +210,7 @@ def curated_indications(source: Document) -> str | None:
         # Two graph nodes may share a name ("Seizures" from three LabeledIn headings): each is listed once.
         curated = any(resource in item["resources"] for resource in CURATED_INDICATION_RESOURCES)
         name = natural_order(item["name"])
-        if not curated or name.lower() in seen or len(seen) == MAX_INDICATIONS:
+        if not curated or name.lower() in seen:
             continue
         seen.add(name.lower())
         # PharmacotherapyDB's "symptomatic" eases a disease's symptoms without treating it: "Prochlorperazine is
@@ -221,6 +221,7 @@ def curated_indications(source: Document) -> str | None:
         (relieves if symptomatic else treats).append(name)
     if not seen:
         return None
+    treats, relieves = treats[:MAX_INDICATIONS], relieves[:MAX_INDICATIONS]
     drug = source_title(source)
     # A drug with indications of its own is quoted for those only: beside them its symptomatic uses read as uses
     # ("Zolpidem is used for: Sleep Initiation and Maintenance Disorders; and to relieve symptoms of: multiple

@@ -129,15 +129,16 @@ _DENTAL_NUMBNESS = re.compile(
     r"\b(?:after|back from|home from) (?:the |my |his |her )?(?:dentist|filling|tooth extraction|wisdom tooth)\b"
 )
 #: A hypothetical clause ("if my toddler ever gets a rash", "just in case she has a seizure at work").
+_IF_EVER = r"\bif(?: [\w']+){1,3} ever\b"
 _HYPOTHETICAL = re.compile(
-    r"\bif(?: [\w']+){1,3} ever\b|\bin case\b(?! of (?:an )?emergency)|\bif (?:someone|somebody|anyone|anybody)\b"
+    rf"{_IF_EVER}|\bin case\b(?! of (?:an )?emergency)|\bif (?:someone|somebody|anyone|anybody)\b"
 )
 
 #: A symptom's start ("at first"), and a later clause of its sentence saying it ended.
 _AT_FIRST = re.compile(r"\b(?:at first|initially|to begin with|at the start)\b")
 _SINCE_STOPPED = re.compile(r"\b(?:stopped|settled|eased|went away|calmed down|passed|cleared)\b")
 #: A hypothetical at a question's end, to the end of its sentence ("… if I'm ever worried about them").
-_IF_EVER_TAIL = re.compile(r"\bif(?: [\w']+){1,3} ever\b.*$")
+_IF_EVER_TAIL = re.compile(rf"{_IF_EVER}.*$")
 
 #: Words between a negation cue and the finding it still negates ("no history of any chest pain": 3).
 NEGATION_WINDOW_WORDS = 3
@@ -702,9 +703,9 @@ _SUICIDE_PREP = _phrases(
     # ("collecting my tablets" is a pharmacy errand, "should I take them all" a dosing question: neither counts).
     r"(?:(?:saving|saved) up|stockpil\w*|hoard\w*|stash\w*) (?:[\w']+ ){0,6}"
     r"(?:pills|tablets|meds|medication|insulin|pens|paracetamol|painkillers|sleeping pills)",
-    r"(?:going to|gonna|will|i'll|planning to|plan to) (?:take|swallow) them all",
-    # "I've been saving them up and I'm thinking of taking them all tonight".
-    r"(?:thinking of|thinking about|want to|going to|gonna) (?:taking|take|swallowing|swallow) them all",
+    # "I'm going to take them all", "I'm thinking of taking them all tonight".
+    r"(?:going to|gonna|will|i'll|planning to|plan to|want to|thinking of|thinking about) "
+    r"(?:take|taking|swallow|swallowing) them all",
     # Self-harm's means made ready: "I've got the blades out".
     r"(?:got|get|getting|have|taken|took) (?:the |my )?(?:blades?|razors?)(?: \w+)? out",
     r"(?:i've|i have|i) (?:made|got) a plan",
@@ -993,15 +994,16 @@ _SEVERE_HEADACHE = _phrases(
     r"thunderclap",
     r"(?:severe|splitting|blinding|excruciating|unbearable|horrendous|horrific) headache",
 )
+#: Rousing that takes effort: confusion in anyone, an unwell infant in a baby.
+_HARD_TO_ROUSE = (r"(?:hard|difficult|impossible) to (?:wake|rouse)", r"can (?:barely|hardly) (?:wake|rouse)")
 _CONFUSION = _phrases(
     r"confus\w*",
     # Not "very sleepy": every feverish baby's parent writes it, and the infant-fever flag is the right one there.
     r"(?:unusually|abnormally) (?:drowsy|sleepy)",
     r"delirious",
     r"floppy",
-    r"(?:hard|difficult|impossible) to (?:wake|rouse)",
+    *_HARD_TO_ROUSE,
     r"can't (?:wake|rouse)",
-    r"can (?:barely|hardly) (?:wake|rouse)",
     r"unresponsive",
 )
 _LIGHT_HURTS = _phrases(
@@ -1046,9 +1048,8 @@ _UNWELL_INFANT = _phrases(
     r"(?:milk|feeds?|bottle)",
     r"limp",
     r"lethargic",
-    r"(?:hard|difficult|impossible) to (?:wake|rouse)",
+    *_HARD_TO_ROUSE,
     r"(?:can't|won't|not|doesn't) wak\w*(?: up)?",
-    r"can (?:barely|hardly) (?:wake|rouse)",
     r"(?:hardly|barely) (?:drinking|feeding|taking (?:her |his |the |a )?(?:bottle|feeds?|milk))",
     r"(?:won't|not|isn't|refus\w*|can't|doesn't|stopped) (?:feed\w*|drink\w*|"
     r"tak\w* (?:her |his |the |a )?(?:bottle|feeds?|breast))",
